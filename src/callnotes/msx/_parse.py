@@ -1,0 +1,94 @@
+"""Field readers for Dataverse rows: each checks the type and raises `MalformedCrmAnswer`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from callnotes.msx.errors import MalformedCrmAnswer
+
+Row = Mapping[str, Any]
+FORMATTED = "@OData.Community.Display.V1.FormattedValue"
+LOOKUP_LOGICAL_NAME = "@Microsoft.Dynamics.CRM.lookuplogicalname"
+
+
+def require_row(entity: str, row: object) -> Row:
+    if not isinstance(row, Mapping):
+        raise MalformedCrmAnswer(entity, "<row>", f"is a {type(row).__name__}, not a JSON object")
+    return row
+
+
+def guid(entity: str, row: Row, field: str, *, required: bool = True) -> str | None:
+    value = row.get(field)
+    if value is None:
+        if required:
+            raise MalformedCrmAnswer(entity, field, "is missing")
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError as exc:
+        raise MalformedCrmAnswer(entity, field, f"is not a GUID (got {value!r})") from exc
+
+
+def text(entity: str, row: Row, field: str, *, required: bool = False) -> str | None:
+    value = row.get(field)
+    if value is None:
+        if required:
+            raise MalformedCrmAnswer(entity, field, "is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedCrmAnswer(entity, field, f"is not text (got {type(value).__name__})")
+    return str(value)
+
+
+def integer(entity: str, row: Row, field: str) -> int | None:
+    value = row.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedCrmAnswer(entity, field, f"is not an integer (got {value!r})")
+    return value
+
+
+def number(entity: str, row: Row, field: str) -> float | None:
+    value = row.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedCrmAnswer(entity, field, f"is not a number (got {value!r})")
+    return float(value)
+
+
+def day(entity: str, row: Row, field: str) -> date | None:
+    """A Date Only or Date and Time column read as a calendar date."""
+    value = row.get(field)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise MalformedCrmAnswer(entity, field, f"is not an ISO date (got {value!r})") from exc
+
+
+def moment(entity: str, row: Row, field: str) -> datetime | None:
+    """A Date and Time column as a tz-aware UTC datetime (Dataverse sends ...Z)."""
+    value = row.get(field)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MalformedCrmAnswer(entity, field, f"is not an ISO timestamp (got {value!r})") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def formatted(row: Row, field: str) -> str | None:
+    value = row.get(field + FORMATTED)
+    return value if isinstance(value, str) else None
+
+
+def etag(row: Row) -> str | None:
+    value = row.get("@odata.etag")
+    return value if isinstance(value, str) else None

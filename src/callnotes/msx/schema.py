@@ -1,0 +1,227 @@
+"""MSX constants in one place: CRM, tenant, app, team templates, option sets, role qualifiers.
+
+Sources: shared/reference/msx-api-catalog.md ("Key Constants") and msx-integration-guide.md
+("Import Flow", "Identifying Sellers vs SEs", "HoK Task Categories").
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+from typing import Final
+
+#: The real MSX organisation (reference/000, Key Constants).
+CRM_URL: Final = "https://microsoftsales.crm.dynamics.com"
+API_PATH: Final = "/api/data/v9.2"
+#: Microsoft's corporate tenant.
+TENANT_ID: Final = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+#: The MSX model-driven app; record URLs without it may open in the wrong app (reference/001, gotcha 8).
+APP_ID: Final = "fe0c3504-3700-e911-a849-000d3a10b7cc"
+#: Access-team templates (reference/000, Key Constants).
+OPPORTUNITY_TEAM_TEMPLATE_ID: Final = "cc923a9d-7651-e311-9405-00155db3ba1e"
+MILESTONE_TEAM_TEMPLATE_ID: Final = "316e4735-9e83-eb11-a812-0022481e1be0"
+#: `teamtype` of an access team (the catalog's membership filter uses `teamtype eq 1`).
+ACCESS_TEAM_TYPE: Final = 1
+#: Row cap MSX applies to msp_accountteams, without a nextLink (reference/001, "Record Limits").
+ACCOUNT_TEAM_ROW_CAP: Final = 100
+#: Opportunity `statecode` of an open opportunity.
+OPPORTUNITY_OPEN: Final = 0
+
+#: Job title that marks a seller among the Cloud & AI rows (reference/001).
+SELLER_TITLE: Final = "Specialists IC"
+#: Organisation level of the account-team rows we read (reference/001, server-side filter).
+QUALIFIER1_CORPORATE: Final = "Corporate"
+#: Prefix of every Cloud & AI role in msp_qualifier2 (the guide filters with startswith).
+CLOUD_ROLE_PREFIX: Final = "Cloud "
+
+
+class Role(StrEnum):
+    """The five Cloud & AI `msp_qualifier2` role qualifiers (reference/001)."""
+
+    GROWTH_SELLER = "Cloud & AI"
+    ACQUISITION_SELLER = "Cloud & AI-Acq"
+    DATA_SE = "Cloud & AI Data"
+    INFRA_SE = "Cloud & AI Infrastructure"
+    APPS_SE = "Cloud & AI Apps"
+
+
+SELLER_ROLES: Final = (Role.GROWTH_SELLER, Role.ACQUISITION_SELLER)
+SE_ROLES: Final = (Role.DATA_SE, Role.INFRA_SE, Role.APPS_SE)
+
+
+class SellerType(StrEnum):
+    GROWTH = "Growth"
+    ACQUISITION = "Acquisition"
+
+
+class SeSpecialty(StrEnum):
+    DATA = "data_se"
+    INFRA = "infra_se"
+    APPS = "apps_se"
+
+
+SELLER_TYPE_BY_ROLE: Final = {
+    Role.GROWTH_SELLER: SellerType.GROWTH,
+    Role.ACQUISITION_SELLER: SellerType.ACQUISITION,
+}
+SE_SPECIALTY_BY_ROLE: Final = {
+    Role.DATA_SE: SeSpecialty.DATA,
+    Role.INFRA_SE: SeSpecialty.INFRA,
+    Role.APPS_SE: SeSpecialty.APPS,
+}
+
+
+class HokCategory(IntEnum):
+    """`msp_taskcategory` codes (reference/001, "HoK Task Categories").
+
+    Only the first eight count as hands-on-keyboard. (The catalog's sample body uses 865420001,
+    which is in neither table of the guide; the guide's tables are the source of truth here.)
+    """
+
+    ARCHITECTURE_DESIGN_SESSION = 861980004
+    BLOCKER_ESCALATION = 861980006
+    BRIEFING = 861980008
+    CONSUMPTION_PLAN = 861980007
+    DEMO = 861980002
+    POC_PILOT = 861980005
+    TECHNICAL_CLOSE_WIN_PLAN = 606820005
+    WORKSHOP = 861980001
+    ACE = 606820000
+    CALL_BACK_REQUESTED = 861980010
+    CROSS_SEGMENT = 606820001
+    CROSS_WORKLOAD = 606820002
+    CUSTOMER_ENGAGEMENT = 861980000
+    EXTERNAL_CO_CREATION = 861980013
+    INTERNAL = 861980012
+    NEGOTIATE_PRICING = 861980003
+    NEW_PARTNER_REQUEST = 861980011
+    POST_SALES = 606820003
+    RFP_RFI = 861980009
+    TECH_SUPPORT = 606820004
+
+    @property
+    def label(self) -> str:
+        return _HOK_LABELS[self]
+
+    @property
+    def is_hok(self) -> bool:
+        return self in _HOK_CODES
+
+
+_HOK_LABELS: Final = {
+    HokCategory.ARCHITECTURE_DESIGN_SESSION: "Architecture Design Session",
+    HokCategory.BLOCKER_ESCALATION: "Blocker Escalation",
+    HokCategory.BRIEFING: "Briefing",
+    HokCategory.CONSUMPTION_PLAN: "Consumption Plan",
+    HokCategory.DEMO: "Demo",
+    HokCategory.POC_PILOT: "PoC/Pilot",
+    HokCategory.TECHNICAL_CLOSE_WIN_PLAN: "Technical Close/Win Plan",
+    HokCategory.WORKSHOP: "Workshop",
+    HokCategory.ACE: "ACE",
+    HokCategory.CALL_BACK_REQUESTED: "Call Back Requested",
+    HokCategory.CROSS_SEGMENT: "Cross Segment",
+    HokCategory.CROSS_WORKLOAD: "Cross Workload",
+    HokCategory.CUSTOMER_ENGAGEMENT: "Customer Engagement",
+    HokCategory.EXTERNAL_CO_CREATION: "External (Co-creation of Value)",
+    HokCategory.INTERNAL: "Internal",
+    HokCategory.NEGOTIATE_PRICING: "Negotiate Pricing",
+    HokCategory.NEW_PARTNER_REQUEST: "New Partner Request",
+    HokCategory.POST_SALES: "Post Sales",
+    HokCategory.RFP_RFI: "RFP/RFI",
+    HokCategory.TECH_SUPPORT: "Tech Support",
+}
+_HOK_CODES: Final = frozenset(list(HokCategory)[:8])
+
+HOK_CATEGORIES: Final = tuple(c for c in HokCategory if c.is_hok)
+NON_HOK_CATEGORIES: Final = tuple(c for c in HokCategory if not c.is_hok)
+
+
+class TaskPriority(IntEnum):
+    """`prioritycode` (reference/001, "Creating a Task")."""
+
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+
+
+#: `msp_milestonestatus` labels (reference/001, "Milestone Status Values"). The option values come
+#: from the CRM answer (FormattedValue annotation); these codes match the emulator's option set.
+MILESTONE_STATUS_LABELS: Final = {
+    861980000: "On Track",
+    861980001: "At Risk",
+    861980002: "Blocked",
+    861980003: "Completed",
+    861980004: "Cancelled",
+    861980005: "Lost to Competitor",
+    861980006: "Hygiene/Duplicate",
+}
+#: Statuses after which a milestone needs no more work.
+MILESTONE_CLOSED_LABELS: Final = frozenset(
+    {"Completed", "Cancelled", "Lost to Competitor", "Hygiene/Duplicate"}
+)
+
+
+class EntitySet(StrEnum):
+    """Wire names of the entity sets the MSX layer reads or writes (plural, reference/001 gotcha 7)."""
+
+    ACCOUNTS = "accounts"
+    TERRITORIES = "territories"
+    ACCOUNT_TEAMS = "msp_accountteams"
+    OPPORTUNITIES = "opportunities"
+    MILESTONES = "msp_engagementmilestones"
+    TASKS = "tasks"
+    SYSTEM_USERS = "systemusers"
+    DEAL_TEAMS = "msp_dealteams"
+    TEAMS = "teams"
+    TEAM_TEMPLATES = "teamtemplates"
+
+
+#: `$select` lists, one per read (reference/000 and /001).
+ACCOUNT_SELECT: Final = ("accountid", "name", "msp_mstopparentid", "_territoryid_value")
+TERRITORY_SELECT: Final = ("territoryid", "name", "msp_accountteamunitname")
+ACCOUNT_TEAM_SELECT: Final = (
+    "_msp_accountid_value",
+    "msp_fullname",
+    "msp_qualifier1",
+    "msp_qualifier2",
+    "msp_standardtitle",
+    "_msp_systemuserid_value",
+)
+OPPORTUNITY_SELECT: Final = (
+    "opportunityid",
+    "name",
+    "estimatedclosedate",
+    "msp_estcompletiondate",
+    "msp_consumptionconsumedrecurring",
+    "_ownerid_value",
+    "_parentaccountid_value",
+    "msp_opportunitynumber",
+    "statecode",
+)
+MILESTONE_SELECT: Final = (
+    "msp_engagementmilestoneid",
+    "msp_milestonenumber",
+    "msp_name",
+    "msp_milestonedate",
+    "msp_milestonestatus",
+    "msp_monthlyuse",
+    "msp_commitmentrecommendation",
+    "msp_milestonecategory",
+    "_ownerid_value",
+    "_msp_workloadlkid_value",
+    "_msp_opportunityid_value",
+    "_msp_parentaccount_value",
+)
+MILESTONE_DETAIL_SELECT: Final = (*MILESTONE_SELECT, "msp_forecastcommentsjsonfield", "msp_forecastcomments")
+TASK_SELECT: Final = (
+    "activityid",
+    "subject",
+    "scheduledend",
+    "createdon",
+    "msp_taskcategory",
+    "scheduleddurationminutes",
+    "statecode",
+    "statuscode",
+    "_ownerid_value",
+    "_regardingobjectid_value",
+)
+USER_SELECT: Final = ("systemuserid", "fullname", "internalemailaddress")
