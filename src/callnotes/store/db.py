@@ -1,0 +1,115 @@
+"""Engines, sessions and schema upgrades for SQLite and PostgreSQL.
+
+No module-level state: callers build an engine with :func:`make_engine` and a session factory with
+:func:`make_session_factory`, and keep them (the web app on its ``app.state``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+_log = logging.getLogger(__name__)
+
+#: How long SQLite waits for a lock held by another connection before giving up (ms).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA recursive_triggers=OFF")  # the FTS triggers rely on it (fts_0001)
+    finally:
+        cursor.close()
+
+
+def normalise_url(url: str) -> str:
+    """Map plain ``postgresql://``/``postgres://`` URLs to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``: SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            from pathlib import Path
+
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (handy for templates and JSON)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config pointing at the packaged migrations, bound to ``engine``."""
+    config = Config()
+    script_location = resources.files("callnotes.store") / "migrations"
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_database(url_or_engine: str | Engine, revision: str = "head") -> None:
+    """Bring the schema at ``url_or_engine`` up to ``revision`` (creates everything on an empty DB)."""
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    finally:
+        if isinstance(url_or_engine, str):
+            engine.dispose()
+
+
+def downgrade_database(url_or_engine: str | Engine, revision: str = "base") -> None:
+    """Take the schema down to ``revision`` (``base`` drops everything the migrations made)."""
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    try:
+        command.downgrade(alembic_config(engine), revision)
+    finally:
+        if isinstance(url_or_engine, str):
+            engine.dispose()
+
+
+def is_postgres(session_or_engine: Session | Engine) -> bool:
+    """True when the bound database is PostgreSQL."""
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "postgresql"

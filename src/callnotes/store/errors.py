@@ -1,0 +1,66 @@
+"""Typed store errors; the CLI and HTTP edges turn them into messages a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class StoreError(Exception):
+    """Base class of every error raised by ``callnotes.store``."""
+
+
+class NotFound(StoreError):
+    """No record of ``kind`` with that key."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!r} not found")
+        self.kind = kind
+        self.key = key
+
+
+class ValidationError(StoreError, ValueError):
+    """Input that cannot be stored as given (empty name, unknown enum value, …)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(StoreError):
+    """The write would break a uniqueness rule (duplicate name, MSX id already used, …)."""
+
+
+class NaiveDatetimeError(StoreError, ValueError):
+    """A datetime without a time zone was given to a UTC column."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row of an import file: where it is and what is wrong with it."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class ImportFileError(StoreError):
+    """The import file as a whole cannot be read (bad JSON, unknown CSV header, …); nothing was changed."""
+
+
+@dataclass
+class ImportReport:
+    """Outcome of an import: counts per kind and the rows that were rejected."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def count(self, kind: str, created: bool) -> None:
+        target = self.created if created else self.updated
+        target[kind] = target.get(kind, 0) + 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

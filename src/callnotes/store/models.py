@@ -1,0 +1,304 @@
+"""SQLAlchemy 2 ORM models: the local picture of MSX plus the user's own notes.
+
+Every record that comes from MSX carries its MSX id in ``msx_id`` (unique) and a
+``gone_from_msx_at`` marker: a record that disappears from MSX is marked, never deleted, so no note
+loses its customer or milestone. Local records (notes, topics, templates, drafts) have only local keys.
+Every exported record has a ``uid`` (UUID text) that survives export / import.
+All datetimes are UTC and tz-aware (:class:`~callnotes.store.types.UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from callnotes.store.types import UTCDateTime, new_uid, utcnow
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class SellerType(StrEnum):
+    """Seller role on the account team (``msp_qualifier2`` "Cloud & AI" / "Cloud & AI-Acq")."""
+
+    GROWTH = "growth"
+    ACQUISITION = "acquisition"
+
+
+class SeSpecialty(StrEnum):
+    """Solution engineer role ("Cloud & AI Data" / "Infrastructure" / "Apps")."""
+
+    DATA = "data"
+    INFRA = "infra"
+    APPS = "apps"
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+def _fk(table: str) -> Any:
+    """An indexed, nullable foreign key to ``table.id`` that becomes NULL when the target goes."""
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="SET NULL"), index=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class _Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class _MsxRecord(_Timestamps):
+    """Columns shared by every record imported from MSX."""
+
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    msx_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    gone_from_msx_at: Mapped[datetime | None] = mapped_column(default=None)
+    msx_synced_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+customer_sellers = Table(
+    "customer_sellers",
+    Base.metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("seller_id", ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+customer_solution_engineers = Table(
+    "customer_solution_engineers",
+    Base.metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("solution_engineer_id", ForeignKey("solution_engineers.id", ondelete="CASCADE"),
+           primary_key=True, index=True),
+)
+note_topics = Table(
+    "note_topics",
+    Base.metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+note_milestones = Table(
+    "note_milestones",
+    Base.metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("milestone_id", ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+note_opportunities = Table(
+    "note_opportunities",
+    Base.metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("opportunity_id", ForeignKey("opportunities.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class Pod(Base, _Timestamps):
+    """A POD ("East POD 06"), derived from territory names; keyed by name."""
+
+    __tablename__ = "pods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    territories: Mapped[list[Territory]] = relationship(back_populates="pod")
+
+
+class Territory(Base, _MsxRecord):
+    """An MSX territory (``territories``), e.g. ``East.SMECC.MAA.0601``."""
+
+    __tablename__ = "territories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    account_team_unit_name: Mapped[str | None] = mapped_column(String(200))
+    pod_id: Mapped[int | None] = _fk("pods")
+    pod: Mapped[Pod | None] = relationship(back_populates="territories")
+    customers: Mapped[list[Customer]] = relationship(back_populates="territory")
+
+
+class Seller(Base, _MsxRecord):
+    """A seller on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
+
+    __tablename__ = "sellers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    seller_type: Mapped[SellerType] = mapped_column(_enum(SellerType, "seller_type"))
+    customers: Mapped[list[Customer]] = relationship(secondary=customer_sellers, back_populates="sellers")
+
+
+class SolutionEngineer(Base, _MsxRecord):
+    """A solution engineer on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
+
+    __tablename__ = "solution_engineers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    specialty: Mapped[SeSpecialty] = mapped_column(_enum(SeSpecialty, "se_specialty"))
+    customers: Mapped[list[Customer]] = relationship(
+        secondary=customer_solution_engineers, back_populates="solution_engineers"
+    )
+
+
+class Customer(Base, _MsxRecord):
+    """A customer account; ``msx_id`` is the MSX ``accountid``, ``tpid`` its ``msp_mstopparentid``."""
+
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    tpid: Mapped[str | None] = mapped_column(String(40), index=True)
+    territory_id: Mapped[int | None] = _fk("territories")
+    account_notes: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str | None] = mapped_column(String(500))
+    msx_url: Mapped[str | None] = mapped_column(String(1000))
+    territory: Mapped[Territory | None] = relationship(back_populates="customers")
+    sellers: Mapped[list[Seller]] = relationship(secondary=customer_sellers, back_populates="customers")
+    solution_engineers: Mapped[list[SolutionEngineer]] = relationship(
+        secondary=customer_solution_engineers, back_populates="customers"
+    )
+    notes: Mapped[list[Note]] = relationship(back_populates="customer")
+    opportunities: Mapped[list[Opportunity]] = relationship(back_populates="customer")
+    milestones: Mapped[list[Milestone]] = relationship(back_populates="customer")
+
+
+class Topic(Base, _Timestamps):
+    """A tag on notes; names are unique ignoring case (the repo normalises)."""
+
+    __tablename__ = "topics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    notes: Mapped[list[Note]] = relationship(secondary=note_topics, back_populates="topics")
+
+
+class Opportunity(Base, _MsxRecord):
+    """An MSX opportunity."""
+
+    __tablename__ = "opportunities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    number: Mapped[str | None] = mapped_column(String(100), index=True)
+    state: Mapped[str | None] = mapped_column(String(100))
+    estimated_close_date: Mapped[date | None] = mapped_column(Date)
+    customer_id: Mapped[int | None] = _fk("customers")
+    customer: Mapped[Customer | None] = relationship(back_populates="opportunities")
+    milestones: Mapped[list[Milestone]] = relationship(back_populates="opportunity")
+
+
+class Milestone(Base, _MsxRecord):
+    """An MSX engagement milestone (``msp_engagementmilestone``)."""
+
+    __tablename__ = "milestones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    number: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[int | None] = mapped_column(Integer)
+    status_label: Mapped[str | None] = mapped_column(String(100))
+    milestone_date: Mapped[date | None] = mapped_column(Date, index=True)
+    monthly_use: Mapped[float | None] = mapped_column(Float)
+    workload: Mapped[str | None] = mapped_column(String(300))
+    on_my_team: Mapped[bool] = mapped_column(Boolean, default=False)
+    opportunity_id: Mapped[int | None] = _fk("opportunities")
+    customer_id: Mapped[int | None] = _fk("customers")
+    opportunity: Mapped[Opportunity | None] = relationship(back_populates="milestones")
+    customer: Mapped[Customer | None] = relationship(back_populates="milestones")
+    tasks: Mapped[list[Task]] = relationship(back_populates="milestone")
+
+
+class Task(Base, _MsxRecord):
+    """An MSX task against a milestone; ``msx_id`` stays empty until the task exists in MSX."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    category_code: Mapped[int | None] = mapped_column(Integer)
+    is_hok: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(String(50))
+    milestone_id: Mapped[int | None] = _fk("milestones")
+    note_id: Mapped[int | None] = _fk("notes")
+    milestone: Mapped[Milestone | None] = relationship(back_populates="tasks")
+
+
+class Note(Base, _Timestamps):
+    """A call note: Markdown body, call date, optional customer, topics, attendees, MSX links.
+
+    ``search_context`` (customer name + topic names) is maintained by database triggers for
+    full-text search; never write it from Python.
+    """
+
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    call_date: Mapped[date] = mapped_column(Date, index=True)
+    customer_id: Mapped[int | None] = _fk("customers")
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    search_context: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    customer: Mapped[Customer | None] = relationship(back_populates="notes")
+    topics: Mapped[list[Topic]] = relationship(secondary=note_topics, back_populates="notes",
+                                               order_by="Topic.name_key")
+    milestones: Mapped[list[Milestone]] = relationship(secondary=note_milestones)
+    opportunities: Mapped[list[Opportunity]] = relationship(secondary=note_opportunities)
+
+    @property
+    def display_title(self) -> str:
+        """``title``, else the first non-empty line of the body (Markdown markers stripped)."""
+        if self.title:
+            return self.title
+        for line in self.body.splitlines():
+            text = line.strip().lstrip("#>*- ").strip()
+            if text:
+                return text[:120]
+        return f"Note of {self.call_date.isoformat()}"
+
+
+class NoteTemplate(Base, _Timestamps):
+    """A reusable Markdown skeleton for new notes."""
+
+    __tablename__ = "note_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class Draft(Base, _Timestamps):
+    """Server-side autosave of an editor; ``key`` is chosen by the client (e.g. ``note:12``, ``new:<uuid>``)
+    so a reopened tab finds its draft again."""
+
+    __tablename__ = "drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    call_date: Mapped[date | None] = mapped_column(Date)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
