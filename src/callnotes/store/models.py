@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -302,3 +303,20 @@ class Draft(Base, _Timestamps):
     call_date: Mapped[date | None] = mapped_column(Date)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     extra: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:
+    if value is not None:
+        UTCDateTime.check(value)
+    return value
+
+
+def _install_datetime_guards() -> None:
+    """Refuse naive datetimes when assigned to a model attribute, not only when flushed."""
+    for mapper in Base.registry.mappers:
+        for column_attr in mapper.column_attrs:
+            if any(isinstance(c.type, UTCDateTime) for c in column_attr.columns):
+                event.listen(getattr(mapper.class_, column_attr.key), "set", _refuse_naive, retval=True)
+
+
+_install_datetime_guards()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import inspect
+
 from callnotes.store.db import downgrade_database, make_engine, upgrade_database
 from callnotes.store.models import Base
-from sqlalchemy import inspect
 
 
 def _tables(url: str) -> set[str]:

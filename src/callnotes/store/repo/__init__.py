@@ -1,0 +1,1 @@
+"""Repositories: typed functions over a ``Session``. They flush, never commit (the caller does)."""

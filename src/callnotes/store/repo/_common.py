@@ -1,0 +1,58 @@
+"""Helpers shared by the repositories (private)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from callnotes.store.errors import NotFound, ValidationError
+
+_M = TypeVar("_M")
+
+
+def get_or_raise(session: Session, model: type[_M], record_id: int, kind: str) -> _M:
+    """``session.get`` or :class:`NotFound`."""
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(kind, record_id)
+    return record
+
+
+def required_text(value: str | None, field: str, max_length: int) -> str:
+    """Strip ``value``; refuse empty or over-long text with a :class:`ValidationError`."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{field} must not be empty", field=field)
+    if len(text) > max_length:
+        raise ValidationError(f"{field} is longer than {max_length} characters", field=field)
+    return text
+
+
+def optional_text(value: str | None, field: str, max_length: int) -> str | None:
+    """Strip ``value``; empty becomes None; refuse over-long text."""
+    text = (value or "").strip()
+    if len(text) > max_length:
+        raise ValidationError(f"{field} is longer than {max_length} characters", field=field)
+    return text or None
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with ``text`` (wildcards in ``text`` escaped by ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching values that contain ``text`` (wildcards escaped by ``\\``)."""
+    return f"%{like_prefix(text)}"
+
+
+def apply_changes(record: Any, values: dict[str, Any]) -> bool:
+    """Set each attribute that differs; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(record, name) != value:
+            setattr(record, name, value)
+            changed = True
+    return changed

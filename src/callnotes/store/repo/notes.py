@@ -1,0 +1,150 @@
+"""Notes: CRUD and lists (newest first). Topics are given by name and created on the fly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from callnotes.store.errors import ValidationError
+from callnotes.store.models import Customer, Milestone, Note, Opportunity, Topic, note_topics
+from callnotes.store.repo._common import get_or_raise
+from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
+
+_UNSET: Any = object()
+NOTE_BODY_MAX = 1_000_000
+NOTE_TITLE_MAX = 300
+
+
+@dataclass
+class NoteInput:
+    """A new note. ``topics`` are names (created when missing); ids must exist."""
+
+    body: str
+    call_date: date
+    customer_id: int | None = None
+    title: str = ""
+    topics: list[str] = field(default_factory=list)
+    attendees: list[str] = field(default_factory=list)
+    milestone_ids: list[int] = field(default_factory=list)
+    opportunity_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class NoteUpdate:
+    """A partial change: fields left at their default are not touched (``customer_id=None`` clears it)."""
+
+    body: str = _UNSET
+    call_date: date = _UNSET
+    customer_id: int | None = _UNSET
+    title: str = _UNSET
+    topics: list[str] = _UNSET
+    attendees: list[str] = _UNSET
+    milestone_ids: list[int] = _UNSET
+    opportunity_ids: list[int] = _UNSET
+
+    def given(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not _UNSET}
+
+
+def _validate(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(values)
+    if "body" in cleaned:
+        body = cleaned["body"]
+        if not isinstance(body, str):
+            raise ValidationError("body must be text", field="body")
+        if len(body) > NOTE_BODY_MAX:
+            raise ValidationError(f"body is longer than {NOTE_BODY_MAX} characters", field="body")
+    if "title" in cleaned:
+        cleaned["title"] = (cleaned["title"] or "").strip()
+        if len(cleaned["title"]) > NOTE_TITLE_MAX:
+            raise ValidationError(f"title is longer than {NOTE_TITLE_MAX} characters", field="title")
+    if "call_date" in cleaned and not isinstance(cleaned["call_date"], date):
+        raise ValidationError("call_date must be a date", field="call_date")
+    if "attendees" in cleaned:
+        cleaned["attendees"] = [a.strip() for a in cleaned["attendees"] if a and a.strip()]
+    return cleaned
+
+
+def _apply(session: Session, note: Note, values: dict[str, Any]) -> None:
+    if "customer_id" in values and values["customer_id"] is not None:
+        get_or_raise(session, Customer, values["customer_id"], "customer")
+    if "topics" in values:
+        note.topics = get_or_create_topics(session, values.pop("topics"))
+    if "milestone_ids" in values:
+        note.milestones = [get_or_raise(session, Milestone, i, "milestone")
+                           for i in dict.fromkeys(values.pop("milestone_ids"))]
+    if "opportunity_ids" in values:
+        note.opportunities = [get_or_raise(session, Opportunity, i, "opportunity")
+                              for i in dict.fromkeys(values.pop("opportunity_ids"))]
+    for name, value in values.items():
+        if getattr(note, name) != value:
+            setattr(note, name, value)
+
+
+def create_note(session: Session, data: NoteInput) -> Note:
+    """Add a note. :class:`ValidationError` on bad fields, :class:`NotFound` on unknown ids."""
+    values = _validate({f.name: getattr(data, f.name) for f in fields(data)})
+    note = Note(body="", call_date=values["call_date"])
+    session.add(note)
+    _apply(session, note, values)
+    session.flush()
+    return note
+
+
+def get_note(session: Session, note_id: int) -> Note:
+    """The note (topics, customer, milestones loaded), or :class:`NotFound`."""
+    note = session.scalar(
+        select(Note).where(Note.id == note_id).options(
+            selectinload(Note.topics), selectinload(Note.customer),
+            selectinload(Note.milestones), selectinload(Note.opportunities))
+    )
+    if note is None:
+        get_or_raise(session, Note, note_id, "note")
+    assert note is not None
+    return note
+
+
+def update_note(session: Session, note_id: int, change: NoteUpdate) -> Note:
+    """Apply the fields given in ``change``; ``updated_at`` moves only when something changed."""
+    note = get_note(session, note_id)
+    _apply(session, note, _validate(change.given()))
+    session.flush()
+    return note
+
+
+def delete_note(session: Session, note_id: int) -> None:
+    session.delete(get_note(session, note_id))
+    session.flush()
+
+
+def list_notes(
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    topic: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+) -> list[Note]:
+    """Notes newest first (call date, then creation), optionally for one customer / topic / date range."""
+    stmt = select(Note).options(selectinload(Note.topics), selectinload(Note.customer))
+    if customer_id is not None:
+        stmt = stmt.where(Note.customer_id == customer_id)
+    if topic:
+        _, key = normalise_topic_name(topic)
+        stmt = stmt.where(Note.id.in_(
+            select(note_topics.c.note_id).join(Topic, Topic.id == note_topics.c.topic_id)
+            .where(Topic.name_key == key)))
+    if date_from is not None:
+        stmt = stmt.where(Note.call_date >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(Note.call_date <= date_to)
+    stmt = stmt.order_by(Note.call_date.desc(), Note.created_at.desc(), Note.id.desc()).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))

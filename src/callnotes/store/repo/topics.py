@@ -1,0 +1,88 @@
+"""Topics (tags on notes): created on the fly, unique ignoring case and surrounding spaces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from callnotes.store.errors import Conflict
+from callnotes.store.models import Topic, note_topics
+from callnotes.store.repo._common import get_or_raise, required_text
+
+TOPIC_NAME_MAX = 100
+
+
+def normalise_topic_name(name: str) -> tuple[str, str]:
+    """``(display name, key)``: inner whitespace collapsed; the key is case-folded."""
+    display = " ".join(required_text(name, "topic", TOPIC_NAME_MAX).split())
+    return display, display.casefold()
+
+
+def get_or_create_topics(session: Session, names: Iterable[str]) -> list[Topic]:
+    """The topics called ``names`` (creating missing ones), in the given order, without duplicates."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        display, key = normalise_topic_name(name)
+        wanted.setdefault(key, display)
+    if not wanted:
+        return []
+    existing = {t.name_key: t for t in session.scalars(select(Topic).where(Topic.name_key.in_(wanted)))}
+    topics = []
+    for key, display in wanted.items():
+        topic = existing.get(key)
+        if topic is None:
+            topic = Topic(name=display, name_key=key)
+            session.add(topic)
+            existing[key] = topic
+        topics.append(topic)
+    session.flush()
+    return topics
+
+
+@dataclass(frozen=True)
+class TopicSummary:
+    topic: Topic
+    note_count: int
+
+
+def list_topics(session: Session) -> list[TopicSummary]:
+    """Every topic with the number of notes carrying it, by name."""
+    counts = (
+        select(note_topics.c.topic_id, func.count().label("n")).group_by(note_topics.c.topic_id).subquery()
+    )
+    rows = session.execute(
+        select(Topic, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.topic_id == Topic.id)
+        .order_by(Topic.name_key)
+    )
+    return [TopicSummary(topic, int(n)) for topic, n in rows]
+
+
+def get_topic(session: Session, topic_id: int) -> Topic:
+    return get_or_raise(session, Topic, topic_id, "topic")
+
+
+def get_topic_by_name(session: Session, name: str) -> Topic | None:
+    _, key = normalise_topic_name(name)
+    return session.scalar(select(Topic).where(Topic.name_key == key))
+
+
+def rename_topic(session: Session, topic_id: int, name: str) -> Topic:
+    """Rename; :class:`Conflict` when another topic already has that name."""
+    topic = get_topic(session, topic_id)
+    display, key = normalise_topic_name(name)
+    other = session.scalar(select(Topic).where(Topic.name_key == key, Topic.id != topic_id))
+    if other is not None:
+        raise Conflict(f"a topic called {other.name!r} already exists")
+    topic.name, topic.name_key = display, key
+    session.flush()
+    return topic
+
+
+def delete_topic(session: Session, topic_id: int) -> None:
+    """Delete the topic; notes keep everything else."""
+    session.delete(get_topic(session, topic_id))
+    session.flush()
