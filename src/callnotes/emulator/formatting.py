@@ -1,0 +1,123 @@
+"""Turning stored rows into Web API JSON records, with the annotations Dataverse adds.
+
+- ``@odata.etag`` on every record (weak ETag from ``versionnumber``):
+  powerapps-docs/developer/data-platform/webapi/perform-conditional-operations-using-web-api.md.
+- ``@OData.Community.Display.V1.FormattedValue`` for choices, lookups, money, dates, numbers and
+  booleans, ``@Microsoft.Dynamics.CRM.lookuplogicalname`` and ``associatednavigationproperty`` for
+  lookups, only when requested through ``Prefer: odata.include-annotations``:
+  powerapps-docs/developer/data-platform/webapi/query/select-columns.md ("Formatted values",
+  "Lookup property data").
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable
+
+from callnotes.emulator.database import Database, Row, type_key
+from callnotes.emulator.schema import Column, EntityType, Kind
+
+FORMATTED = "OData.Community.Display.V1.FormattedValue"
+LOOKUP_NAME = "Microsoft.Dynamics.CRM.lookuplogicalname"
+ASSOCIATED_NAV = "Microsoft.Dynamics.CRM.associatednavigationproperty"
+Wants = Callable[[str], bool]
+
+
+def etag(row: Row) -> str:
+    return f'W/"{row["versionnumber"]}"'
+
+
+def annotation_filter(patterns: Iterable[str]) -> Wants:
+    """A test for annotation names from ``odata.include-annotations`` patterns (``*``, ``ns.*``, exact,
+    ``-`` prefix to exclude)."""
+    include = [p for p in patterns if p and not p.startswith("-")]
+    exclude = [p[1:] for p in patterns if p.startswith("-")]
+
+    def wants(name: str) -> bool:
+        if any(fnmatch.fnmatchcase(name, p) for p in exclude):
+            return False
+        return any(fnmatch.fnmatchcase(name, p) for p in include)
+
+    return wants
+
+
+def no_annotations(name: str) -> bool:
+    return False
+
+
+def lookup_target(row: Row, column: Column) -> str:
+    """Logical name of the table a lookup value points to."""
+    stored = row.get(type_key(column.name))
+    return str(stored) if stored else column.targets[0]
+
+
+class RecordWriter:
+    """Serialises rows of one database, resolving lookup display names."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def record(
+        self, entity: EntityType, row: Row, columns: Iterable[Column], wants: Wants
+    ) -> dict[str, object]:
+        out: dict[str, object] = {"@odata.etag": etag(row)}
+        for column in columns:
+            value = row.get(column.name)
+            out[column.wire] = value
+            if value is None:
+                continue
+            if column.kind is Kind.LOOKUP:
+                self._lookup_annotations(out, row, column, str(value), wants)
+            elif wants(FORMATTED):
+                text = format_value(column, value)
+                if text is not None:
+                    out[f"{column.wire}@{FORMATTED}"] = text
+        if entity.primary_key not in out:
+            out[entity.primary_key] = row[entity.primary_key]
+        return out
+
+    def _lookup_annotations(
+        self, out: dict[str, object], row: Row, column: Column, value: str, wants: Wants
+    ) -> None:
+        target = lookup_target(row, column)
+        if wants(FORMATTED):
+            name = self.display_name(target, value)
+            if name is not None:
+                out[f"{column.wire}@{FORMATTED}"] = name
+        if wants(ASSOCIATED_NAV):
+            out[f"{column.wire}@{ASSOCIATED_NAV}"] = column.name
+        if wants(LOOKUP_NAME):
+            out[f"{column.wire}@{LOOKUP_NAME}"] = target
+
+    def display_name(self, logical_name: str, record_id: str) -> str | None:
+        table = self.database.tables.get(logical_name)
+        target = table.get(record_id) if table is not None else None
+        if target is None:
+            return None
+        name = target.get(table.entity.primary_name)  # type: ignore[union-attr]
+        return None if name is None else str(name)
+
+
+def format_value(column: Column, value: object) -> str | None:
+    """The user-facing text Dataverse puts in the FormattedValue annotation (en-US formats)."""
+    kind = column.kind
+    if kind is Kind.CHOICE:
+        return (column.options or {}).get(int(value))  # type: ignore[arg-type]
+    if kind is Kind.MONEY:
+        amount = float(value)  # type: ignore[arg-type]
+        return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+    if kind in (Kind.INT, Kind.BIGINT):
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    if kind is Kind.DECIMAL:
+        return f"{float(value):,.2f}"  # type: ignore[arg-type]
+    if kind is Kind.BOOL:
+        return "Yes" if value else "No"
+    if kind is Kind.DATE:
+        text = str(value)
+        return f"{int(text[5:7])}/{int(text[8:10])}/{text[:4]}"
+    if kind is Kind.DATETIME:
+        text = str(value)
+        hour, minute = int(text[11:13]), text[14:16]
+        suffix = "AM" if hour < 12 else "PM"
+        return f"{int(text[5:7])}/{int(text[8:10])}/{text[:4]} {hour % 12 or 12}:{minute} {suffix}"
+    return None

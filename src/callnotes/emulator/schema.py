@@ -1,0 +1,393 @@
+"""The MSX-shaped Dataverse schema: entity types, their columns, lookups and option sets.
+
+Wire names follow the reference documents (shared/reference/msx-api-catalog.md and
+msx-integration-guide.md): a lookup column ``msp_accountid`` appears on the wire as
+``_msp_accountid_value`` and is written through its single-valued navigation property
+(``msp_accountid@odata.bind``).
+powerapps-docs/developer/data-platform/webapi/web-api-properties.md (lookup properties) and
+web-api-navigation-properties.md (single-valued navigation properties, multi-table lookups).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+MILESTONE_TEAM_TEMPLATE_ID = "316e4735-9e83-eb11-a812-0022481e1be0"  # catalog "Key Constants"
+OPPORTUNITY_TEAM_TEMPLATE_ID = "cc923a9d-7651-e311-9405-00155db3ba1e"  # catalog "Key Constants"
+# Not in the references: MSX's account access-team template id is unknown, so the emulator uses a fixed one.
+ACCOUNT_TEAM_TEMPLATE_ID = "a3c1a7f0-2b9e-4c53-9d1e-5f0e8b6a4c21"
+ORGANIZATION_ID = "8b6c1f7e-3d2a-4b5c-9e0f-1a2b3c4d5e6f"
+BUSINESS_UNIT_ID = "4e2d9c1b-7a6f-4e3d-8c2b-1f0e9d8c7b6a"
+
+CLOUD_ROLES = (
+    "Cloud & AI",
+    "Cloud & AI-Acq",
+    "Cloud & AI Data",
+    "Cloud & AI Infrastructure",
+    "Cloud & AI Apps",
+)
+
+# msx-integration-guide.md "HoK (Hands-on-Keyboard) Task Categories" (HoK and non-HoK codes).
+TASK_CATEGORIES: Mapping[int, str] = {
+    861980004: "Architecture Design Session",
+    861980006: "Blocker Escalation",
+    861980008: "Briefing",
+    861980007: "Consumption Plan",
+    861980002: "Demo",
+    861980005: "PoC/Pilot",
+    606820005: "Technical Close/Win Plan",
+    861980001: "Workshop",
+    606820000: "ACE",
+    861980010: "Call Back Requested",
+    606820001: "Cross Segment",
+    606820002: "Cross Workload",
+    861980000: "Customer Engagement",
+    861980013: "External (Co-creation of Value)",
+    861980012: "Internal",
+    861980003: "Negotiate Pricing",
+    861980011: "New Partner Request",
+    606820003: "Post Sales",
+    861980009: "RFP/RFI",
+    606820004: "Tech Support",
+    865420001: "Other",  # the catalog's create example uses this value
+}
+HOK_CATEGORY_CODES = frozenset(
+    {861980004, 861980006, 861980008, 861980007, 861980002, 861980005, 606820005, 861980001}
+)
+
+# Labels from msx-integration-guide.md "Milestone Status Values"; the numeric values are not in the
+# references, so the emulator numbers them in MSX's option-set style.
+MILESTONE_STATUS: Mapping[int, str] = {
+    861980000: "On Track",
+    861980001: "At Risk",
+    861980002: "Blocked",
+    861980003: "Completed",
+    861980004: "Cancelled",
+    861980005: "Lost to Competitor",
+    861980007: "Hygiene/Duplicate",
+}
+COMMITMENT: Mapping[int, str] = {
+    861980000: "Uncommitted",
+    861980001: "Committed",
+    861980002: "Committed at Risk",
+}
+MILESTONE_CATEGORY: Mapping[int, str] = {
+    861980000: "POC/Pilot",
+    861980001: "Production",
+    861980002: "Onboarding",
+    861980003: "Expansion",
+}
+ACTIVE_STATE: Mapping[int, str] = {0: "Active", 1: "Inactive"}
+OPPORTUNITY_STATE: Mapping[int, str] = {0: "Open", 1: "Won", 2: "Lost"}
+OPPORTUNITY_STATUS: Mapping[int, str] = {
+    1: "In Progress",
+    2: "On Hold",
+    3: "Won",
+    4: "Canceled",
+    5: "Out-Sold",
+}
+TASK_STATE: Mapping[int, str] = {0: "Open", 1: "Completed", 2: "Canceled"}
+TASK_STATUS: Mapping[int, str] = {
+    2: "Not Started",
+    3: "In Progress",
+    4: "Waiting on someone else",
+    5: "Completed",
+    6: "Canceled",
+    7: "Deferred",
+}
+PRIORITY: Mapping[int, str] = {0: "Low", 1: "Normal", 2: "High"}
+TEAM_TYPE: Mapping[int, str] = {0: "Owner", 1: "Access", 2: "Security Group", 3: "Office Group"}
+
+
+class Kind(Enum):
+    """Column types; :attr:`edm` is the Edm type used in error messages and literals."""
+
+    KEY = "key"
+    GUID = "guid"
+    STRING = "string"
+    MEMO = "memo"
+    INT = "int"
+    BIGINT = "bigint"
+    DECIMAL = "decimal"
+    MONEY = "money"
+    BOOL = "bool"
+    DATE = "date"
+    DATETIME = "datetime"
+    CHOICE = "choice"
+    LOOKUP = "lookup"
+
+    @property
+    def edm(self) -> str:
+        return _EDM[self]
+
+
+_EDM = {
+    Kind.KEY: "Edm.Guid",
+    Kind.GUID: "Edm.Guid",
+    Kind.LOOKUP: "Edm.Guid",
+    Kind.STRING: "Edm.String",
+    Kind.MEMO: "Edm.String",
+    Kind.INT: "Edm.Int32",
+    Kind.CHOICE: "Edm.Int32",
+    Kind.BIGINT: "Edm.Int64",
+    Kind.DECIMAL: "Edm.Decimal",
+    Kind.MONEY: "Edm.Decimal",
+    Kind.BOOL: "Edm.Boolean",
+    Kind.DATE: "Edm.Date",
+    Kind.DATETIME: "Edm.DateTimeOffset",
+}
+
+
+STRING_KINDS = frozenset({Kind.STRING, Kind.MEMO})
+GUID_KINDS = frozenset({Kind.KEY, Kind.GUID, Kind.LOOKUP})
+NUMBER_KINDS = frozenset({Kind.INT, Kind.BIGINT, Kind.DECIMAL, Kind.MONEY, Kind.CHOICE})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column. ``name`` is the logical name; ``wire`` the Web API property name."""
+
+    name: str
+    kind: Kind
+    targets: tuple[str, ...] = ()
+    options: Mapping[int, str] | None = None
+    read_only: bool = False
+    indexed: bool = False
+
+    @property
+    def wire(self) -> str:
+        return f"_{self.name}_value" if self.kind is Kind.LOOKUP else self.name
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """A single-valued navigation property: writes a lookup column, targets one entity type."""
+
+    name: str
+    column: str
+    target: str
+
+
+@dataclass(frozen=True)
+class EntityType:
+    logical_name: str
+    entity_set: str
+    primary_key: str
+    primary_name: str
+    columns: Mapping[str, Column]
+    navigations: Mapping[str, Navigation] = field(default_factory=dict)
+
+    def by_wire(self, wire: str) -> Column | None:
+        """The column behind a wire property name (``_x_value`` or plain)."""
+        if wire.startswith("_") and wire.endswith("_value"):
+            column = self.columns.get(wire[1:-6])
+            return column if column is not None and column.kind is Kind.LOOKUP else None
+        column = self.columns.get(wire)
+        return column if column is not None and column.kind is not Kind.LOOKUP else None
+
+
+_COMMON = (
+    Column("createdon", Kind.DATETIME, read_only=True),
+    Column("modifiedon", Kind.DATETIME, read_only=True),
+    Column("versionnumber", Kind.BIGINT, read_only=True),
+)
+
+
+def _owner() -> tuple[Column, ...]:
+    return (Column("ownerid", Kind.LOOKUP, targets=("systemuser", "team"), indexed=True),)
+
+
+def _entity(
+    logical: str, entity_set: str, key: str, primary: str, *columns: Column, navs: tuple[Navigation, ...] = ()
+) -> EntityType:
+    cols = {c.name: c for c in (Column(key, Kind.KEY, indexed=True), *columns, *_COMMON)}
+    nav_map: dict[str, Navigation] = {}
+    for column in cols.values():
+        if column.kind is Kind.LOOKUP and len(column.targets) == 1:
+            nav_map[column.name] = Navigation(column.name, column.name, column.targets[0])
+    if "ownerid" in cols:
+        nav_map["ownerid"] = Navigation("ownerid", "ownerid", "systemuser")
+    nav_map.update({n.name: n for n in navs})
+    return EntityType(logical, entity_set, key, primary, cols, nav_map)
+
+
+def _lookup(name: str, *targets: str) -> Column:
+    return Column(name, Kind.LOOKUP, targets=targets, indexed=True)
+
+
+def _regarding_navs(targets: tuple[tuple[str, str], ...]) -> tuple[Navigation, ...]:
+    return tuple(Navigation(nav, "regardingobjectid", target) for nav, target in targets)
+
+
+def build_schema() -> dict[str, EntityType]:
+    """All entity types, keyed by logical name."""
+    types = [
+        _entity(
+            "systemuser",
+            "systemusers",
+            "systemuserid",
+            "fullname",
+            Column("fullname", Kind.STRING),
+            Column("firstname", Kind.STRING),
+            Column("lastname", Kind.STRING),
+            Column("internalemailaddress", Kind.STRING, indexed=True),
+            Column("domainname", Kind.STRING, indexed=True),
+            Column("title", Kind.STRING),
+            Column("isdisabled", Kind.BOOL),
+        ),
+        _entity(
+            "account",
+            "accounts",
+            "accountid",
+            "name",
+            Column("name", Kind.STRING, indexed=True),
+            Column("msp_mstopparentid", Kind.STRING, indexed=True),
+            Column("accountnumber", Kind.STRING),
+            _lookup("territoryid", "territory"),
+            *_owner(),
+            Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+        ),
+        _entity(
+            "territory",
+            "territories",
+            "territoryid",
+            "name",
+            Column("name", Kind.STRING, indexed=True),
+            Column("msp_accountteamunitname", Kind.STRING),
+            Column("description", Kind.MEMO),
+        ),
+        _entity(
+            "msp_accountteam",
+            "msp_accountteams",
+            "msp_accountteamid",
+            "msp_name",
+            Column("msp_name", Kind.STRING),
+            _lookup("msp_accountid", "account"),
+            _lookup("msp_systemuserid", "systemuser"),
+            Column("msp_fullname", Kind.STRING),
+            Column("msp_qualifier1", Kind.STRING),
+            Column("msp_qualifier2", Kind.STRING),
+            Column("msp_standardtitle", Kind.STRING),
+            Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+        ),
+        _entity(
+            "opportunity",
+            "opportunities",
+            "opportunityid",
+            "name",
+            Column("name", Kind.STRING),
+            Column("msp_opportunitynumber", Kind.STRING, indexed=True),
+            _lookup("parentaccountid", "account"),
+            *_owner(),
+            Column("statecode", Kind.CHOICE, options=OPPORTUNITY_STATE),
+            Column("statuscode", Kind.CHOICE, options=OPPORTUNITY_STATUS),
+            Column("estimatedclosedate", Kind.DATE),
+            Column("msp_estcompletiondate", Kind.DATE),
+            Column("estimatedvalue", Kind.MONEY),
+            Column("msp_consumptionconsumedrecurring", Kind.MONEY),
+            Column("description", Kind.MEMO),
+        ),
+        _entity(
+            "msp_engagementmilestone",
+            "msp_engagementmilestones",
+            "msp_engagementmilestoneid",
+            "msp_name",
+            Column("msp_name", Kind.STRING),
+            Column("msp_milestonenumber", Kind.STRING, indexed=True),
+            Column("msp_milestonestatus", Kind.CHOICE, options=MILESTONE_STATUS),
+            Column("msp_milestonedate", Kind.DATE),
+            Column("msp_monthlyuse", Kind.MONEY),
+            Column("msp_commitmentrecommendation", Kind.CHOICE, options=COMMITMENT),
+            Column("msp_milestonecategory", Kind.CHOICE, options=MILESTONE_CATEGORY),
+            *_owner(),
+            _lookup("msp_workloadlkid", "msp_workload"),
+            _lookup("msp_opportunityid", "opportunity"),
+            _lookup("msp_parentaccount", "account"),
+            Column("msp_forecastcommentsjsonfield", Kind.MEMO),
+            Column("msp_forecastcomments", Kind.MEMO),
+            Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+        ),
+        _entity(
+            "task",
+            "tasks",
+            "activityid",
+            "subject",
+            Column("subject", Kind.STRING),
+            Column("description", Kind.MEMO),
+            Column("msp_taskcategory", Kind.CHOICE, options=TASK_CATEGORIES),
+            Column("scheduleddurationminutes", Kind.INT),
+            Column("prioritycode", Kind.CHOICE, options=PRIORITY),
+            Column("scheduledend", Kind.DATETIME),
+            _lookup("regardingobjectid", "msp_engagementmilestone", "opportunity", "account"),
+            *_owner(),
+            Column("statecode", Kind.CHOICE, options=TASK_STATE),
+            Column("statuscode", Kind.CHOICE, options=TASK_STATUS),
+            # Custom tables get "regardingobjectid_<table>", system tables "regardingobjectid_<table>_task"
+            # (web-api-navigation-properties.md, multi-table lookups; the catalog's task create uses
+            # the first).
+            navs=_regarding_navs(
+                (
+                    ("regardingobjectid_msp_engagementmilestone", "msp_engagementmilestone"),
+                    ("regardingobjectid_opportunity_task", "opportunity"),
+                    ("regardingobjectid_account_task", "account"),
+                )
+            ),
+        ),
+        _entity(
+            "team",
+            "teams",
+            "teamid",
+            "name",
+            Column("name", Kind.STRING),
+            Column("teamtype", Kind.CHOICE, options=TEAM_TYPE),
+            _lookup("teamtemplateid", "teamtemplate"),
+            _lookup("regardingobjectid", "msp_engagementmilestone", "opportunity", "account"),
+            Column("description", Kind.MEMO),
+            navs=_regarding_navs(
+                (
+                    ("regardingobjectid_msp_engagementmilestone", "msp_engagementmilestone"),
+                    ("regardingobjectid_opportunity", "opportunity"),
+                    ("regardingobjectid_account", "account"),
+                )
+            ),
+        ),
+        _entity(
+            "teamtemplate",
+            "teamtemplates",
+            "teamtemplateid",
+            "teamtemplatename",
+            Column("teamtemplatename", Kind.STRING),
+            Column("objecttypecode", Kind.INT),
+            Column("defaultaccessrightsmask", Kind.INT),
+            Column("description", Kind.MEMO),
+        ),
+        _entity(
+            "teammembership",
+            "teammemberships",
+            "teammembershipid",
+            "teammembershipid",
+            Column("teamid", Kind.GUID, indexed=True),
+            Column("systemuserid", Kind.GUID, indexed=True),
+        ),
+        _entity(
+            "msp_dealteam",
+            "msp_dealteams",
+            "msp_dealteamid",
+            "msp_name",
+            Column("msp_name", Kind.STRING),
+            _lookup("msp_dealteamuserid", "systemuser"),
+            _lookup("msp_parentopportunityid", "opportunity"),
+            Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+        ),
+        _entity(
+            "msp_workload", "msp_workloads", "msp_workloadid", "msp_name", Column("msp_name", Kind.STRING)
+        ),
+    ]
+    return {t.logical_name: t for t in types}
+
+
+# Object type codes used by team templates (standard tables keep their documented codes;
+# the custom milestone table gets one from the custom range).
+OBJECT_TYPE_CODES: Mapping[str, int] = {"account": 1, "opportunity": 3, "msp_engagementmilestone": 10380}

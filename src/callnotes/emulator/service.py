@@ -1,0 +1,245 @@
+"""The Dataverse service below HTTP: routes one :class:`ApiRequest` to reads, writes or actions.
+
+This is the seam of the emulator contract (``/work/emulator-contract.md``): the transport builds
+``ApiRequest`` values, calls :meth:`DataverseService.handle` (never raises for Dataverse-level
+errors; returns the documented error JSON) and wraps ``$batch`` changesets in
+:meth:`DataverseService.transaction`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from callnotes.emulator import errors
+from callnotes.emulator.actions import RecordTeams
+from callnotes.emulator.data import Dataset, build_dataset
+from callnotes.emulator.database import Database, Row, Table
+from callnotes.emulator.errors import JSON_CONTENT_TYPE, DataverseFault
+from callnotes.emulator.fetchxml import run_fetch
+from callnotes.emulator.formatting import RecordWriter, etag
+from callnotes.emulator.messages import ApiRequest, ApiResponse
+from callnotes.emulator.query import (
+    MSX_ACCOUNTTEAM_CAP,
+    Preferences,
+    context_url,
+    matching_rows,
+    next_link,
+    parse_preferences,
+    parse_query,
+    render_row,
+    take_page,
+)
+from callnotes.emulator.schema import BUSINESS_UNIT_ID, ORGANIZATION_ID
+from callnotes.emulator.writes import Writer
+
+__all__ = ["ApiRequest", "ApiResponse", "DataverseService", "build_service"]
+
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_SEGMENT_RE = re.compile(r"^(?P<set>[A-Za-z_][\w]*)(?:\((?P<key>[^)]*)\))?$")
+_ACTION_PREFIX = "Microsoft.Dynamics.CRM."
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A parsed resource path: entity set, optional key, optional trailing segment."""
+
+    table: Table
+    key: str | None
+    tail: str | None
+
+
+def json_response(
+    status: int, payload: object, headers: dict[str, str] | None = None, entity_set: str | None = None
+) -> ApiResponse:
+    merged = {"Content-Type": JSON_CONTENT_TYPE, "OData-Version": "4.0"}
+    merged.update(headers or {})
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return ApiResponse(status=status, headers=merged, body=body, entity_set=entity_set)
+
+
+def parse_key(text: str, table: Table) -> str:
+    """``(guid)`` or ``(primarykey=guid)``; anything else is the documented bad-request error."""
+    value = text.strip()
+    name, eq, rest = value.partition("=")
+    if eq:
+        if name.strip() != table.entity.primary_key:
+            raise errors.query_error(f"Bad Request - Error in query syntax. Unknown key '{name.strip()}'.")
+        value = rest.strip()
+    if not re.fullmatch(_GUID, value):
+        raise errors.query_error(
+            f"Bad Request - Error in query syntax. '{value}' is not a valid Edm.Guid key."
+        )
+    return value.lower()
+
+
+class DataverseService:
+    """Dataverse semantics over one in-memory data set. Not thread-safe: the transport serialises."""
+
+    def __init__(self, dataset: Dataset, *, msx_quirks: bool = True) -> None:
+        self.dataset = dataset
+        self.database: Database = dataset.database
+        self.demo_user_id = dataset.demo_user_id
+        self.msx_quirks = msx_quirks
+        self.writer = RecordWriter(self.database)
+        self._writes = Writer(self.database, self.writer)
+        self._teams = RecordTeams(self.database, self._writes)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Changeset atomicity: every write inside is undone if the block raises."""
+        with self.database.transaction():
+            yield
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        entity_set: str | None = None
+        try:
+            first = request.path.strip("/").split("/", 1)[0]
+            match = _SEGMENT_RE.match(first)
+            entity_set = match.group("set") if match and match.group("set") in self.database.by_set else None
+            response = self._dispatch(request)
+        except DataverseFault as fault:
+            response = fault.to_response()
+        response.entity_set = response.entity_set or entity_set
+        return response
+
+    # -- routing ---------------------------------------------------------------------------
+    def _dispatch(self, request: ApiRequest) -> ApiResponse:
+        path = request.path.strip("/")
+        if path in ("WhoAmI", "WhoAmI()"):
+            return self._who_am_i(request)
+        target = self._resolve(path)
+        method = request.method.upper()
+        if target.tail is not None:
+            return self._tail(request, target, method)
+        if target.key is None:
+            if method == "GET":
+                return self._collection(request, target.table)
+            if method == "POST":
+                return self._writes.create(request, target.table)
+        else:
+            if method == "GET":
+                return self._single(request, target.table, target.key)
+            if method == "PATCH":
+                return self._writes.upsert(request, target.table, target.key)
+            if method == "DELETE":
+                return self._writes.delete(request, target.table, target.key)
+        raise DataverseFault(405, "0x80060888", f"The HTTP method '{method}' is not allowed for '{path}'.")
+
+    def _resolve(self, path: str) -> _Target:
+        head, _, tail = path.partition("/")
+        match = _SEGMENT_RE.match(head)
+        if match is None or match.group("set") not in self.database.by_set:
+            name = match.group("set") if match else head
+            raise errors.resource_not_found(name)
+        table = self.database.by_set[match.group("set")]
+        key = parse_key(match.group("key"), table) if match.group("key") is not None else None
+        return _Target(table, key, tail or None)
+
+    def _tail(self, request: ApiRequest, target: _Target, method: str) -> ApiResponse:
+        tail = target.tail or ""
+        if target.key is None and tail == "$count" and method == "GET":
+            count = min(len(target.table), 5000)
+            return ApiResponse(
+                200, {"Content-Type": "text/plain", "OData-Version": "4.0"}, str(count).encode()
+            )
+        if target.key is not None and target.table.entity.logical_name == "systemuser":
+            if tail == "teammembership_association" and method == "GET":
+                return self._memberships(request, target.table, target.key)
+            if tail.startswith(_ACTION_PREFIX):
+                action = tail[len(_ACTION_PREFIX) :]
+                if action in ("AddUserToRecordTeam", "RemoveUserFromRecordTeam"):
+                    if method != "POST":
+                        raise errors.no_http_resource(f"{request.service_root}/{request.path}")
+                    return self._teams.run(action, request, target.key)
+        raise errors.resource_not_found(tail.split("(")[0])
+
+    # -- reads -----------------------------------------------------------------------------
+    def _who_am_i(self, request: ApiRequest) -> ApiResponse:
+        # powerapps-docs/developer/data-platform/webapi/use-web-api-functions.md (WhoAmI is a function: GET);
+        # POST is the documented "No HTTP resource was found" error (web-api-client-errors).
+        if request.method.upper() != "GET":
+            raise errors.no_http_resource(f"{request.service_root}/{request.path}")
+        user_id = (request.caller_id or self.demo_user_id).lower()
+        return json_response(
+            200,
+            {
+                "@odata.context": f"{request.service_root}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+                "BusinessUnitId": BUSINESS_UNIT_ID,
+                "UserId": user_id,
+                "OrganizationId": ORGANIZATION_ID,
+            },
+        )
+
+    def _collection(
+        self, request: ApiRequest, table: Table, within: set[str] | None = None, path: str | None = None
+    ) -> ApiResponse:
+        entity = table.entity
+        prefs = parse_preferences(request.header("prefer"))
+        options = parse_query(request.query, entity, self.database)
+        if options.fetch_xml is not None:
+            payload = run_fetch(
+                options.fetch_xml, table, self.database, self.writer, prefs, request.service_root
+            )
+            return json_response(200, payload, _applied(prefs), entity.entity_set)
+        rows = matching_rows(table, options, within)
+        cap = MSX_ACCOUNTTEAM_CAP if self.msx_quirks and entity.logical_name == "msp_accountteam" else None
+        page = take_page(rows, entity, options, prefs, cap=cap)
+        payload: dict[str, object] = {
+            "@odata.context": context_url(request.service_root, entity, options.select, False)
+        }
+        if page.count is not None:
+            payload["@odata.count"] = page.count
+        payload["value"] = [
+            render_row(self.writer, entity, row, options, prefs.annotations) for row in page.rows
+        ]
+        if page.next_skiptoken is not None:
+            payload["@odata.nextLink"] = next_link(
+                request.service_root, path or request.path.strip("/"), options, page.next_skiptoken
+            )
+        return json_response(200, payload, _applied(prefs), entity.entity_set)
+
+    def _single(self, request: ApiRequest, table: Table, key: str) -> ApiResponse:
+        entity = table.entity
+        prefs = parse_preferences(request.header("prefer"))
+        options = parse_query(request.query, entity, self.database)
+        row = table.get(key)
+        if row is None:
+            raise errors.record_not_found(entity.logical_name, key)
+        if _not_modified(request, row, prefs, bool(options.expand)):
+            return ApiResponse(304, {"OData-Version": "4.0"}, b"", entity.entity_set)
+        payload = {"@odata.context": context_url(request.service_root, entity, options.select, True)}
+        payload.update(render_row(self.writer, entity, row, options, prefs.annotations))
+        headers = _applied(prefs)
+        headers["ETag"] = etag(row)
+        return json_response(200, payload, headers, entity.entity_set)
+
+    def _memberships(self, request: ApiRequest, users: Table, user_id: str) -> ApiResponse:
+        if users.get(user_id) is None:
+            raise errors.record_not_found("systemuser", user_id)
+        teams = self.database.tables["team"]
+        memberships = self.database.tables["teammembership"]
+        team_ids = {str(memberships.rows[i]["teamid"]) for i in memberships.lookup("systemuserid", user_id)}
+        return self._collection(request, teams, within=team_ids, path=request.path.strip("/"))
+
+
+def _applied(prefs: Preferences) -> dict[str, str]:
+    applied = prefs.applied()
+    return {"Preference-Applied": ",".join(applied)} if applied else {}
+
+
+def _not_modified(request: ApiRequest, row: Row, prefs: Preferences, expanded: bool) -> bool:
+    # perform-conditional-operations-using-web-api.md "Conditional retrievals": 304 when the ETag
+    # matches, never with $expand or with odata.include-annotations.
+    header = (request.header("if-none-match") or "").strip()
+    if not header or expanded or prefs.annotations_text is not None:
+        return False
+    return header == etag(row)
+
+
+def build_service(seed: int, accounts: int, *, msx_quirks: bool = True) -> DataverseService:
+    """A service over a freshly generated, deterministic data set."""
+    return DataverseService(build_dataset(seed, accounts), msx_quirks=msx_quirks)

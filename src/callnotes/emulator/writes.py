@@ -1,0 +1,300 @@
+"""Create, update (upsert) and delete, with ``@odata.bind``, ETags and conditional headers.
+
+- Create: 204 + ``OData-EntityId``; 201 + the record with ``Prefer: return=representation``;
+  a client-supplied primary key is honoured:
+  powerapps-docs/developer/data-platform/webapi/create-entity-web-api.md.
+- Update/upsert/delete, ``If-Match: *`` (no create), ``If-None-Match: *`` (no update), ETag
+  ``If-Match`` → 412: powerapps-docs/developer/data-platform/webapi/update-delete-entities-using-web-api.md
+  and perform-conditional-operations-using-web-api.md.
+- Lookups are set through single-valued navigation properties (``nav@odata.bind``):
+  powerapps-docs/developer/data-platform/webapi/associate-disassociate-entities-using-web-api.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+from callnotes.emulator import errors
+from callnotes.emulator.database import Database, Row, Table, type_key, utc_now_text
+from callnotes.emulator.formatting import RecordWriter, etag
+from callnotes.emulator.messages import ApiRequest, ApiResponse
+from callnotes.emulator.query import context_url, parse_preferences, parse_query, render_row
+from callnotes.emulator.schema import Column, EntityType, Kind
+
+_BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
+_DEFAULTS: dict[str, dict[str, object]] = {
+    "opportunity": {"statecode": 0, "statuscode": 1},
+    "task": {"statecode": 0, "statuscode": 2, "prioritycode": 1},
+}
+
+
+class Writer:
+    """All record writes; every change goes through the database's undo log."""
+
+    def __init__(self, database: Database, records: RecordWriter) -> None:
+        self.database = database
+        self.records = records
+
+    # -- public operations -----------------------------------------------------------------
+    def create(self, request: ApiRequest, table: Table, record_id: str | None = None) -> ApiResponse:
+        entity = table.entity
+        changes = self.read_body(request, entity)
+        key = entity.primary_key
+        body_id = changes.pop(key, None)
+        if record_id is not None and body_id is not None and body_id != record_id:
+            raise errors.invalid_argument(
+                f"The value of '{key}' in the payload does not match the key in the URL."
+            )
+        new_id = str(record_id or body_id or uuid.uuid4())
+        if table.get(new_id) is not None:
+            raise errors.duplicate_record()
+        row = self.insert(table, new_id, changes, request.caller_id)
+        return self._written(request, table, row, created=True)
+
+    def upsert(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
+        entity = table.entity
+        if_match = (request.header("if-match") or "").strip()
+        if_none_match = (request.header("if-none-match") or "").strip()
+        row = table.get(record_id)
+        if row is None:
+            if if_match:
+                raise errors.record_not_found(entity.logical_name, record_id)
+            return self.create(request, table, record_id)
+        if if_none_match == "*":
+            raise errors.duplicate_record()
+        _check_etag(if_match, row)
+        changes = self.read_body(request, entity)
+        if changes.pop(entity.primary_key, record_id) != record_id:
+            raise errors.invalid_argument(
+                f"The value of '{entity.primary_key}' in the payload does not match the key in the URL."
+            )
+        self.update(table, record_id, changes)
+        return self._written(request, table, row, created=False)
+
+    def delete(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
+        row = table.get(record_id)
+        if row is None:
+            raise errors.record_not_found(table.entity.logical_name, record_id)
+        _check_etag((request.header("if-match") or "").strip(), row)
+        self.remove(table, record_id)
+        return ApiResponse(204, {"OData-Version": "4.0"}, b"", table.entity.entity_set)
+
+    # -- building blocks (also used by actions) --------------------------------------------
+    def insert(self, table: Table, record_id: str, changes: Row, caller_id: str) -> Row:
+        entity = table.entity
+        now = utc_now_text()
+        row: Row = {c.name: None for c in entity.columns.values()}
+        row.update(_DEFAULTS.get(entity.logical_name, {}))
+        if "statecode" in entity.columns and row["statecode"] is None:
+            row["statecode"] = 0
+        if "ownerid" in entity.columns and caller_id:
+            row["ownerid"], row[type_key("ownerid")] = caller_id.lower(), "systemuser"
+        row.update(changes)
+        row.update(
+            {
+                entity.primary_key: record_id,
+                "createdon": now,
+                "modifiedon": now,
+                "versionnumber": self.database.next_version(),
+            }
+        )
+        return table.insert(row)
+
+    def update(self, table: Table, record_id: str, changes: Row) -> Row:
+        changes = dict(changes)
+        changes["modifiedon"] = utc_now_text()
+        changes["versionnumber"] = self.database.next_version()
+        return table.update(record_id, changes)
+
+    def remove(self, table: Table, record_id: str) -> None:
+        table.delete(record_id)
+        if table.entity.logical_name == "team":  # memberships go with their team
+            memberships = self.database.tables["teammembership"]
+            for membership_id in sorted(memberships.lookup("teamid", record_id)):
+                memberships.delete(membership_id)
+
+    def read_body(self, request: ApiRequest, entity: EntityType) -> Row:
+        try:
+            payload = json.loads(request.body.decode("utf-8")) if request.body.strip() else None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise errors.payload_error(entity.entity_set, f"Microsoft.OData.ODataException: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise errors.payload_error(
+                entity.entity_set,
+                "Microsoft.OData.ODataException: "
+                "The request body must be a JSON object describing the record.",
+            )
+        changes: Row = {}
+        for name, value in payload.items():
+            if name.endswith("@odata.bind"):
+                self._bind(entity, name[: -len("@odata.bind")], value, changes)
+            elif "@" in name:
+                continue  # instance annotations such as @odata.type are not data
+            else:
+                column = entity.columns.get(name)
+                if column is None or column.kind is Kind.LOOKUP:
+                    raise _invalid_property(name, entity)
+                if not column.read_only:
+                    changes[name] = _convert(column, value, entity)
+        return changes
+
+    def _bind(self, entity: EntityType, nav_name: str, value: object, changes: Row) -> None:
+        nav = entity.navigations.get(nav_name)
+        if nav is None:
+            raise errors.payload_error(
+                entity.entity_set,
+                (
+                    f"Microsoft.OData.ODataException: An undeclared property '{nav_name}' which only has "
+                    "property annotations in the payload but no property value was found in the payload. "
+                    "In OData, only declared navigation properties and declared named streams can be "
+                    "represented as properties without values."
+                ),
+            )
+        match = _BIND_RE.match(value) if isinstance(value, str) else None
+        target = self.database.schema[nav.target]
+        if match is None or match.group("set") not in self.database.by_set:
+            raise errors.payload_error(
+                entity.entity_set,
+                f"Microsoft.OData.ODataException: '{value}' is not a valid "
+                f"entity reference for navigation property '{nav_name}'.",
+            )
+        bound_table = self.database.by_set[match.group("set")]
+        allowed = {nav.target} | ({"team"} if nav_name == "ownerid" else set())
+        if bound_table.entity.logical_name not in allowed:
+            raise errors.payload_error(
+                entity.entity_set,
+                f"Microsoft.OData.ODataException: navigation property "
+                f"'{nav_name}' expects a reference to '{target.entity_set}'.",
+            )
+        record_id = match.group("id").lower()
+        if bound_table.get(record_id) is None:
+            raise errors.record_not_found(bound_table.entity.logical_name, record_id)
+        changes[nav.column] = record_id
+        column = entity.columns[nav.column]
+        if len(column.targets) > 1:
+            changes[type_key(nav.column)] = bound_table.entity.logical_name
+
+    def _written(self, request: ApiRequest, table: Table, row: Row, *, created: bool) -> ApiResponse:
+        entity = table.entity
+        record_id = str(row[entity.primary_key])
+        location = f"{request.service_root}/{entity.entity_set}({record_id})"
+        prefs = parse_preferences(request.header("prefer"))
+        if not prefs.return_representation:
+            return ApiResponse(
+                204, {"OData-Version": "4.0", "OData-EntityId": location}, b"", entity.entity_set
+            )
+        options = parse_query(request.query, entity, self.database)
+        payload: dict[str, object] = {
+            "@odata.context": context_url(request.service_root, entity, options.select, True)
+        }
+        payload.update(render_row(self.records, entity, row, options, prefs.annotations))
+        headers = {
+            "Content-Type": errors.JSON_CONTENT_TYPE,
+            "OData-Version": "4.0",
+            "ETag": etag(row),
+            "Preference-Applied": "return=representation",
+            "OData-EntityId": location,
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return ApiResponse(201 if created else 200, headers, body, entity.entity_set)
+
+
+def _check_etag(if_match: str, row: Row) -> None:
+    if not if_match or if_match == "*":
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if etag(row) not in tags:
+        raise errors.version_mismatch()
+
+
+def _invalid_property(name: str, entity: EntityType) -> errors.DataverseFault:
+    # troubleshoot .../web-api-client-errors "Invalid property {name} was found in entity".
+    return errors.DataverseFault(
+        400,
+        errors.PROPERTY_NOT_FOUND,
+        (
+            "An error occurred while validating input parameters: Microsoft.Crm.CrmException: "
+            f"Invalid property '{name}' was found in entity 'Microsoft.Dynamics.CRM.{entity.logical_name}'. "
+            "---> Microsoft.OData.ODataException: Does not support untyped value in non-open type."
+        ),
+    )
+
+
+def _convert(column: Column, value: object, entity: EntityType) -> object:
+    if value is None:
+        return None
+    try:
+        return _CONVERTERS[column.kind](column, value)
+    except (TypeError, ValueError) as exc:
+        raise errors.payload_error(
+            entity.entity_set,
+            (
+                f"Microsoft.OData.ODataException: Cannot convert the literal '{value}' to the expected type "
+                f"'{column.kind.edm}'."
+            ),
+        ) from exc
+
+
+def _to_int(column: Column, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    if column.options is not None and value not in column.options:
+        raise ValueError(value)
+    return value
+
+
+def _to_float(column: Column, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(value)
+    return float(value)
+
+
+def _to_str(column: Column, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def _to_bool(column: Column, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def _to_guid(column: Column, value: object) -> str:
+    return str(uuid.UUID(_to_str(column, value)))
+
+
+def _to_date(column: Column, value: object) -> str:
+    return date.fromisoformat(_to_str(column, value)[:10]).isoformat()
+
+
+def _to_datetime(column: Column, value: object) -> str:
+    text = _to_str(column, value)
+    parsed = (
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if len(text) > 10
+        else datetime.fromisoformat(text)
+    )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_CONVERTERS = {
+    Kind.KEY: _to_guid,
+    Kind.GUID: _to_guid,
+    Kind.STRING: _to_str,
+    Kind.MEMO: _to_str,
+    Kind.INT: _to_int,
+    Kind.BIGINT: _to_int,
+    Kind.CHOICE: _to_int,
+    Kind.DECIMAL: _to_float,
+    Kind.MONEY: _to_float,
+    Kind.BOOL: _to_bool,
+    Kind.DATE: _to_date,
+    Kind.DATETIME: _to_datetime,
+}
