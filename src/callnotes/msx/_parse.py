@@ -10,6 +10,7 @@ from typing import Any
 from callnotes.msx.errors import MalformedCrmAnswer
 
 Row = Mapping[str, Any]
+Literal = str | int | float | uuid.UUID | None
 FORMATTED = "@OData.Community.Display.V1.FormattedValue"
 LOOKUP_LOGICAL_NAME = "@Microsoft.Dynamics.CRM.lookuplogicalname"
 
@@ -92,3 +93,8 @@ def formatted(row: Row, field: str) -> str | None:
 def etag(row: Row) -> str | None:
     value = row.get("@odata.etag")
     return value if isinstance(value, str) else None
+
+
+def as_uuid(value: str) -> uuid.UUID:
+    """A GUID for an OData filter (formatted bare by the filter builder); ValueError if not one."""
+    return uuid.UUID(str(value).strip().strip("{}"))

@@ -152,7 +152,7 @@ MILESTONE_STATUS_LABELS: Final = {
     861980003: "Completed",
     861980004: "Cancelled",
     861980005: "Lost to Competitor",
-    861980006: "Hygiene/Duplicate",
+    861980007: "Hygiene/Duplicate",
 }
 #: Statuses after which a milestone needs no more work.
 MILESTONE_CLOSED_LABELS: Final = frozenset(

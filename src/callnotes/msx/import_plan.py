@@ -1,0 +1,239 @@
+"""The reads of an account import, by dependency level, and the snapshot they fill.
+
+Level 0: WhoAmI. Level 1: my msp_accountteams rows (one query per Cloud & AI role, each capped at
+100 rows by MSX, so a full answer is continued by key: ``_msp_accountid_value gt <last>``), my team
+memberships (account access teams: MSX has been seen to leave msp_accountteams stale; milestone and
+opportunity access teams feed "on my team"), my user record. Level 2, for all my accounts at once:
+accounts, account team (Cloud & AI rows, 3 accounts a query to stay under the 100-row cap, split
+further when a query comes back full), open opportunities, milestones. Level 3: territories.
+Queries and filters follow reference/001 ("Import Flow", "Fetching Account Team Members").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from callnotes.dataverse.query import BATCH_URL_BUDGET, ODataFilter, chunk_in_filters, encode_query
+from callnotes.msx import _parse as p
+from callnotes.msx.records import (
+    Account,
+    AccountTeamMember,
+    Milestone,
+    MsxUser,
+    Opportunity,
+    Territory,
+    WhoAmI,
+)
+from callnotes.msx.rounds import Barrier, Read, Rows
+from callnotes.msx.schema import (
+    ACCESS_TEAM_TYPE,
+    ACCOUNT_SELECT,
+    ACCOUNT_TEAM_ROW_CAP,
+    ACCOUNT_TEAM_SELECT,
+    CLOUD_ROLE_PREFIX,
+    MILESTONE_SELECT,
+    MILESTONE_TEAM_TEMPLATE_ID,
+    OPPORTUNITY_OPEN,
+    OPPORTUNITY_SELECT,
+    OPPORTUNITY_TEAM_TEMPLATE_ID,
+    QUALIFIER1_CORPORATE,
+    TERRITORY_SELECT,
+    USER_SELECT,
+    EntitySet,
+    Role,
+)
+
+#: Accounts per account-team query: ~22-30 Cloud rows each keeps three under the 100-row cap (reference/001).
+TEAM_ACCOUNTS_PER_QUERY = 3
+
+
+@dataclass
+class ImportSnapshot:
+    """Everything one import read from MSX, typed; filled as the rounds come back."""
+
+    me: WhoAmI | None = None
+    user: MsxUser | None = None
+    my_roles: dict[str, set[str]] = field(default_factory=dict)
+    access_team_accounts: set[str] = field(default_factory=set)
+    my_milestone_teams: set[str] = field(default_factory=set)
+    my_opportunity_teams: set[str] = field(default_factory=set)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    territories: dict[str, Territory] = field(default_factory=dict)
+    team: dict[tuple[str, str, str], AccountTeamMember] = field(default_factory=dict)
+    opportunities: dict[str, Opportunity] = field(default_factory=dict)
+    milestones: dict[str, Milestone] = field(default_factory=dict)
+
+    @property
+    def my_account_ids(self) -> set[str]:
+        return set(self.my_roles) | self.access_team_accounts
+
+
+def _select(*columns: str) -> str:
+    return ",".join(columns)
+
+
+def _read(phase: str, entity_set: str, select: Sequence[str], flt: ODataFilter | None = None,
+          **extra: str) -> Read:
+    params = {"$select": _select(*select)}
+    if flt is not None:
+        params["$filter"] = str(flt)
+    params.update({f"${k}": v for k, v in extra.items()})
+    return Read(phase, entity_set, params)
+
+
+class ImportPlan:
+    """Builds the reads level by level and folds their answers into an `ImportSnapshot`."""
+
+    def __init__(self, snapshot: ImportSnapshot | None = None) -> None:
+        self.snapshot = snapshot or ImportSnapshot()
+
+    def first_reads(self) -> list[Read]:
+        return [Read("signing in", "WhoAmI", single=True, on_done=self._after_whoami)]
+
+    # level 1 ---------------------------------------------------------------------------------
+    def _after_whoami(self, rows: Rows) -> Iterable[Read]:
+        me = self.snapshot.me = WhoAmI.from_row(rows[0])
+        names = [f"role:{role.value}" for role in Role] + ["memberships", "user"]
+        barrier = Barrier(names, self._after_assignments)
+        reads = [self._my_role_read(me.user_id, role, barrier) for role in Role]
+        memberships = Read(
+            "assignments", f"systemusers({me.user_id})/teammembership_association",
+            {"$select": "_regardingobjectid_value,teamid,_teamtemplateid_value",
+             "$filter": str(ODataFilter.eq("teamtype", ACCESS_TEAM_TYPE))},
+        )
+        memberships.on_done = lambda rows: barrier.arrive("memberships", self._memberships(rows))
+        user = Read("assignments", f"systemusers({me.user_id})", {"$select": _select(*USER_SELECT)},
+                    single=True)
+        user.on_done = lambda rows: barrier.arrive("user", self._user(rows))
+        return [*reads, memberships, user]
+
+    def _my_role_read(self, user_id: str, role: Role, barrier: Barrier, after: str | None = None) -> Read:
+        flt = ODataFilter.eq("_msp_systemuserid_value", p.as_uuid(user_id)) & ODataFilter.eq(
+            "msp_qualifier2", role.value)
+        if after is not None:
+            flt = flt & ODataFilter.gt("_msp_accountid_value", p.as_uuid(after))
+        read = _read("assignments", EntitySet.ACCOUNT_TEAMS, ("_msp_accountid_value", "msp_qualifier2"), flt,
+                     orderby="_msp_accountid_value")
+        read.cap = ACCOUNT_TEAM_ROW_CAP
+        name = f"role:{role.value}"
+        read.on_done = lambda rows: barrier.arrive(name, self._roles(rows))
+
+        def _continue(rows: Rows) -> list[Read]:
+            self._roles(rows)
+            last = max(str(r.get("_msp_accountid_value")) for r in rows)
+            return [self._my_role_read(user_id, role, barrier, after=last)]
+
+        read.on_truncated = _continue
+        return read
+
+    def _roles(self, rows: Rows) -> Rows:
+        for row in rows:
+            account = p.guid("msp_accountteam", row, "_msp_accountid_value")
+            role = p.text("msp_accountteam", row, "msp_qualifier2") or ""
+            self.snapshot.my_roles.setdefault(account, set()).add(role)  # type: ignore[arg-type]
+        return []
+
+    def _memberships(self, rows: Rows) -> Rows:
+        snap = self.snapshot
+        for row in rows:
+            record = p.guid("teammembership", row, "_regardingobjectid_value", required=False)
+            if record is None:
+                continue
+            template = p.guid("teammembership", row, "_teamtemplateid_value", required=False)
+            kind = row.get("_regardingobjectid_value" + p.LOOKUP_LOGICAL_NAME)
+            if template == MILESTONE_TEAM_TEMPLATE_ID or kind == "msp_engagementmilestone":
+                snap.my_milestone_teams.add(record)
+            elif template == OPPORTUNITY_TEAM_TEMPLATE_ID or kind == "opportunity":
+                snap.my_opportunity_teams.add(record)
+            elif kind == "account":
+                snap.access_team_accounts.add(record)
+        return []
+
+    def _user(self, rows: Rows) -> Rows:
+        self.snapshot.user = MsxUser.from_row(rows[0])
+        return []
+
+    # level 2 ---------------------------------------------------------------------------------
+    def _after_assignments(self, _results: dict[str, Rows]) -> list[Read]:
+        ids = sorted(self.snapshot.my_account_ids)
+        if not ids:
+            return []
+        account_chunks = self._chunks(EntitySet.ACCOUNTS, "accountid", ids, ACCOUNT_SELECT)
+        barrier = Barrier([f"accounts:{i}" for i in range(len(account_chunks))], self._after_accounts)
+        reads = []
+        for index, flt in enumerate(account_chunks):
+            read = _read("accounts", EntitySet.ACCOUNTS, ACCOUNT_SELECT, flt)
+            accounts = self.snapshot.accounts
+            read.on_done = self._collect(f"accounts:{index}", barrier, Account.from_row, accounts)
+            reads.append(read)
+        reads += [self._team_read(ids[i:i + TEAM_ACCOUNTS_PER_QUERY])
+                  for i in range(0, len(ids), TEAM_ACCOUNTS_PER_QUERY)]
+        open_opps = ODataFilter.eq("statecode", OPPORTUNITY_OPEN)
+        for flt in self._chunks(EntitySet.OPPORTUNITIES, "_parentaccountid_value", ids, OPPORTUNITY_SELECT,
+                                extra=open_opps):
+            read = _read("opportunities", EntitySet.OPPORTUNITIES, OPPORTUNITY_SELECT, flt, orderby="name")
+            read.on_done = self._store(Opportunity.from_row, self.snapshot.opportunities)
+            reads.append(read)
+        for flt in self._chunks(EntitySet.MILESTONES, "_msp_parentaccount_value", ids, MILESTONE_SELECT):
+            read = _read("milestones", EntitySet.MILESTONES, MILESTONE_SELECT, flt, orderby="msp_name")
+            read.on_done = self._store(Milestone.from_row, self.snapshot.milestones)
+            reads.append(read)
+        return reads
+
+    def _team_read(self, account_ids: Sequence[str], role: Role | None = None) -> Read:
+        """Cloud & AI rows of a few accounts (reference/001 server-side filter); split when full."""
+        by_account = ODataFilter.in_("_msp_accountid_value", [p.as_uuid(a) for a in account_ids])
+        by_role = (ODataFilter.eq("msp_qualifier2", role.value) if role is not None
+                   else ODataFilter.startswith("msp_qualifier2", CLOUD_ROLE_PREFIX))
+        flt = ODataFilter.all_of(by_account, ODataFilter.eq("msp_qualifier1", QUALIFIER1_CORPORATE), by_role)
+        read = _read("account teams", EntitySet.ACCOUNT_TEAMS, ACCOUNT_TEAM_SELECT, flt)
+        read.cap = ACCOUNT_TEAM_ROW_CAP
+        read.on_done = self._team_rows
+        if len(account_ids) > 1:
+            read.on_truncated = lambda _rows: [self._team_read([a]) for a in account_ids]
+        elif role is None:
+            read.on_truncated = lambda _rows: [self._team_read(account_ids, r) for r in Role]
+        return read
+
+    def _team_rows(self, rows: Rows) -> list[Read]:
+        for row in rows:
+            member = AccountTeamMember.from_row(row)
+            self.snapshot.team[(member.account_id, member.user_id, member.role or "")] = member
+        return []
+
+    # level 3 ---------------------------------------------------------------------------------
+    def _after_accounts(self, _results: dict[str, Rows]) -> list[Read]:
+        ids = sorted({a.territory_id for a in self.snapshot.accounts.values() if a.territory_id})
+        reads = []
+        for flt in self._chunks(EntitySet.TERRITORIES, "territoryid", ids, TERRITORY_SELECT) if ids else []:
+            read = _read("territories", EntitySet.TERRITORIES, TERRITORY_SELECT, flt)
+            read.on_done = self._store(Territory.from_row, self.snapshot.territories)
+            reads.append(read)
+        return reads
+
+    # helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def _chunks(entity_set: str, field_name: str, ids: Sequence[str], select: Sequence[str],
+                extra: ODataFilter | None = None) -> list[ODataFilter]:
+        base = f"{entity_set}?{encode_query({'$select': _select(*select), '$orderby': 'msp_milestonedate'})}"
+        return chunk_in_filters(field_name, [p.as_uuid(i) for i in ids], url_without_filter=base,
+                                budget=BATCH_URL_BUDGET, extra=extra)
+
+    @staticmethod
+    def _store(parse: Callable[[object], object], into: dict) -> Callable[[Rows], list[Read]]:
+        def _done(rows: Rows) -> list[Read]:
+            for row in rows:
+                record = parse(row)
+                into[record.id] = record  # type: ignore[attr-defined]
+            return []
+        return _done
+
+    def _collect(self, name: str, barrier: Barrier, parse: Callable[[object], object],
+                 into: dict) -> Callable[[Rows], Iterable[Read]]:
+        store = self._store(parse, into)
+
+        def _done(rows: Rows) -> Iterable[Read]:
+            store(rows)
+            return barrier.arrive(name, rows)
+        return _done

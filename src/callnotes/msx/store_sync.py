@@ -1,0 +1,129 @@
+"""Writes an `ImportSnapshot` into the store: upsert by MSX id, mark what MSX no longer returns.
+
+Order follows the store's references: territories → sellers / SEs → customers → opportunities →
+milestones. Notes are never touched (the store's upserts guarantee it). The caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from callnotes.msx.import_plan import ImportSnapshot
+from callnotes.msx.links import account_url
+from callnotes.msx.progress import ImportSummary
+from callnotes.msx.records import AccountTeamMember
+from callnotes.msx.schema import CRM_URL, SellerType, SeSpecialty
+from callnotes.store import SellerType as StoreSellerType
+from callnotes.store import SeSpecialty as StoreSpecialty
+from callnotes.store.repo.msx_records import (
+    CustomerRecord,
+    MilestoneRecord,
+    MsxKind,
+    MsxRecord,
+    OpportunityRecord,
+    SellerRecord,
+    SolutionEngineerRecord,
+    TerritoryRecord,
+    mark_gone,
+    upsert_records,
+)
+
+_SELLER_TYPES = {
+    SellerType.GROWTH: StoreSellerType.GROWTH,
+    SellerType.ACQUISITION: StoreSellerType.ACQUISITION,
+}
+_SPECIALTIES = {SeSpecialty.DATA: StoreSpecialty.DATA, SeSpecialty.INFRA: StoreSpecialty.INFRA,
+                SeSpecialty.APPS: StoreSpecialty.APPS}
+UNNAMED = "(no name in MSX)"
+
+
+def _name(member: AccountTeamMember) -> str:
+    return (member.full_name or "").strip() or UNNAMED
+
+
+def _sorted_team(snapshot: ImportSnapshot) -> list[AccountTeamMember]:
+    mine = snapshot.my_account_ids
+    return sorted((m for m in snapshot.team.values() if m.account_id in mine),
+                  key=lambda m: (m.account_id, m.user_id, m.role or ""))
+
+
+def _people(team: list[AccountTeamMember]) -> tuple[list[SellerRecord], list[SolutionEngineerRecord]]:
+    sellers: dict[str, SellerRecord] = {}
+    engineers: dict[str, SolutionEngineerRecord] = {}
+    for member in team:
+        if member.seller_type is not None and member.user_id not in sellers:
+            kind = _SELLER_TYPES[member.seller_type]
+            sellers[member.user_id] = SellerRecord(member.user_id, _name(member), kind)
+        if member.se_specialty is not None and member.user_id not in engineers:
+            engineers[member.user_id] = SolutionEngineerRecord(
+                member.user_id, _name(member), _SPECIALTIES[member.se_specialty])
+    return list(sellers.values()), list(engineers.values())
+
+
+def _customers(snapshot: ImportSnapshot, team: list[AccountTeamMember], crm_url: str) -> list[CustomerRecord]:
+    sellers: dict[str, list[str]] = {}
+    engineers: dict[str, list[str]] = {}
+    for member in team:
+        if member.seller_type is not None:
+            sellers.setdefault(member.account_id, []).append(member.user_id)
+        if member.se_specialty is not None:
+            engineers.setdefault(member.account_id, []).append(member.user_id)
+    known_territories = snapshot.territories
+    return [
+        CustomerRecord(
+            msx_id=a.id, name=a.name, tpid=a.tpid,
+            territory_msx_id=a.territory_id if a.territory_id in known_territories else None,
+            msx_url=account_url(a.id, crm_url=crm_url),
+            seller_msx_ids=sorted(set(sellers.get(a.id, []))),
+            solution_engineer_msx_ids=sorted(set(engineers.get(a.id, []))),
+        )
+        for a in sorted(snapshot.accounts.values(), key=lambda a: a.id)
+    ]
+
+
+def _opportunities(snapshot: ImportSnapshot) -> list[OpportunityRecord]:
+    return [
+        OpportunityRecord(msx_id=o.id, name=o.name, number=o.number, state="Open",
+                          estimated_close_date=o.estimated_close_date,
+                          customer_msx_id=o.account_id if o.account_id in snapshot.accounts else None)
+        for o in sorted(snapshot.opportunities.values(), key=lambda o: o.id)
+    ]
+
+
+def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
+    return [
+        MilestoneRecord(
+            msx_id=m.id, name=m.name, number=m.number, status=m.status_code, status_label=m.status,
+            milestone_date=m.date, monthly_use=m.monthly_use, workload=m.workload,
+            on_my_team=m.id in snapshot.my_milestone_teams,
+            opportunity_msx_id=m.opportunity_id if m.opportunity_id in snapshot.opportunities else None,
+            customer_msx_id=m.account_id if m.account_id in snapshot.accounts else None,
+        )
+        for m in sorted(snapshot.milestones.values(), key=lambda m: m.id)
+    ]
+
+
+def _apply(session: Session, summary: ImportSummary, kind: MsxKind, records: Iterable[MsxRecord]) -> None:
+    records = list(records)
+    counts = upsert_records(session, records)
+    entry = summary.kind(kind.value)
+    entry.created, entry.updated, entry.unchanged = counts.created, counts.updated, counts.unchanged
+    entry.marked_gone = mark_gone(session, kind, {r.msx_id for r in records})
+
+
+def apply_snapshot(session: Session, snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> ImportSummary:
+    """Upsert everything the snapshot holds; returns per-kind counts. Does not commit."""
+    summary = ImportSummary()
+    team = _sorted_team(snapshot)
+    sellers, engineers = _people(team)
+    territories = [TerritoryRecord(t.id, t.name, t.unit_name, t.pod)
+                   for t in sorted(snapshot.territories.values(), key=lambda t: t.id)]
+    _apply(session, summary, MsxKind.TERRITORIES, territories)
+    _apply(session, summary, MsxKind.SELLERS, sellers)
+    _apply(session, summary, MsxKind.SOLUTION_ENGINEERS, engineers)
+    _apply(session, summary, MsxKind.CUSTOMERS, _customers(snapshot, team, crm_url))
+    _apply(session, summary, MsxKind.OPPORTUNITIES, _opportunities(snapshot))
+    _apply(session, summary, MsxKind.MILESTONES, _milestones(snapshot))
+    return summary

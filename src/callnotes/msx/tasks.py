@@ -1,0 +1,66 @@
+"""Tasks against a milestone, with HoK / non-HoK categories (reference/000 §6, reference/001)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from callnotes.dataverse import DataverseClient, ODataFilter
+from callnotes.msx import _parse as p
+from callnotes.msx.errors import InvalidInput
+from callnotes.msx.records import MsxTask
+from callnotes.msx.schema import TASK_SELECT, EntitySet, HokCategory, TaskPriority
+
+MAX_SUBJECT = 200
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """A task to log against a milestone. ``task_id`` fixes the record id (idempotent retries)."""
+
+    milestone_id: str
+    owner_id: str
+    subject: str
+    category: HokCategory
+    duration_minutes: int = 60
+    priority: TaskPriority = TaskPriority.NORMAL
+    description: str | None = None
+    due: datetime | None = None
+    task_id: str | None = None
+
+    def to_body(self) -> dict[str, object]:
+        subject = (self.subject or "").strip()
+        if not subject or len(subject) > MAX_SUBJECT:
+            raise InvalidInput(f"a task subject needs 1 to {MAX_SUBJECT} characters")
+        if not 1 <= self.duration_minutes <= 24 * 60:
+            raise InvalidInput("a task lasts between 1 minute and 24 hours")
+        body: dict[str, object] = {
+            "subject": subject,
+            "msp_taskcategory": int(HokCategory(self.category)),
+            "scheduleddurationminutes": self.duration_minutes,
+            "prioritycode": int(self.priority),
+            "regardingobjectid_msp_engagementmilestone@odata.bind":
+                f"/{EntitySet.MILESTONES}({p.as_uuid(self.milestone_id)})",
+            "ownerid@odata.bind": f"/{EntitySet.SYSTEM_USERS}({p.as_uuid(self.owner_id)})",
+        }
+        if self.description:
+            body["description"] = self.description
+        if self.due is not None:
+            if self.due.tzinfo is None:
+                raise InvalidInput("a due date must carry a time zone")
+            body["scheduledend"] = self.due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.task_id is not None:
+            body["activityid"] = str(p.as_uuid(self.task_id))
+        return body
+
+
+def create_task(client: DataverseClient, task: NewTask) -> str:
+    """Create the task in MSX; returns its id. Retries cannot duplicate it (the client sets the id)."""
+    return client.create(EntitySet.TASKS, task.to_body())
+
+
+def list_tasks(client: DataverseClient, milestone_id: str) -> list[MsxTask]:
+    """Tasks regarding the milestone, newest first."""
+    flt = ODataFilter.eq("_regardingobjectid_value", p.as_uuid(milestone_id))
+    rows = client.iter_rows(EntitySet.TASKS, select=list(TASK_SELECT), filter=flt, orderby="createdon desc")
+    return [MsxTask.from_row(row) for row in rows]
