@@ -1,0 +1,377 @@
+"""``DataverseClient``: the generic Dataverse Web API client (DESIGN.md §dataverse)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from callnotes.dataverse.auth import TokenProvider
+from callnotes.dataverse.batch import (
+    AdaptiveChunkSize,
+    BatchRequest,
+    BatchResult,
+    NotExecuted,
+    assemble_results,
+    decode_batch,
+    encode_batch,
+)
+from callnotes.dataverse.cache import GetCache
+from callnotes.dataverse.errors import BadResponse, DuplicateKey, NotFound, Throttled, error_from_response
+from callnotes.dataverse.fetchxml import iter_fetch_pages
+from callnotes.dataverse.paging import iter_pages, prefer_max_page_size
+from callnotes.dataverse.pipeline import ANNOTATIONS_ALL, Call, Pipeline, json_body
+from callnotes.dataverse.query import (
+    BATCH_URL_BUDGET,
+    GET_URL_BUDGET,
+    Literal,
+    ODataFilter,
+    as_guid,
+    chunk_in_filters,
+    encode_query,
+)
+from callnotes.dataverse.retry import RetryPolicy, clamp_timeout
+
+logger = logging.getLogger(__name__)
+
+API_PATH = "/api/data/v9.2"
+_ENTITY_SET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ORDERBY = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*( (asc|desc))?(,[A-Za-z_][A-Za-z0-9_/]*( (asc|desc))?)*$")
+_EXPAND = re.compile(r"^[A-Za-z0-9_(),;=$ /'-]+$")
+#: Activity tables share the ``activityid`` primary key
+#: (powerapps-docs/developer/data-platform/activity-entities.md).
+_ACTIVITY_SETS = frozenset(
+    {"tasks", "emails", "phonecalls", "appointments", "letters", "faxes", "activitypointers"}
+)
+_ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")
+
+
+def primary_key_for(entity_set: str) -> str:
+    """The primary key column of an entity set by Dataverse naming (``accounts`` → ``accountid``)."""
+    if entity_set in _ACTIVITY_SETS:
+        return "activityid"
+    if entity_set.endswith("ies"):
+        return entity_set[:-3] + "yid"
+    return entity_set.removesuffix("s") + "id"
+
+
+def _entity_set(name: str) -> str:
+    if not _ENTITY_SET.match(name or ""):
+        raise ValueError(f"not a valid entity set name: {name!r}")
+    return name
+
+
+class DataverseClient:
+    """Talks to one Dataverse org. Thread-safe for reads; one shared httpx connection pool."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token_provider: TokenProvider,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        cache_ttl: float | None = None,
+        cache_entity_sets: Collection[str] = (),
+        page_size: int = 5000,
+        transport: httpx.BaseTransport | None = None,
+        chunk_size: AdaptiveChunkSize | None = None,
+    ) -> None:
+        root = base_url.rstrip("/")
+        self.api_url = root if "/api/data/" in root else root + API_PATH
+        self.api_path = httpx.URL(self.api_url).path
+        self.page_size = page_size
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(clamp_timeout(timeout)),
+            transport=transport,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            headers={"User-Agent": "callnotes-dataverse/0.1"},
+        )
+        self.pipeline = Pipeline(self._http, token_provider, retry or RetryPolicy())
+        self.cache = GetCache(cache_ttl) if cache_ttl else None
+        self._cached_sets = frozenset(cache_entity_sets)
+        self.chunk_size = chunk_size or AdaptiveChunkSize()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DataverseClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        query = encode_query(params or {})
+        return f"{self.api_url}/{path.lstrip('/')}" + (f"?{query}" if query else "")
+
+    def _send(self, call: Call) -> httpx.Response:
+        if call.method != "GET" and self.cache is not None:
+            self.cache.clear()
+        logger.debug("%s %s", call.method, call.what)
+        return self.pipeline.send(call)
+
+    def _get_json(self, url: str, *, what: str, prefer: str | None = None) -> Any:
+        headers = {"Prefer": prefer} if prefer else {}
+        return json_body(self._send(Call("GET", url, headers, what=what)), what=what)
+
+    def _cacheable(self, path: str) -> bool:
+        return self.cache is not None and re.split(r"[(?/]", path, maxsplit=1)[0] in self._cached_sets
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` (relative to the API root) with percent-encoded ``params``; decoded JSON."""
+        url = self._url(path, params)
+        if self._cacheable(path) and (hit := self.cache.get(url)) is not None:  # type: ignore[union-attr]
+            return hit
+        document = self._get_json(url, what=f"GET {path}")
+        if self._cacheable(path):
+            self.cache.put(url, document)  # type: ignore[union-attr]
+        return document
+
+    def whoami(self) -> dict[str, Any]:
+        """``WhoAmI``: connectivity check and the caller's ``UserId`` (reference/000 §1)."""
+        answer = self.get("WhoAmI")
+        if not isinstance(answer, dict) or "UserId" not in answer:
+            raise BadResponse("MSX answered WhoAmI without a UserId")
+        return answer
+
+    def get_record(
+        self,
+        entity_set: str,
+        record_id: str | uuid.UUID,
+        *,
+        select: Sequence[str] | None = None,
+        expand: str | None = None,
+    ) -> dict[str, Any]:
+        path = f"{_entity_set(entity_set)}({as_guid(record_id)})"
+        record = self.get(path, _query_options(select=select, expand=expand))
+        if not isinstance(record, dict):
+            raise BadResponse(f"MSX answered {path} with something that is not a record")
+        return record
+
+    def iter_rows(
+        self,
+        entity_set: str,
+        *,
+        select: Sequence[str] | None = None,
+        filter: ODataFilter | None = None,
+        orderby: str | None = None,
+        expand: str | None = None,
+        top: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching row, page by page via ``@odata.nextLink`` (never ``$skip``)."""
+        params = _query_options(select=select, filter=filter, orderby=orderby, expand=expand, top=top)
+        first = self._url(_entity_set(entity_set), params)
+        prefer = f"{ANNOTATIONS_ALL},{prefer_max_page_size(page_size or self.page_size)}"
+        fetch = lambda url: self._get_json(url, what=f"list {entity_set}", prefer=prefer)  # noqa: E731
+        for rows in iter_pages(fetch, first):
+            yield from rows
+
+    def list_rows(self, entity_set: str, **options: Any) -> list[dict[str, Any]]:
+        return list(self.iter_rows(entity_set, **options))
+
+    def get_by_ids(
+        self,
+        entity_set: str,
+        key_field: str,
+        ids: Iterable[Literal],
+        *,
+        select: Sequence[str] | None = None,
+        extra: ODataFilter | None = None,
+        via_batch: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Rows whose ``key_field`` is in ``ids``: split by URL budget (32 KB GET, 64 KB in ``$batch``)."""
+        values = list(dict.fromkeys(ids))
+        if not values:
+            return []
+        base = self._url(_entity_set(entity_set), _query_options(select=select))
+        budget = BATCH_URL_BUDGET if via_batch else GET_URL_BUDGET
+        filters = chunk_in_filters(key_field, values, url_without_filter=base, budget=budget, extra=extra)
+        if not via_batch:
+            return [row for flt in filters for row in self.iter_rows(entity_set, select=select, filter=flt)]
+        parts = [
+            BatchRequest("GET", f"{entity_set}?{encode_query(_query_options(select=select, filter=f))}")
+            for f in filters
+        ]
+        rows: list[dict[str, Any]] = []
+        for result in self.batch(parts, continue_on_error=False):
+            if result.error is not None:
+                raise result.error
+            rows.extend(result.json().get("value", []))
+        return rows
+
+    def fetchxml(self, entity_set: str, xml: str, *, page_size: int | None = None) -> list[dict[str, Any]]:
+        """All rows of a FetchXML query, following the paging cookie."""
+        return list(self.iter_fetchxml(entity_set, xml, page_size=page_size))
+
+    def iter_fetchxml(
+        self, entity_set: str, xml: str, *, page_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        path = _entity_set(entity_set)
+        fetch = lambda fx: self._get_json(self._url(path, {"fetchXml": fx}), what=f"FetchXML on {path}")  # noqa: E731
+        for rows in iter_fetch_pages(fetch, xml, page_size=page_size):
+            yield from rows
+
+    # -- writes ----------------------------------------------------------------------------------
+    def create(
+        self,
+        entity_set: str,
+        data: Mapping[str, Any],
+        *,
+        primary_key: str | None = None,
+        record_id: str | uuid.UUID | None = None,
+    ) -> str:
+        """Create a record with a client-assigned GUID; safe to retry (returns the id).
+
+        A primary key value may be set on create (powerapps-docs/developer/data-platform/webapi/
+        create-entity-web-api.md, "Set the primary key value"), so a resent create that meets
+        "duplicate key" (0x80040237) proves the first attempt landed.
+        """
+        key = primary_key or primary_key_for(_entity_set(entity_set))
+        new_id = str(as_guid(record_id or data.get(key) or uuid.uuid4()))
+        body = json.dumps({**data, key: new_id}).encode()
+        call = Call("POST", self._url(entity_set), {}, body, idempotent=True, what=f"create in {entity_set}")
+        try:
+            response = self._send(call)
+        except DuplicateKey as exc:
+            if getattr(exc, "attempts", 1) > 1:
+                logger.info("create in %s: an earlier attempt landed; record %s exists", entity_set, new_id)
+                return new_id
+            raise
+        created = _ENTITY_ID.search(response.headers.get("OData-EntityId", ""))
+        if created and created.group(1).lower() != new_id:
+            raise BadResponse(f"MSX created {created.group(1)} instead of the requested id {new_id}")
+        return new_id
+
+    def update(
+        self, entity_set: str, record_id: str | uuid.UUID, data: Mapping[str, Any], *, etag: str | None = None
+    ) -> None:
+        """PATCH an existing record; ``If-Match`` (the etag or ``*``) keeps it from creating one.
+
+        powerapps-docs/developer/data-platform/webapi/perform-conditional-operations-using-web-api.md.
+        """
+        path = f"{_entity_set(entity_set)}({as_guid(record_id)})"
+        headers = {"If-Match": etag or "*"}
+        self._send(
+            Call("PATCH", self._url(path), headers, json.dumps(dict(data)).encode(), what=f"update {path}")
+        )
+
+    def upsert(self, entity_set: str, record_id: str | uuid.UUID, data: Mapping[str, Any]) -> None:
+        """PATCH that creates the record when it does not exist (upsert)."""
+        path = f"{_entity_set(entity_set)}({as_guid(record_id)})"
+        self._send(Call("PATCH", self._url(path), {}, json.dumps(dict(data)).encode(), what=f"upsert {path}"))
+
+    def delete(self, entity_set: str, record_id: str | uuid.UUID, *, etag: str | None = None) -> None:
+        """DELETE a record; a retried delete that finds it gone counts as done."""
+        path = f"{_entity_set(entity_set)}({as_guid(record_id)})"
+        headers = {"If-Match": etag} if etag else {}
+        try:
+            self._send(Call("DELETE", self._url(path), headers, what=f"delete {path}"))
+        except NotFound as exc:
+            if getattr(exc, "attempts", 1) <= 1:
+                raise
+
+    def call_action(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """POST an action (e.g. ``systemusers(<id>)/Microsoft.Dynamics.CRM.AddUserToRecordTeam``)."""
+        content = json.dumps(dict(body or {})).encode()
+        response = self._send(
+            Call("POST", self._url(path), {}, content, idempotent=False, what=f"action {path}")
+        )
+        return json_body(response, what=f"action {path}") if response.content.strip() else None
+
+    # -- $batch ----------------------------------------------------------------------------------
+    def batch(
+        self, requests: Sequence[BatchRequest], *, atomic: bool = False, continue_on_error: bool = False
+    ) -> list[BatchResult]:
+        """Run ``requests`` through ``$batch``; results in request order, one per request.
+
+        ``atomic`` sends them as one change set (all or nothing, at most 1,000). Otherwise they are
+        split into chunks whose size adapts to measured latency (5..25, starting at 15).
+        """
+        requests = list(requests)
+        if atomic or len(requests) <= self.chunk_size.size:
+            return self._send_batch(requests, atomic=atomic, continue_on_error=continue_on_error)
+        results: list[BatchResult] = []
+        while len(results) < len(requests):
+            chunk = requests[len(results) : len(results) + self.chunk_size.size]
+            started = time.monotonic()
+            try:
+                answers = self._send_batch(chunk, atomic=False, continue_on_error=continue_on_error)
+            except Throttled:
+                self.chunk_size.record(time.monotonic() - started, throttled=True)
+                raise
+            self.chunk_size.record(time.monotonic() - started)
+            results += answers
+            if not continue_on_error and any(not r.ok for r in answers):
+                results += [_not_run(r) for r in requests[len(results) :]]
+        return results
+
+    def _send_batch(
+        self, requests: Sequence[BatchRequest], *, atomic: bool, continue_on_error: bool
+    ) -> list[BatchResult]:
+        content_type, body = encode_batch(requests, api_path=self.api_path, atomic=atomic)
+        headers = {"Content-Type": content_type}
+        if continue_on_error:
+            headers["Prefer"] = "odata.continue-on-error"
+        idempotent = all(r.method.upper() != "POST" for r in requests)
+        # a failed part without continue-on-error makes the whole answer 400, still multipart
+        call = Call(
+            "POST",
+            self._url("$batch"),
+            headers,
+            body,
+            idempotent=idempotent,
+            what=f"$batch of {len(requests)}",
+            accept_statuses=frozenset({400}),
+        )
+        response = self._send(call)
+        answer_type = response.headers.get("content-type", "")
+        if "multipart" not in answer_type:
+            raise error_from_response(response.status_code, response.headers, response.content, what="$batch")
+        return assemble_results(requests, decode_batch(answer_type, response.content), atomic=atomic)
+
+
+def _not_run(request: BatchRequest) -> BatchResult:
+    return BatchResult(
+        request,
+        None,
+        {},
+        b"",
+        NotExecuted(f"{request.method} {request.path} was not run: an earlier request in the batch failed"),
+    )
+
+
+def _query_options(
+    *,
+    select: Sequence[str] | None = None,
+    filter: ODataFilter | None = None,
+    orderby: str | None = None,
+    expand: str | None = None,
+    top: int | None = None,
+) -> dict[str, Any]:
+    if filter is not None and not isinstance(filter, ODataFilter):
+        raise TypeError("filter must be an ODataFilter (never a hand-built string)")
+    if orderby is not None and not _ORDERBY.match(orderby):
+        raise ValueError(f"not a valid $orderby: {orderby!r}")
+    if expand is not None and not _EXPAND.match(expand):
+        raise ValueError(f"not a valid $expand: {expand!r}")
+    if select is not None:
+        for column in select:
+            _entity_set(column)
+    return {
+        "$select": ",".join(select) if select else None,
+        "$filter": str(filter) if filter is not None else None,
+        "$orderby": orderby,
+        "$expand": expand,
+        "$top": int(top) if top is not None else None,
+    }

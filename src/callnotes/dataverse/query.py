@@ -1,0 +1,231 @@
+"""OData query building: the escaping ``$filter`` builder, query-string encoding, URL-budget chunking.
+
+Literal formats follow the OData v4 ABNF as Dataverse documents them in
+powerapps-docs/developer/data-platform/webapi/query/filter-rows.md: strings in single quotes with a
+quote doubled (``'O''Brien'``), GUIDs bare, ``null``, ``true``/``false``, numbers bare, dates as
+ISO 8601 (``2024-01-31`` / ``2024-01-31T09:00:00Z``). ``startswith`` / ``contains`` / ``endswith``
+are the standard query functions.
+
+URL limits: a GET URL may be up to 32 KB; inside ``$batch`` the request line may reach 64 KB
+(powerapps-docs/developer/data-platform/webapi/execute-batch-operations-using-web-api.md,
+"When to use batch requests"). Long id lists are split by those budgets, not by a fixed count.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+GET_URL_BUDGET = 32 * 1024
+BATCH_URL_BUDGET = 64 * 1024
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
+#: Characters left as-is in a query value: OData punctuation that is safe in a query component.
+_QUERY_SAFE = "$,()'=:/@*-._~"
+
+Literal = str | int | float | Decimal | bool | uuid.UUID | date | datetime | None
+
+
+def _field(name: str) -> str:
+    if not isinstance(name, str) or not _FIELD.match(name):
+        raise ValueError(f"not a valid OData property path: {name!r}")
+    return name
+
+
+def literal(value: Literal) -> str:
+    """One value as an OData literal, escaped. Rejects types it cannot format safely."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float | Decimal):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("NaN and infinity cannot be used in a filter")
+        return format(value, "f") if isinstance(value, Decimal) else repr(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("datetimes in filters must be timezone-aware (UTC)")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"cannot use a {type(value).__name__} in an OData filter")
+
+
+def as_guid(value: str | uuid.UUID) -> uuid.UUID:
+    """Parse a GUID (braces and case tolerated); ValueError if it is not one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value).strip().strip("{}"))
+
+
+class ODataFilter:
+    """An immutable ``$filter`` expression built only from escaped pieces.
+
+    >>> str(ODataFilter.eq("name", "O'Brien") & ~ODataFilter.eq("statecode", 1))
+    "(name eq 'O''Brien') and (not (statecode eq 1))"
+    """
+
+    __slots__ = ("_expr",)
+
+    def __init__(self, _expr: str) -> None:  # private: use the factory methods
+        self._expr = _expr
+
+    def __str__(self) -> str:
+        return self._expr
+
+    def __repr__(self) -> str:
+        return f"ODataFilter({self._expr!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ODataFilter) and other._expr == self._expr
+
+    def __hash__(self) -> int:
+        return hash(self._expr)
+
+    # comparisons
+    @classmethod
+    def _compare(cls, op: str, field: str, value: Literal) -> ODataFilter:
+        return cls(f"{_field(field)} {op} {literal(value)}")
+
+    @classmethod
+    def eq(cls, field: str, value: Literal) -> ODataFilter:
+        return cls._compare("eq", field, value)
+
+    @classmethod
+    def ne(cls, field: str, value: Literal) -> ODataFilter:
+        return cls._compare("ne", field, value)
+
+    @classmethod
+    def gt(cls, field: str, value: Literal) -> ODataFilter:
+        return cls._compare("gt", field, value)
+
+    @classmethod
+    def ge(cls, field: str, value: Literal) -> ODataFilter:
+        return cls._compare("ge", field, value)
+
+    @classmethod
+    def lt(cls, field: str, value: Literal) -> ODataFilter:
+        return cls._compare("lt", field, value)
+
+    @classmethod
+    def le(cls, field: str, value: Literal) -> ODataFilter:
+        return cls._compare("le", field, value)
+
+    @classmethod
+    def is_null(cls, field: str) -> ODataFilter:
+        return cls._compare("eq", field, None)
+
+    @classmethod
+    def not_null(cls, field: str) -> ODataFilter:
+        return cls._compare("ne", field, None)
+
+    # string functions
+    @classmethod
+    def _function(cls, name: str, field: str, value: str) -> ODataFilter:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} needs a string value")
+        return cls(f"{name}({_field(field)},{literal(value)})")
+
+    @classmethod
+    def startswith(cls, field: str, value: str) -> ODataFilter:
+        return cls._function("startswith", field, value)
+
+    @classmethod
+    def contains(cls, field: str, value: str) -> ODataFilter:
+        return cls._function("contains", field, value)
+
+    @classmethod
+    def endswith(cls, field: str, value: str) -> ODataFilter:
+        return cls._function("endswith", field, value)
+
+    @classmethod
+    def in_(cls, field: str, values: Iterable[Literal]) -> ODataFilter:
+        """``field`` equals any of ``values`` (an ``or`` of ``eq``; works on every Dataverse version)."""
+        terms = [cls.eq(field, value) for value in values]
+        if not terms:
+            raise ValueError("in_() needs at least one value")
+        return cls.any_of(*terms)
+
+    # boolean composition
+    @classmethod
+    def all_of(cls, *filters: ODataFilter) -> ODataFilter:
+        return cls._join("and", filters)
+
+    @classmethod
+    def any_of(cls, *filters: ODataFilter) -> ODataFilter:
+        return cls._join("or", filters)
+
+    @classmethod
+    def _join(cls, op: str, filters: Sequence[ODataFilter]) -> ODataFilter:
+        if not filters or not all(isinstance(f, ODataFilter) for f in filters):
+            raise TypeError(f"'{op}' needs one or more ODataFilter operands")
+        if len(filters) == 1:
+            return filters[0]
+        return cls(f" {op} ".join(f"({f._expr})" for f in filters))
+
+    def __and__(self, other: ODataFilter) -> ODataFilter:
+        return ODataFilter.all_of(self, other)
+
+    def __or__(self, other: ODataFilter) -> ODataFilter:
+        return ODataFilter.any_of(self, other)
+
+    def __invert__(self) -> ODataFilter:
+        return ODataFilter(f"not ({self._expr})")
+
+
+def encode_query(params: Mapping[str, Any]) -> str:
+    """A query string with every value percent-encoded (``&#+%`` and spaces included); None skipped."""
+    parts = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        parts.append(f"{quote(key, safe='$')}={quote(str(value), safe=_QUERY_SAFE)}")
+    return "&".join(parts)
+
+
+def chunk_in_filters(
+    field: str,
+    values: Sequence[Literal],
+    *,
+    url_without_filter: str,
+    budget: int = GET_URL_BUDGET,
+    extra: ODataFilter | None = None,
+) -> list[ODataFilter]:
+    """Split ``field in values`` into filters whose full URL stays within ``budget`` characters.
+
+    ``url_without_filter`` is the request URL with every other query option already encoded;
+    ``extra`` is and-ed into every chunk.
+    """
+    overhead = len(url_without_filter) + len("&$filter=") + 8
+    if extra is not None:
+        overhead += len(quote(f"({extra}) and ()", safe=_QUERY_SAFE))
+    room = budget - overhead
+    chunks: list[list[Literal]] = [[]]
+    used = 0
+    for value in values:
+        term = len(quote(f"({ODataFilter.eq(field, value)}) or ", safe=_QUERY_SAFE))
+        if term > room:
+            raise ValueError(f"one value alone exceeds the URL budget of {budget} characters")
+        if used + term > room and chunks[-1]:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(value)
+        used += term
+    result = []
+    for chunk in chunks:
+        if chunk:
+            flt = ODataFilter.in_(field, chunk)
+            result.append(flt if extra is None else extra & flt)
+    return result
