@@ -182,7 +182,13 @@ class DataverseService:
         options = parse_query(request.query, entity, self.database)
         if options.fetch_xml is not None:
             payload = run_fetch(
-                options.fetch_xml, table, self.database, self.writer, prefs, request.service_root
+                options.fetch_xml,
+                table,
+                self.database,
+                self.writer,
+                prefs,
+                request.service_root,
+                request.caller_id,
             )
             return json_response(200, payload, _applied(prefs), entity.entity_set)
         rows = matching_rows(table, options, within)
