@@ -1,0 +1,134 @@
+"""The FastAPI application factory: pages, JSON API, static assets, CSRF and error handling."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callnotes import __version__
+from callnotes.config import Settings, load_settings
+from callnotes.store import errors as store_errors
+from callnotes.store.db import make_engine, make_session_factory, upgrade_database
+from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
+from callnotes.web.errors import install_error_handlers
+from callnotes.web.markdown import render_markdown
+
+_log = logging.getLogger(__name__)
+_HERE = Path(__file__).parent
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+_SECURITY_HEADERS = (
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+_STORE_ERROR_STATUS: dict[type[Exception], int] = {
+    store_errors.NotFound: 404,
+    store_errors.ValidationError: 422,
+    store_errors.NaiveDatetimeError: 422,
+    store_errors.Conflict: 409,
+    store_errors.ImportFileError: 400,
+}
+
+
+class _SecurityHeadersMiddleware:
+    """Adds CSP and friends to every response (scripts only from /static, no framing)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                extra = [header for header in _SECURITY_HEADERS if header[0] not in names]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _templates() -> Jinja2Templates:
+    def _context(request: Request) -> dict[str, Any]:
+        token = getattr(request.state, "csrf_token", "")
+        return {"csrf_token": token, "settings": request.app.state.settings}
+
+    templates = Jinja2Templates(directory=str(_HERE / "templates"), context_processors=[_context])
+    templates.env.filters["markdown"] = render_markdown
+    templates.env.filters["datetime"] = _format_datetime
+    templates.env.globals["version"] = __version__
+    return templates
+
+
+def _format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _routers() -> tuple[list[APIRouter], bool]:
+    """The routers, and whether the MSX connection pages (owned by the msx area) exist."""
+    from callnotes.web.routes import api, customers, directory, editor, home, notes, search, settings
+
+    routers = [api.router, home.router, customers.router, editor.router, notes.router, search.router,
+               directory.router, settings.router]
+    try:
+        routers.append(importlib.import_module("callnotes.web.routes.msx").router)
+    except ModuleNotFoundError as exc:
+        if exc.name != "callnotes.web.routes.msx":
+            raise
+        return routers, False
+    return routers, True
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings``; the database is upgraded to the latest schema on start."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url())
+        upgrade_database(engine)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        _log.info("database ready: %s", engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="callnotes",
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(verify_csrf)],
+        docs_url=None,  # Swagger UI needs a CDN and inline scripts; /openapi.json is enough
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.templates = _templates()
+    install_error_handlers(app, _STORE_ERROR_STATUS)
+    app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+    routers, app.state.has_msx = _routers()
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(CsrfCookieMiddleware)
+    app.add_middleware(_SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,185 @@
+"""The note editor's form: parsing submitted fields, drafts, and the context the editor template needs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from callnotes.store.errors import ValidationError
+from callnotes.store.models import Customer, Draft, Milestone, Note
+from callnotes.store.repo.drafts import DraftInput
+from callnotes.store.repo.notes import NoteInput, NoteUpdate
+from callnotes.store.repo.templates import list_templates
+from callnotes.store.repo.topics import list_topics
+from callnotes.web.schemas import MAX_ID
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
+
+
+def new_draft_key() -> str:
+    return f"new:{uuid.uuid4()}"
+
+
+def check_draft_key(key: str) -> str:
+    """``key`` when it is one the editor makes (``new:<uuid>`` / ``note:<id>``), else ValidationError."""
+    if not _DRAFT_KEY.match(key or ""):
+        raise ValidationError("invalid draft key", field="draft_key")
+    return key
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _parse_id(text: str, label: str) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ValidationError(f"{label} {text!r} is not a valid id", field=label)
+    return int(text)
+
+
+@dataclass
+class NoteForm:
+    """The editor's fields as text, exactly as typed (so an error page gives every keystroke back)."""
+
+    customer_id: str = ""
+    title: str = ""
+    body: str = ""
+    call_date: str = ""
+    topics: str = ""
+    attendees: str = ""
+    milestone_ids: list[str] = field(default_factory=list)
+    draft_key: str = ""
+
+    @classmethod
+    def from_form(cls, form: FormData) -> NoteForm:
+        def text(name: str) -> str:
+            value = form.get(name)
+            return value if isinstance(value, str) else ""
+
+        return cls(
+            customer_id=text("customer_id"), title=text("title"), body=text("body"),
+            call_date=text("call_date"), topics=text("topics"), attendees=text("attendees"),
+            milestone_ids=[v for v in form.getlist("milestone_ids") if isinstance(v, str)],
+            draft_key=text("draft_key"),
+        )
+
+    @classmethod
+    def from_note(cls, note: Note) -> NoteForm:
+        return cls(
+            customer_id=str(note.customer_id or ""), title=note.title, body=note.body,
+            call_date=note.call_date.isoformat(), topics=", ".join(t.name for t in note.topics),
+            attendees=", ".join(note.attendees or []), milestone_ids=[str(m.id) for m in note.milestones],
+            draft_key=f"note:{note.id}",
+        )
+
+    @classmethod
+    def from_draft(cls, draft: Draft) -> NoteForm:
+        extra = draft.extra or {}
+        return cls(
+            customer_id=str(draft.customer_id or ""), title=draft.title, body=draft.body,
+            call_date=draft.call_date.isoformat() if draft.call_date else "",
+            topics=", ".join(draft.topics or []), attendees=str(extra.get("attendees", "")),
+            milestone_ids=[str(i) for i in extra.get("milestone_ids", [])], draft_key=draft.key,
+        )
+
+    def parsed_date(self) -> date:
+        try:
+            return date.fromisoformat(self.call_date.strip())
+        except ValueError:
+            raise ValidationError(
+                f"call date {self.call_date!r} is not a date (YYYY-MM-DD)", field="call_date"
+            ) from None
+
+    def parsed_milestones(self) -> list[int]:
+        return [i for i in (_parse_id(v, "milestone") for v in self.milestone_ids) if i is not None]
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "body": self.body, "call_date": self.parsed_date(), "title": self.title,
+            "customer_id": _parse_id(self.customer_id, "customer"),
+            "topics": _split(self.topics), "attendees": _split(self.attendees),
+            "milestone_ids": self.parsed_milestones(),
+        }
+
+    def to_input(self) -> NoteInput:
+        return NoteInput(**self._fields())
+
+    def to_update(self) -> NoteUpdate:
+        return NoteUpdate(**self._fields())
+
+    def to_draft(self, note_id: int | None) -> DraftInput:
+        """A draft never fails on half-typed fields: what cannot be parsed yet is kept as text."""
+        try:
+            call_date: date | None = self.parsed_date()
+        except ValidationError:
+            call_date = None
+        try:
+            customer_id = _parse_id(self.customer_id, "customer")
+            milestones = self.parsed_milestones()
+        except ValidationError:
+            customer_id, milestones = None, []
+        return DraftInput(
+            body=self.body, title=self.title[:300], note_id=note_id, customer_id=customer_id,
+            call_date=call_date, topics=_split(self.topics)[:100],
+            extra={"attendees": self.attendees[:5000], "milestone_ids": milestones[:200]},
+        )
+
+
+def check_milestones_belong(session: Session, customer_id: int | None, milestone_ids: list[int]) -> None:
+    """The milestone picker offers only the customer's milestones; refuse any other."""
+    if not milestone_ids:
+        return
+    if customer_id is None:
+        raise ValidationError("milestones can only be linked to a note with a customer", field="milestones")
+    owned = set(session.scalars(
+        select(Milestone.id).where(Milestone.customer_id == customer_id, Milestone.id.in_(milestone_ids))
+    ))
+    foreign = [str(i) for i in milestone_ids if i not in owned]
+    if foreign:
+        raise ValidationError(
+            f"milestone(s) {', '.join(foreign)} do not belong to this note's customer", field="milestones"
+        )
+
+
+def customer_milestones(session: Session, customer: Customer | None) -> list[Milestone]:
+    if customer is None:
+        return []
+    return list(session.scalars(
+        select(Milestone).where(Milestone.customer_id == customer.id)
+        .order_by(Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.name)
+    ))
+
+
+def editor_context(
+    session: Session, form: NoteForm, note: Note | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Everything ``notes/edit.html`` needs to show ``form``."""
+    try:
+        customer_id = _parse_id(form.customer_id, "customer")
+    except ValidationError:
+        customer_id = None
+    customer = session.get(Customer, customer_id) if customer_id else None
+    if not form.call_date:
+        form.call_date = datetime.now(UTC).date().isoformat()
+    selected = set()
+    for value in form.milestone_ids:
+        if value.isdigit():
+            selected.add(int(value))
+    return {
+        "active": "new" if note is None else "notes", "note": note, "form": form,
+        "draft_key": form.draft_key, "customer": customer,
+        "milestones": customer_milestones(session, customer), "selected_milestones": selected,
+        "templates": list_templates(session), "all_topics": [s.topic for s in list_topics(session)],
+        "errors": [], **extra,
+    }

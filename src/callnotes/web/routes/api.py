@@ -1,0 +1,190 @@
+"""The JSON API under ``/api`` (DESIGN.md §Contracts) and ``/healthz``.
+
+State-changing calls need the CSRF token: ``GET /api/csrf`` answers it (and sets the cookie); send it
+back as ``X-CSRF-Token`` with the cookie. See ``callnotes.web.csrf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, selectinload
+
+from callnotes import __version__
+from callnotes.store.errors import NotFound
+from callnotes.store.models import Milestone, Note
+from callnotes.store.repo.customers import CustomerInput, create_customer, get_customer, list_customers
+from callnotes.store.repo.notes import NoteInput, NoteUpdate, create_note, delete_note, get_note, update_note
+from callnotes.web.deps import SessionDep
+from callnotes.web.errors import WebError
+from callnotes.web.note_form import check_milestones_belong
+from callnotes.web.pending import pending_writes
+from callnotes.web.schemas import (
+    MAX_ID,
+    Created,
+    CsrfOut,
+    CustomerCreate,
+    CustomerOut,
+    Health,
+    MilestoneOut,
+    NoteCreate,
+    NoteOut,
+    NotePatch,
+)
+from callnotes.web.search_view import run_search
+
+router = APIRouter()
+api = APIRouter(prefix="/api", tags=["api"])
+_Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+_OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+@router.get("/healthz", response_model=Health, tags=["health"])
+def healthz(request: Request) -> Health:
+    with request.app.state.session_factory() as session:
+        session.execute(text("SELECT 1"))
+    return Health(status="ok", version=__version__, database="ok")
+
+
+@api.get("/csrf", response_model=CsrfOut)
+def csrf(request: Request) -> CsrfOut:
+    """A CSRF token for this client; the matching cookie is set on the same response."""
+    return CsrfOut(csrf_token=request.state.csrf_token)
+
+
+@api.get("/customers", response_model=list[CustomerOut])
+def customers_list(
+    session: SessionDep, q: Annotated[str | None, Query(max_length=200)] = None
+) -> list[CustomerOut]:
+    return [CustomerOut.of(s.customer) for s in list_customers(session, q)]
+
+
+@api.post("/customers", response_model=Created, status_code=201)
+def customers_create(session: SessionDep, body: CustomerCreate, response: Response) -> Created:
+    customer = create_customer(session, CustomerInput(
+        name=body.name, tpid=body.tpid or None, website=body.website or None,
+        account_notes=body.account_notes or ""))
+    response.headers["Location"] = f"/customers/{customer.id}"
+    return Created(id=customer.id)
+
+
+@api.get("/customers/{customer_id}", response_model=CustomerOut)
+def customers_get(session: SessionDep, customer_id: _Id) -> CustomerOut:
+    return CustomerOut.of(get_customer(session, customer_id))
+
+
+@contextmanager
+def _references() -> Iterator[None]:
+    """An id in a request body that names no record is bad input (422), not a missing page (404)."""
+    try:
+        yield
+    except NotFound as exc:
+        raise WebError(f"{exc.kind}: {exc}", status_code=422) from exc
+
+
+def _notes_out(session: Session, notes: list[Note]) -> list[NoteOut]:
+    if notes:  # load every note's milestones in one query rather than one per note
+        session.scalars(
+            select(Note).where(Note.id.in_([n.id for n in notes])).options(selectinload(Note.milestones))
+        ).all()
+    return [NoteOut.of(note) for note in notes]
+
+
+@api.get("/notes", response_model=list[NoteOut])
+def notes_list(
+    session: SessionDep,
+    customer_id: _OptId = None,
+    topic: Annotated[str | None, Query(max_length=100)] = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[NoteOut]:
+    """Notes, newest first (call date, then creation)."""
+    from callnotes.store.repo.notes import list_notes
+
+    notes = list_notes(session, customer_id=customer_id, topic=topic or None, date_from=date_from,
+                       date_to=date_to, limit=limit, offset=offset)
+    return _notes_out(session, notes)
+
+
+@api.post("/notes", response_model=Created, status_code=201)
+def notes_create(session: SessionDep, body: NoteCreate, response: Response) -> Created:
+    with _references():
+        check_milestones_belong(session, body.customer_id, body.milestone_ids)
+        note = create_note(session, NoteInput(
+            body=body.body, call_date=body.call_date, customer_id=body.customer_id, title=body.title or "",
+            topics=body.topics, attendees=body.attendees, milestone_ids=body.milestone_ids))
+    response.headers["Location"] = f"/notes/{note.id}"
+    return Created(id=note.id)
+
+
+@api.get("/notes/{note_id}", response_model=NoteOut)
+def notes_get(session: SessionDep, note_id: _Id) -> NoteOut:
+    return NoteOut.of(get_note(session, note_id))
+
+
+@api.patch("/notes/{note_id}", response_model=NoteOut)
+def notes_patch(session: SessionDep, note_id: _Id, body: NotePatch) -> NoteOut:
+    note = get_note(session, note_id)
+    given = {name: getattr(body, name) for name in body.model_fields_set}
+    if "title" in given:
+        given["title"] = given["title"] or ""
+    customer_id = given.get("customer_id", note.customer_id)
+    milestone_ids = given.get("milestone_ids")
+    if milestone_ids is None:
+        milestone_ids = [m.id for m in note.milestones] if "customer_id" in given else []
+    with _references():
+        check_milestones_belong(session, customer_id, milestone_ids)
+        return NoteOut.of(update_note(session, note_id, NoteUpdate(**given)))
+
+
+@api.delete("/notes/{note_id}", status_code=204)
+def notes_delete(session: SessionDep, note_id: _Id) -> Response:
+    delete_note(session, note_id)
+    return Response(status_code=204)
+
+
+@api.get("/search")
+def search(
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    customer_id: _OptId = None,
+    seller_id: _OptId = None,
+    topic: Annotated[str | None, Query(max_length=100)] = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, list[dict[str, object]]]:
+    """Ranked results; ``snippet`` is HTML-escaped text with ``<mark>`` around the matches."""
+    hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic,
+                      date_from=date_from, date_to=date_to, limit=limit)
+    return {"results": [{"kind": h.kind, "id": h.id, "title": h.title, "snippet": h.snippet} for h in hits]}
+
+
+@api.get("/milestones", response_model=list[MilestoneOut])
+def milestones(
+    session: SessionDep, customer_id: _OptId = None, mine: bool | None = None
+) -> list[MilestoneOut]:
+    stmt = select(Milestone).order_by(
+        Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.id
+    )
+    if customer_id is not None:
+        stmt = stmt.where(Milestone.customer_id == customer_id)
+    if mine is not None:
+        stmt = stmt.where(Milestone.on_my_team.is_(mine))
+    return [MilestoneOut.of(m) for m in session.scalars(stmt)]
+
+
+@api.get("/outbox")
+def outbox(session: SessionDep) -> list[dict[str, object]]:
+    """Pending CRM writes (empty until write-back exists)."""
+    return pending_writes(session)
+
+
+router.include_router(api)

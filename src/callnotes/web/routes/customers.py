@@ -1,0 +1,134 @@
+"""Customer pages: list (search, group, sort), detail, create and edit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from callnotes.store import ValidationError
+from callnotes.store.models import Milestone, Note, Opportunity
+from callnotes.store.repo.customers import (
+    CustomerInput,
+    CustomerSort,
+    CustomerUpdate,
+    create_customer,
+    get_customer,
+    group_customers,
+    list_customers,
+    update_customer,
+)
+from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.links import customer_msx_url, teams_chat_url
+from callnotes.web.schemas import MAX_ID
+
+router = APIRouter(include_in_schema=False)
+_Id = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customer_list(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    group: Literal["", "seller", "territory"] = "",
+    sort: CustomerSort = CustomerSort.NAME,
+    seller_id: _Id | None = None,
+    territory_id: _Id | None = None,
+) -> HTMLResponse:
+    groups = None
+    customers = []
+    if group and not (q or seller_id or territory_id):
+        groups = group_customers(session, group, sort=sort)
+    else:
+        customers = list_customers(
+            session, q or None, sort=sort, seller_id=seller_id, territory_id=territory_id
+        )
+    return render(request, "customers/list.html", active="customers", customers=customers, groups=groups,
+                  q=q, group=group, sort=sort.value, seller_id=seller_id, territory_id=territory_id)
+
+
+def _customer_notes(session: Session, customer_id: int) -> list[Note]:
+    return list(session.scalars(
+        select(Note).where(Note.customer_id == customer_id)
+        .options(selectinload(Note.topics))
+        .order_by(Note.call_date.desc(), Note.created_at.desc(), Note.id.desc())
+    ))
+
+
+@router.get("/customers/new", response_class=HTMLResponse)
+def customer_new(request: Request) -> HTMLResponse:
+    return render(request, "customers/form.html", active="customers", customer=None, form={}, errors=[])
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, session: SessionDep, customer_id: int) -> HTMLResponse:
+    customer = get_customer(session, checked_id(customer_id, "customer"))
+    opportunities = session.scalars(
+        select(Opportunity).where(Opportunity.customer_id == customer.id).order_by(Opportunity.name)
+    ).all()
+    milestones = session.scalars(
+        select(Milestone).where(Milestone.customer_id == customer.id)
+        .order_by(Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.id)
+    ).all()
+    team = [("Seller", s.seller_type.value.title(), s, teams_chat_url(s.email)) for s in customer.sellers]
+    team += [("SE", se.specialty.value.title(), se, teams_chat_url(se.email))
+             for se in customer.solution_engineers]
+    return render(
+        request, "customers/detail.html", active="customers", customer=customer,
+        notes=_customer_notes(session, customer.id), opportunities=opportunities, milestones=milestones,
+        team=team, msx_url=customer_msx_url(customer),
+    )
+
+
+@router.post("/customers", response_class=HTMLResponse)
+def customer_create(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Form()] = "",
+    tpid: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
+    account_notes: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"name": name, "tpid": tpid, "website": website, "account_notes": account_notes}
+    try:
+        customer = create_customer(session, CustomerInput(
+            name=name, tpid=tpid or None, website=website or None, account_notes=account_notes))
+    except ValidationError as exc:
+        session.rollback()
+        return render(request, "customers/form.html", status_code=422, active="customers", customer=None,
+                      form=form, errors=[str(exc)])
+    return RedirectResponse(f"/customers/{customer.id}", status_code=303)
+
+
+@router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
+def customer_edit(request: Request, session: SessionDep, customer_id: int) -> HTMLResponse:
+    customer = get_customer(session, checked_id(customer_id, "customer"))
+    form = {"name": customer.name, "tpid": customer.tpid or "", "website": customer.website or "",
+            "account_notes": customer.account_notes or ""}
+    return render(request, "customers/form.html", active="customers", customer=customer, form=form, errors=[])
+
+
+@router.post("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_update(
+    request: Request,
+    session: SessionDep,
+    customer_id: int,
+    name: Annotated[str, Form()] = "",
+    tpid: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
+    account_notes: Annotated[str, Form()] = "",
+) -> Response:
+    customer = get_customer(session, checked_id(customer_id, "customer"))
+    form = {"name": name, "tpid": tpid, "website": website, "account_notes": account_notes}
+    try:
+        update_customer(session, customer.id, CustomerUpdate(
+            name=name, tpid=tpid or None, website=website or None, account_notes=account_notes))
+    except ValidationError as exc:
+        session.rollback()
+        return render(request, "customers/form.html", status_code=422, active="customers",
+                      customer=customer, form=form, errors=[str(exc)])
+    return RedirectResponse(f"/customers/{customer.id}", status_code=303)

@@ -1,0 +1,86 @@
+"""htmx helpers of the note editor: autosaved drafts, Markdown preview, customer autocomplete,
+milestone picker and template insertion. All answer HTML fragments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from callnotes.store.models import Customer
+from callnotes.store.repo.customers import find_customers, get_customer
+from callnotes.store.repo.drafts import delete_draft, save_draft
+from callnotes.store.repo.templates import get_template
+from callnotes.web.deps import SessionDep, render
+from callnotes.web.markdown import render_markdown
+from callnotes.web.note_form import NoteForm, check_draft_key, customer_milestones
+from callnotes.web.schemas import MAX_ID
+
+router = APIRouter(prefix="/editor", include_in_schema=False)
+
+
+@router.post("/draft", response_class=HTMLResponse)
+async def draft_save(request: Request, session: SessionDep) -> HTMLResponse:
+    """Autosave: store the editor's fields under its draft key; answers the status line."""
+    form = NoteForm.from_form(await request.form())
+    key = check_draft_key(form.draft_key)
+    note_id = int(key.split(":", 1)[1]) if key.startswith("note:") else None
+    draft = save_draft(session, key, form.to_draft(note_id))
+    when = draft.updated_at.strftime("%H:%M:%S UTC")
+    response = HTMLResponse(f"Draft saved {when}")
+    if note_id is None:  # a reopened or restored tab comes back to this draft
+        response.headers["HX-Replace-Url"] = f"/notes/new?draft={quote(key)}"
+    return response
+
+
+@router.post("/draft/discard")
+def draft_discard(session: SessionDep, draft_key: Annotated[str, Form(max_length=200)]) -> Response:
+    key = check_draft_key(draft_key)
+    delete_draft(session, key)
+    target = f"/notes/{key.split(':', 1)[1]}" if key.startswith("note:") else "/notes/new"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/preview", response_class=HTMLResponse)
+def preview(body: Annotated[str, Form(max_length=1_000_000)] = "") -> HTMLResponse:
+    """The body rendered exactly as the note page will show it (sanitised)."""
+    html = str(render_markdown(body))
+    return HTMLResponse(html or '<p class="empty">Nothing to preview yet.</p>')
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customer_suggestions(
+    request: Request, session: SessionDep, customer_q: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    customers = find_customers(session, customer_q, limit=10)
+    return render(request, "notes/_customer_suggestions.html", customers=customers, query=customer_q)
+
+
+@router.get("/customer", response_class=HTMLResponse)
+def customer_pick(
+    request: Request, session: SessionDep, customer_id: Annotated[int, Query(ge=1, le=MAX_ID)]
+) -> HTMLResponse:
+    """The customer field with the pick made, plus (out of band) that customer's milestone picker."""
+    customer: Customer = get_customer(session, customer_id)
+    response = render(request, "notes/_customer_picked.html", customer=customer,
+                      milestones=customer_milestones(session, customer), selected_milestones=set())
+    response.headers["HX-Trigger"] = "editor-changed"
+    return response
+
+
+@router.post("/template", response_class=HTMLResponse)
+def template_insert(
+    request: Request,
+    session: SessionDep,
+    template_id: Annotated[str, Form(max_length=12)] = "",
+    body: Annotated[str, Form(max_length=1_000_000)] = "",
+) -> HTMLResponse:
+    """The body textarea with the chosen template appended (nothing typed is replaced)."""
+    if template_id.isdigit() and 1 <= int(template_id) <= MAX_ID:
+        template_body = get_template(session, int(template_id)).body
+        body = f"{body.rstrip()}\n\n{template_body}" if body.strip() else template_body
+    response = render(request, "notes/_body.html", form=NoteForm(body=body))
+    response.headers["HX-Trigger"] = "editor-changed"
+    return response

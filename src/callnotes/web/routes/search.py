@@ -1,0 +1,52 @@
+"""The search page: ranked, highlighted results with filters; htmx refreshes the results only."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from callnotes.store.repo.customers import list_customers
+from callnotes.store.repo.people import list_sellers
+from callnotes.store.repo.topics import list_topics
+from callnotes.web.deps import SessionDep, is_htmx, render
+from callnotes.web.schemas import MAX_ID
+from callnotes.web.search_view import run_search
+
+router = APIRouter(include_in_schema=False)
+_OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def _optional_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=500)] = "",
+    customer_id: _OptId = None,
+    seller_id: _OptId = None,
+    topic: Annotated[str, Query(max_length=100)] = "",
+    date_from: Annotated[str, Query(max_length=10)] = "",
+    date_to: Annotated[str, Query(max_length=10)] = "",
+) -> HTMLResponse:
+    hits = []
+    if q.strip():
+        hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic or None,
+                          date_from=_optional_date(date_from), date_to=_optional_date(date_to))
+    results = [(hit, Markup(hit.snippet)) for hit in hits]  # noqa: S704 - the store escapes, adds <mark>
+    context = {"q": q, "results": results, "customer_id": customer_id, "seller_id": seller_id,
+               "topic": topic, "date_from": date_from, "date_to": date_to}
+    if is_htmx(request) and request.headers.get("hx-target") == "search-results":
+        return render(request, "search/_results.html", **context)
+    return render(request, "search/page.html", active="search", nav_query=q,
+                  customers=[s.customer for s in list_customers(session)], sellers=list_sellers(session),
+                  topics=[s.topic for s in list_topics(session)], **context)

@@ -1,0 +1,166 @@
+"""Pydantic shapes of the JSON API (DESIGN.md §Contracts): request bodies are strict, unknown fields
+are refused with a 422 that names them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from callnotes.store.models import Customer, Milestone, Note
+from callnotes.web.markdown import render_markdown
+
+#: Database ids are 32-bit on PostgreSQL: larger numbers are refused up front (422), not at the database.
+MAX_ID = 2_147_483_647
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _topic_names(value: list[str]) -> list[str]:
+    names = [name.strip() for name in value]
+    if any(not name for name in names):
+        raise ValueError("topic names must not be empty")
+    return names
+
+
+class CustomerCreate(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=300)
+    tpid: str | None = Field(default=None, max_length=40)
+    website: str | None = Field(default=None, max_length=500)
+    account_notes: str | None = Field(default=None, max_length=100_000)
+
+
+class CustomerOut(BaseModel):
+    id: int
+    name: str
+    tpid: str | None
+    msx_id: str | None
+    website: str | None
+    account_notes: str
+    territory: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerOut:
+        return cls(
+            id=customer.id, name=customer.name, tpid=customer.tpid, msx_id=customer.msx_id,
+            website=customer.website, account_notes=customer.account_notes or "",
+            territory=customer.territory.name if customer.territory else None,
+            created_at=customer.created_at, updated_at=customer.updated_at,
+        )
+
+
+class Created(BaseModel):
+    id: int
+
+
+class NoteCreate(BaseModel):
+    model_config = _STRICT
+    customer_id: RecordId | None = None
+    body: str = Field(max_length=1_000_000)
+    call_date: date
+    topics: list[str] = Field(default_factory=list, max_length=100)
+    title: str | None = Field(default=None, max_length=300)
+    attendees: list[str] = Field(default_factory=list, max_length=200)
+    milestone_ids: list[RecordId] = Field(default_factory=list, max_length=200)
+
+    _check_topics = field_validator("topics")(_topic_names)
+
+
+class NotePatch(BaseModel):
+    """Only the fields present are changed; ``topics`` replaces the whole list."""
+
+    model_config = _STRICT
+    customer_id: RecordId | None = None
+    body: str | None = Field(default=None, max_length=1_000_000)
+    call_date: date | None = None
+    topics: list[str] | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=300)
+    attendees: list[str] | None = Field(default=None, max_length=200)
+    milestone_ids: list[RecordId] | None = Field(default=None, max_length=200)
+
+    @field_validator("topics")
+    @classmethod
+    def _check_topics(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _topic_names(value)
+
+    @field_validator("body", "call_date")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out but not set to null")
+        return value
+
+
+class NoteOut(BaseModel):
+    id: int
+    uid: str
+    customer_id: int | None
+    customer_name: str | None
+    title: str
+    display_title: str
+    body: str
+    html: str = Field(description="The body rendered to sanitised HTML")
+    call_date: date
+    topics: list[str]
+    attendees: list[str]
+    milestone_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, note: Note) -> NoteOut:
+        return cls(
+            id=note.id, uid=note.uid, customer_id=note.customer_id,
+            customer_name=note.customer.name if note.customer else None,
+            title=note.title, display_title=note.display_title, body=note.body,
+            html=str(render_markdown(note.body)), call_date=note.call_date,
+            topics=[topic.name for topic in note.topics], attendees=list(note.attendees or []),
+            milestone_ids=[m.id for m in note.milestones],
+            created_at=note.created_at, updated_at=note.updated_at,
+        )
+
+
+class SearchResult(BaseModel):
+    kind: str
+    id: int
+    title: str
+    snippet: str = Field(description="HTML-escaped text with <mark> around the matches")
+
+
+class SearchResults(BaseModel):
+    results: list[SearchResult]
+
+
+class MilestoneOut(BaseModel):
+    id: int
+    msx_id: str | None
+    name: str
+    number: str | None
+    status: int | None
+    status_label: str | None
+    milestone_date: date | None
+    monthly_use: float | None
+    workload: str | None
+    on_my_team: bool
+    customer_id: int | None
+    opportunity_id: int | None
+
+    @classmethod
+    def of(cls, milestone: Milestone) -> MilestoneOut:
+        return cls.model_validate(milestone, from_attributes=True)
+
+
+class CsrfOut(BaseModel):
+    csrf_token: str
+    header: str = "X-CSRF-Token"
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
