@@ -245,6 +245,17 @@ class Task(Base, _MsxRecord):
     milestone: Mapped[Milestone | None] = relationship(back_populates="tasks")
 
 
+def note_title(title: str | None, body: str | None, call_date: date | None) -> str:
+    """The title shown for a note: ``title``, else the body's first line, else "Note of <date>"."""
+    if title:
+        return title
+    for line in (body or "").splitlines():
+        text = line.strip().lstrip("#>*- ").strip()
+        if text:
+            return text[:120]
+    return f"Note of {call_date.isoformat()}" if call_date else "Note"
+
+
 class Note(Base, _Timestamps):
     """A call note: Markdown body, call date, optional customer, topics, attendees, MSX links.
 
@@ -270,13 +281,7 @@ class Note(Base, _Timestamps):
     @property
     def display_title(self) -> str:
         """``title``, else the first non-empty line of the body (Markdown markers stripped)."""
-        if self.title:
-            return self.title
-        for line in self.body.splitlines():
-            text = line.strip().lstrip("#>*- ").strip()
-            if text:
-                return text[:120]
-        return f"Note of {self.call_date.isoformat()}"
+        return note_title(self.title, self.body, self.call_date)
 
 
 class NoteTemplate(Base, _Timestamps):

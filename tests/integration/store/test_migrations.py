@@ -11,8 +11,11 @@ from callnotes.store.models import Base
 def _tables(url: str) -> set[str]:
     engine = make_engine(url)
     try:
-        return {t for t in inspect(engine).get_table_names() if not t.endswith(
-            ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config"))}
+        return {
+            t
+            for t in inspect(engine).get_table_names()
+            if not t.endswith(("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config"))
+        }
     finally:
         engine.dispose()
 

@@ -46,9 +46,16 @@ from callnotes.store import (
 
 def test_create_and_read_customer_and_note(session: Session) -> None:
     customer = create_customer(session, CustomerInput(name="  Contoso  ", tpid="123", website="contoso.com"))
-    note = create_note(session, NoteInput(body="# Kickoff\nTalked **AKS**.", call_date=date(2026, 11, 2),
-                                          customer_id=customer.id, topics=["AKS", "aks ", "Cost"],
-                                          attendees=["Ann", " "]))
+    note = create_note(
+        session,
+        NoteInput(
+            body="# Kickoff\nTalked **AKS**.",
+            call_date=date(2026, 11, 2),
+            customer_id=customer.id,
+            topics=["AKS", "aks ", "Cost"],
+            attendees=["Ann", " "],
+        ),
+    )
     session.commit()
     session.expunge_all()
     loaded = get_note(session, note.id)
@@ -61,8 +68,9 @@ def test_create_and_read_customer_and_note(session: Session) -> None:
 
 def test_note_update_is_partial_and_clears_customer(session: Session) -> None:
     customer = create_customer(session, CustomerInput(name="Fabrikam"))
-    note = create_note(session, NoteInput(body="first", call_date=date(2026, 1, 1), customer_id=customer.id,
-                                          topics=["a"]))
+    note = create_note(
+        session, NoteInput(body="first", call_date=date(2026, 1, 1), customer_id=customer.id, topics=["a"])
+    )
     update_note(session, note.id, NoteUpdate(body="second"))
     assert (note.body, note.customer_id, [t.name for t in note.topics]) == ("second", customer.id, ["a"])
     update_note(session, note.id, NoteUpdate(customer_id=None, topics=[]))
@@ -115,7 +123,9 @@ def test_customers_sorted_by_last_contact_and_grouped(session: Session) -> None:
     assert by_contact[2].last_contact is None
     groups = group_customers(session, "seller")
     assert [(g.label, [s.customer.name for s in g.customers]) for g in groups] == [
-        ("Ann", ["Alpha", "Gamma"]), ("No seller", ["Beta"])]
+        ("Ann", ["Alpha", "Gamma"]),
+        ("No seller", ["Beta"]),
+    ]
     assert [s.customer.name for s in list_customers(session, "ALP")] == ["Alpha"]
     assert [s.customer.name for s in list_customers(session, seller_id=ann.id)] == ["Alpha", "Gamma"]
     assert b.id
@@ -130,8 +140,9 @@ def test_find_customers_prefers_prefix_and_escapes_wildcards(session: Session) -
 
 def test_deleting_a_customer_keeps_its_notes(session: Session) -> None:
     customer = create_customer(session, CustomerInput(name="Gone Inc"))
-    note = create_note(session, NoteInput(body="keep me", call_date=date(2026, 1, 1),
-                                          customer_id=customer.id))
+    note = create_note(
+        session, NoteInput(body="keep me", call_date=date(2026, 1, 1), customer_id=customer.id)
+    )
     session.commit()
     delete_customer(session, customer.id)
     session.commit()
@@ -151,9 +162,15 @@ def test_update_customer_partial(session: Session) -> None:
 def test_list_notes_newest_first_with_filters(session: Session) -> None:
     customer = create_customer(session, CustomerInput(name="C"))
     for day in (3, 1, 2):
-        create_note(session, NoteInput(body=f"d{day}", call_date=date(2026, 5, day),
-                                       customer_id=customer.id if day != 2 else None,
-                                       topics=["odd"] if day % 2 else []))
+        create_note(
+            session,
+            NoteInput(
+                body=f"d{day}",
+                call_date=date(2026, 5, day),
+                customer_id=customer.id if day != 2 else None,
+                topics=["odd"] if day % 2 else [],
+            ),
+        )
     assert [n.body for n in list_notes(session)] == ["d3", "d2", "d1"]
     assert [n.body for n in list_notes(session, customer_id=customer.id)] == ["d3", "d1"]
     assert [n.body for n in list_notes(session, topic="ODD")] == ["d3", "d1"]
