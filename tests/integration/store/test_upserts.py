@@ -1,0 +1,199 @@
+"""MSX upserts by MSX id: create / update / unchanged, references, gone marking, local data untouched."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from callnotes.store import (
+    Customer,
+    CustomerRecord,
+    CustomerUpdate,
+    Milestone,
+    MilestoneRecord,
+    MsxKind,
+    NoteInput,
+    NotFound,
+    OpportunityRecord,
+    Pod,
+    SellerRecord,
+    SellerType,
+    SeSpecialty,
+    SolutionEngineerRecord,
+    TaskRecord,
+    TerritoryRecord,
+    UpsertResult,
+    create_note,
+    mark_gone,
+    pod_name_for_territory,
+    update_customer,
+    upsert_customer,
+    upsert_milestone,
+    upsert_records,
+    upsert_seller,
+    upsert_territory,
+)
+
+TERRITORY = "11111111-0000-0000-0000-000000000001"
+SELLER = "22222222-0000-0000-0000-000000000001"
+SE = "22222222-0000-0000-0000-000000000002"
+ACCOUNT = "33333333-0000-0000-0000-000000000001"
+OPP = "44444444-0000-0000-0000-000000000001"
+MILESTONE = "55555555-0000-0000-0000-000000000001"
+TASK = "66666666-0000-0000-0000-000000000001"
+
+
+def _batch() -> list:
+    return [
+        TerritoryRecord(TERRITORY, "East.SMECC.MAA.0601", "MAA 0601"),
+        SellerRecord(SELLER, "Sam Seller", SellerType.GROWTH, "sam@example.com"),
+        SolutionEngineerRecord(SE, "Dee Data", SeSpecialty.DATA),
+        CustomerRecord(
+            ACCOUNT,
+            "Contoso",
+            tpid="1234",
+            territory_msx_id=TERRITORY,
+            seller_msx_ids=[SELLER],
+            solution_engineer_msx_ids=[SE],
+        ),
+        OpportunityRecord(OPP, "Contoso AI", number="7-ABC", customer_msx_id=ACCOUNT),
+        MilestoneRecord(
+            MILESTONE,
+            "Deploy AOAI",
+            status=861980000,
+            status_label="On Track",
+            milestone_date=date(2026, 12, 1),
+            monthly_use=1500.5,
+            workload="AI",
+            on_my_team=True,
+            opportunity_msx_id=OPP,
+            customer_msx_id=ACCOUNT,
+        ),
+        TaskRecord(
+            TASK, "ADS", category_code=861980004, is_hok=True, duration_minutes=60, milestone_msx_id=MILESTONE
+        ),
+    ]
+
+
+def test_pod_name_derivation() -> None:
+    assert pod_name_for_territory("East.SMECC.MAA.0601") == "East POD 06"
+    assert pod_name_for_territory("West.ENT.X.1203") == "West POD 12"
+    assert pod_name_for_territory("nonsense") is None
+    assert pod_name_for_territory("East.SMECC.MAA.ab01") is None
+
+
+def test_first_upsert_creates_everything_with_links(session: Session) -> None:
+    counts = upsert_records(session, _batch())
+    assert (counts.created, counts.updated, counts.unchanged) == (7, 0, 0)
+    customer = session.scalar(select(Customer).where(Customer.msx_id == ACCOUNT))
+    assert customer.territory.name == "East.SMECC.MAA.0601"
+    assert customer.territory.pod.name == "East POD 06"
+    assert [s.name for s in customer.sellers] == ["Sam Seller"]
+    assert [s.name for s in customer.solution_engineers] == ["Dee Data"]
+    milestone = session.scalar(select(Milestone).where(Milestone.msx_id == MILESTONE))
+    assert milestone.opportunity.name == "Contoso AI" and milestone.customer is customer
+    assert milestone.tasks[0].is_hok and milestone.tasks[0].category_code == 861980004
+
+
+def test_second_identical_upsert_changes_nothing(session: Session) -> None:
+    upsert_records(session, _batch())
+    session.commit()
+    stamps = {c.id: (c.updated_at, c.msx_synced_at) for c in session.scalars(select(Customer))}
+    counts = upsert_records(session, _batch())
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 7)
+    assert not session.dirty and not session.new
+    session.commit()
+    session.expire_all()
+    assert {c.id: (c.updated_at, c.msx_synced_at) for c in session.scalars(select(Customer))} == stamps
+    assert session.scalar(select(func.count()).select_from(Pod)) == 1
+
+
+def test_changed_field_is_updated(session: Session) -> None:
+    upsert_records(session, _batch())
+    outcome = upsert_seller(session, SellerRecord(SELLER, "Sam Renamed", SellerType.ACQUISITION))
+    assert outcome.result is UpsertResult.UPDATED
+    assert (outcome.record.name, outcome.record.seller_type, outcome.record.email) == (
+        "Sam Renamed",
+        SellerType.ACQUISITION,
+        None,
+    )
+
+
+def test_team_list_none_leaves_team_and_list_replaces(session: Session) -> None:
+    upsert_records(session, _batch())
+    kept = upsert_customer(
+        session, CustomerRecord(ACCOUNT, "Contoso", tpid="1234", territory_msx_id=TERRITORY)
+    )
+    assert kept.result is UpsertResult.UNCHANGED and len(kept.record.sellers) == 1
+    cleared = upsert_customer(
+        session,
+        CustomerRecord(ACCOUNT, "Contoso", tpid="1234", territory_msx_id=TERRITORY, seller_msx_ids=[]),
+    )
+    assert cleared.result is UpsertResult.UPDATED and cleared.record.sellers == []
+
+
+def test_upsert_never_touches_local_notes(session: Session) -> None:
+    upsert_records(session, _batch())
+    customer = session.scalar(select(Customer).where(Customer.msx_id == ACCOUNT))
+    update_customer(session, customer.id, CustomerUpdate(account_notes="Prefers Teams calls"))
+    note = create_note(session, NoteInput(body="call", call_date=date(2026, 1, 1), customer_id=customer.id))
+    upsert_customer(session, CustomerRecord(ACCOUNT, "Contoso Ltd", tpid="1234", territory_msx_id=TERRITORY))
+    assert customer.account_notes == "Prefers Teams calls"
+    assert note.customer_id == customer.id and note.body == "call"
+
+
+def test_unknown_reference_is_not_found(session: Session) -> None:
+    with pytest.raises(NotFound):
+        upsert_customer(session, CustomerRecord(ACCOUNT, "Contoso", territory_msx_id="nope"))
+    with pytest.raises(NotFound):
+        upsert_milestone(session, MilestoneRecord(MILESTONE, "M", customer_msx_id="nope"))
+
+
+def test_on_my_team_none_keeps_stored_value(session: Session) -> None:
+    upsert_records(session, _batch())
+    outcome = upsert_milestone(
+        session,
+        MilestoneRecord(
+            MILESTONE,
+            "Deploy AOAI",
+            status=861980000,
+            status_label="On Track",
+            milestone_date=date(2026, 12, 1),
+            monthly_use=1500.5,
+            workload="AI",
+            on_my_team=None,
+            opportunity_msx_id=OPP,
+            customer_msx_id=ACCOUNT,
+        ),
+    )
+    assert outcome.result is UpsertResult.UNCHANGED and outcome.record.on_my_team is True
+
+
+def test_mark_gone_marks_never_deletes_and_upsert_revives(session: Session) -> None:
+    upsert_records(session, _batch())
+    other = upsert_customer(
+        session, CustomerRecord("33333333-0000-0000-0000-000000000002", "Fabrikam")
+    ).record
+    note = create_note(session, NoteInput(body="keep", call_date=date(2026, 1, 1), customer_id=other.id))
+    assert mark_gone(session, MsxKind.CUSTOMERS, seen_ids=[ACCOUNT]) == 1
+    assert other.gone_from_msx_at is not None
+    first_stamp = other.gone_from_msx_at
+    assert mark_gone(session, "customers", seen_ids=[ACCOUNT]) == 0  # already marked, stamp kept
+    assert other.gone_from_msx_at == first_stamp
+    assert session.get(Customer, other.id) is not None and note.customer_id == other.id
+    revived = upsert_customer(session, CustomerRecord("33333333-0000-0000-0000-000000000002", "Fabrikam"))
+    assert revived.result is UpsertResult.UPDATED and revived.record.gone_from_msx_at is None
+
+
+def test_mark_gone_respects_scope(session: Session) -> None:
+    upsert_records(session, _batch())
+    assert mark_gone(session, MsxKind.MILESTONES, seen_ids=[], among=["someone-else"]) == 0
+    assert mark_gone(session, MsxKind.MILESTONES, seen_ids=[], among=[MILESTONE]) == 1
+
+
+def test_territory_without_pod_shape(session: Session) -> None:
+    outcome = upsert_territory(session, TerritoryRecord("t-2", "Odd territory"))
+    assert outcome.result is UpsertResult.CREATED and outcome.record.pod_id is None
