@@ -324,7 +324,7 @@ class DataverseClient:
         if continue_on_error:
             headers["Prefer"] = "odata.continue-on-error"
         idempotent = all(r.method.upper() != "POST" for r in requests)
-        # a failed part without continue-on-error makes the whole answer 400, still multipart
+        # a failed part without continue-on-error gives the whole answer its status, still multipart
         call = Call(
             "POST",
             self._url("$batch"),
@@ -332,7 +332,7 @@ class DataverseClient:
             body,
             idempotent=idempotent,
             what=f"$batch of {len(requests)}",
-            accept_statuses=frozenset({400}),
+            multipart_errors=True,
         )
         response = self._send(call)
         answer_type = response.headers.get("content-type", "")

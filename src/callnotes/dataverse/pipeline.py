@@ -49,7 +49,7 @@ class Call:
     content: bytes | None = None
     idempotent: bool = True
     what: str = "request"
-    accept_statuses: frozenset[int] = frozenset()  # error statuses handed back instead of raised
+    multipart_errors: bool = False  # $batch: an error status with a multipart body is handed back
 
 
 class Pipeline:
@@ -97,7 +97,7 @@ class Pipeline:
                 refreshed = force_refresh = True  # refresh once, retry once
                 logger.info("401 on %s %s: refreshing the token once", call.method, call.what)
                 continue
-            if status < 400 or status in call.accept_statuses:
+            if status < 400 or (call.multipart_errors and _is_multipart(response)):
                 return response
             if state.should_retry_status(status) and (call.idempotent or status == 429):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -133,6 +133,10 @@ class Pipeline:
             error.message = "MSX refused the sign-in token even after refreshing it. Sign in again."
             error.args = (error.message,)
         return error
+
+
+def _is_multipart(response: httpx.Response) -> bool:
+    return "multipart/mixed" in response.headers.get("content-type", "").lower()
 
 
 def json_body(response: httpx.Response, *, what: str) -> Any:
