@@ -3,27 +3,41 @@
 The batch transport sends up to 1,000 GET parts per ``$batch`` request, the documented maximum
 (powerapps-docs/developer/data-platform/webapi/execute-batch-operations-using-web-api.md, "Batch
 requests can contain up to 1000 individual requests"), with ``Prefer: odata.continue-on-error`` so one
-failed part does not stop the others; the client's pipeline adds auth, retries and typed errors.
-It does not use ``DataverseClient.batch`` because that splits more than 15 parts into several requests
-(its adaptive chunking is meant for writes), while a round of reads should cost one round trip.
+failed part does not stop the others. ``DataverseClient.batch`` splits a long list into chunks of its
+adaptive size (5..25, meant for writes); a round of reads should cost one round trip, so the round is
+sent with the client's chunk size fixed to the round's length (and restored right after).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 
-from callnotes.dataverse import BatchRequest, DataverseClient, DataverseError
-from callnotes.dataverse.batch import MAX_BATCH_PARTS, assemble_results, decode_batch, encode_batch
-from callnotes.dataverse.errors import error_from_response
-from callnotes.dataverse.pipeline import Call
+from callnotes.dataverse import AdaptiveChunkSize, BatchRequest, DataverseClient, DataverseError
+from callnotes.dataverse.batch import MAX_BATCH_PARTS
 from callnotes.dataverse.retry import parse_retry_after
 from callnotes.msx.rounds import PartOutcome
+
+_CHUNK_LOCK = threading.Lock()
 
 
 def _relative(client: DataverseClient, url: str) -> str:
     """A nextLink made relative to the API root (left untouched otherwise, as page-results.md asks)."""
     root = client.api_url.rstrip("/") + "/"
     return url[len(root):] if url.startswith(root) else url
+
+
+@contextlib.contextmanager
+def _one_round_trip(client: DataverseClient, parts: int) -> Iterator[None]:
+    """The client's batch chunk size fixed to ``parts`` for one call, then restored."""
+    with _CHUNK_LOCK:
+        saved = client.chunk_size
+        client.chunk_size = AdaptiveChunkSize(start=parts, low=parts, high=parts)
+        try:
+            yield
+        finally:
+            client.chunk_size = saved
 
 
 class BatchTransport:
@@ -43,16 +57,9 @@ class BatchTransport:
 
     def _send_one(self, paths: list[str]) -> list[PartOutcome]:
         requests = [BatchRequest("GET", path) for path in paths]
-        content_type, body = encode_batch(requests, api_path=self._client.api_path)
-        headers = {"Content-Type": content_type, "Prefer": "odata.continue-on-error"}
-        call = Call("POST", f"{self._client.api_url}/$batch", headers, body, idempotent=True,
-                    what=f"$batch of {len(requests)} reads", accept_statuses=frozenset({400}))
         self.requests += 1
-        response = self._client.pipeline.send(call)
-        answer_type = response.headers.get("content-type", "")
-        if "multipart" not in answer_type:
-            raise error_from_response(response.status_code, response.headers, response.content, what="$batch")
-        results = assemble_results(requests, decode_batch(answer_type, response.content), atomic=False)
+        with _one_round_trip(self._client, len(requests)):
+            results = self._client.batch(requests, continue_on_error=True)
         return [
             PartOutcome(r.status or 0, r.json() if r.ok else None, r.error,
                         parse_retry_after(r.headers.get("retry-after")))
