@@ -1,0 +1,63 @@
+"""The generated data set: deterministic for (seed, accounts) and shaped as the contract says.
+
+Emulator contract "The data set": identical data, GUIDs included, for the same seed and size; the
+demo user assigned to N accounts among about 3N through msp_accountteams and account access
+teams, about 2 % (at least one when N >= 10) only through the access team.
+"""
+
+from __future__ import annotations
+
+import json
+
+from callnotes.emulator.data import build_dataset
+from callnotes.emulator.schema import ACCOUNT_TEAM_TEMPLATE_ID, CLOUD_ROLES
+
+
+def _dump(seed: int, accounts: int) -> str:
+    database = build_dataset(seed, accounts).database
+    return json.dumps({name: list(t.rows.values()) for name, t in database.tables.items()}, sort_keys=True)
+
+
+def test_same_seed_and_size_give_identical_data() -> None:
+    assert _dump(3, 12) == _dump(3, 12)
+
+
+def test_different_seed_gives_different_data() -> None:
+    assert _dump(3, 12) != _dump(4, 12)
+
+
+def test_demo_user_assignment_is_the_union_of_both_sources() -> None:
+    dataset = build_dataset(5, 25)
+    db = dataset.database
+    user = dataset.demo_user_id
+    teams = db.tables["msp_accountteam"]
+    via_teams = {str(teams.rows[i]["msp_accountid"]) for i in teams.lookup("msp_systemuserid", user)}
+    memberships = db.tables["teammembership"]
+    via_access = set()
+    for membership_id in memberships.lookup("systemuserid", user):
+        team = db.tables["team"].rows[str(memberships.rows[membership_id]["teamid"])]
+        if team["teamtemplateid"] == ACCOUNT_TEAM_TEMPLATE_ID:
+            via_access.add(str(team["regardingobjectid"]))
+    assert via_teams | via_access == set(dataset.my_account_ids)
+    assert len(dataset.my_account_ids) == 25
+    assert 1 <= len(dataset.access_only_account_ids) <= 2
+    assert set(dataset.access_only_account_ids) == via_access - via_teams
+    assert 70 <= len(db.tables["account"]) <= 80
+
+
+def test_each_demo_account_has_a_large_team_with_20_to_30_corporate_cloud_roles() -> None:
+    dataset = build_dataset(5, 10)
+    teams = dataset.database.tables["msp_accountteam"]
+    for account_id in dataset.my_account_ids:
+        rows = [teams.rows[i] for i in teams.lookup("msp_accountid", account_id)]
+        cloud = [
+            r
+            for r in rows
+            if r["msp_qualifier1"] == "Corporate" and str(r["msp_qualifier2"]).startswith("Cloud ")
+        ]
+        assert len(rows) >= 250
+        assert 20 <= len(cloud) <= 32  # 20-30 team members plus the demo user's own row(s)
+        assert {r["msp_qualifier2"] for r in cloud} == set(CLOUD_ROLES)
+        assert any(
+            r["msp_standardtitle"] == "Specialists IC" and r["msp_qualifier2"] == "Cloud & AI" for r in cloud
+        )
