@@ -72,3 +72,13 @@ def serve(app: Any, **ssl: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def settled_stats(emulator: Any, *, at_least: int, timeout: float = 2.0) -> dict[str, Any]:
+    """The emulator's stats once ``at_least`` requests are counted (it counts after answering)."""
+    deadline = time.monotonic() + timeout
+    stats = emulator.stats()
+    while stats["requests"] < at_least and time.monotonic() < deadline:
+        time.sleep(0.01)
+        stats = emulator.stats()
+    return stats
