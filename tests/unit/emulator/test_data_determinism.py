@@ -61,3 +61,21 @@ def test_each_demo_account_has_a_large_team_with_20_to_30_corporate_cloud_roles(
         assert any(
             r["msp_standardtitle"] == "Specialists IC" and r["msp_qualifier2"] == "Cloud & AI" for r in cloud
         )
+
+
+def test_cloud_roles_include_non_sellers_so_the_title_filter_matters() -> None:
+    # msx-integration-guide.md "Identifying Sellers vs SEs": without the "Specialists IC" title filter
+    # you also get CSU, CSA and managers.
+    dataset = build_dataset(5, 10)
+    teams = dataset.database.tables["msp_accountteam"]
+    cloud_sellers_roles = [
+        teams.rows[i]
+        for a in dataset.my_account_ids
+        for i in teams.lookup("msp_accountid", a)
+        if teams.rows[i]["msp_qualifier1"] == "Corporate"
+        and teams.rows[i]["msp_qualifier2"] in ("Cloud & AI", "Cloud & AI-Acq")
+    ]
+    titles = {str(r["msp_standardtitle"]) for r in cloud_sellers_roles}
+    assert "Specialists IC" in titles and titles - {"Specialists IC"}
+    others = [r for r in teams.rows.values() if not str(r["msp_qualifier2"]).startswith("Cloud ")]
+    assert any(r["msp_qualifier1"] == "Corporate" for r in others)  # qualifier1 alone is not enough
