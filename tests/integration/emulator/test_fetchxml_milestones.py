@@ -22,7 +22,7 @@ from callnotes.emulator import EmulatorServer
 MILESTONE_TEMPLATE = "316e4735-9e83-eb11-a812-0022481e1be0"
 COOKIE = "@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"
 MORE = "@Microsoft.Dynamics.CRM.morerecords"
-PAGING_PREFER = 'odata.include-annotations="Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords"'
+PAGING_PREFER = f'odata.include-annotations="{COOKIE[1:]},{MORE[1:]}"'
 
 
 def catalog_fetch(user_id: str, paging: str = "") -> str:
@@ -158,8 +158,8 @@ def test_simple_paging_without_cookie(api: httpx.Client, emulator: EmulatorServe
         "<fetch><entity name='msp_engagementmilestone'><attribute name='nope'/></entity></fetch>",
         "<fetch count='0'><entity name='msp_engagementmilestone'/></fetch>",
         "<!DOCTYPE x [<!ENTITY a 'b'>]><fetch><entity name='msp_engagementmilestone'/></fetch>",
-        "<fetch><entity name='msp_engagementmilestone'><filter><condition attribute='msp_name' operator='under' "
-        "value='x'/></filter></entity></fetch>",
+        "<fetch><entity name='msp_engagementmilestone'><filter>"
+        "<condition attribute='msp_name' operator='under' value='x'/></filter></entity></fetch>",
     ],
 )
 def test_bad_fetchxml_is_400(api: httpx.Client, fetch: str) -> None:
