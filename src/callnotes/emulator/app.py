@@ -99,7 +99,6 @@ class EmulatorApp:
         except Exception:
             _log.exception("emulator failed on %s %s", request.method, request.target)
             outcome = _Outcome(fault_response(500, CODE_UNEXPECTED, "An unexpected error occurred."), "error")
-        await _respond(send, outcome)
         response = outcome.response
         self.state.stats.record_request(
             RequestLogEntry(
@@ -115,7 +114,8 @@ class EmulatorApp:
                 batch_parts=outcome.batch_parts,
                 outcome=outcome.label,
             )
-        )
+        )  # recorded before answering, so a client that has its answer also sees it counted
+        await _respond(send, outcome)
 
     async def _pipeline(self, request: _HttpRequest) -> _Outcome:
         state = self.state
