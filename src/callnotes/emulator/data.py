@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from callnotes.emulator import names
+from callnotes.emulator.data_teams import TeamsMixin
 from callnotes.emulator.database import Database, Row, type_key
 from callnotes.emulator.schema import (
     ACCOUNT_TEAM_TEMPLATE_ID,
@@ -48,7 +49,7 @@ class Dataset:
     access_only_account_ids: list[str] = field(default_factory=list)
 
 
-class _Generator:
+class _Generator(TeamsMixin):
     def __init__(self, seed: int, accounts: int) -> None:
         self.rng = random.Random(seed)
         self.n = accounts
@@ -322,86 +323,6 @@ class _Generator:
                 "statuscode": 5 if state == 1 else 2,
             },
         )
-
-    # -- access teams, deal teams, memberships -----------------------------------------------
-    def teams(self, demo_user_id: str) -> None:
-        self._team(
-            "Microsoft Sales", 0, None, None, None, [demo_user_id, *self.rng.sample(self.user_ids[1:], 5)]
-        )
-        demo_ids = {str(r["accountid"]) for r in self.demo_accounts}
-        for account in self.db.tables["account"].rows.values():
-            account_id = str(account["accountid"])
-            if account_id in demo_ids:
-                self._access_team(ACCOUNT_TEAM_TEMPLATE_ID, "account", account_id, demo_user_id)
-            elif self.rng.random() < 0.2:
-                self._access_team(ACCOUNT_TEAM_TEMPLATE_ID, "account", account_id, None)
-        for opportunity in self.db.tables["opportunity"].rows.values():
-            mine = str(opportunity["parentaccountid"]) in demo_ids
-            if self.rng.random() < (0.4 if mine else 0.1):
-                with_demo = mine and self.rng.random() < 0.7
-                self._access_team(
-                    OPPORTUNITY_TEAM_TEMPLATE_ID,
-                    "opportunity",
-                    str(opportunity["opportunityid"]),
-                    demo_user_id if with_demo else None,
-                )
-        for milestone in self.db.tables["msp_engagementmilestone"].rows.values():
-            mine = str(milestone["msp_parentaccount"]) in demo_ids
-            if self.rng.random() < (0.35 if mine else 0.05):
-                with_demo = mine and self.rng.random() < 0.7
-                self._access_team(
-                    MILESTONE_TEAM_TEMPLATE_ID,
-                    "msp_engagementmilestone",
-                    str(milestone["msp_engagementmilestoneid"]),
-                    demo_user_id if with_demo else None,
-                )
-
-    def _access_team(self, template_id: str, logical: str, record_id: str, demo_user_id: str | None) -> None:
-        members = self.rng.sample(self.user_ids[1:], self.rng.randint(1, 3))
-        if demo_user_id is not None:
-            members.insert(0, demo_user_id)
-        # Dataverse names an auto-created access team "<record id>+<team template id>".
-        self._team(f"{record_id}+{template_id}", 1, template_id, logical, record_id, members)
-        if logical == "opportunity":
-            for user_id in members:
-                self.insert(
-                    "msp_dealteam",
-                    {
-                        "msp_dealteamid": self.new_id(),
-                        "msp_name": "Deal Team Member",
-                        "msp_dealteamuserid": user_id,
-                        "msp_parentopportunityid": record_id,
-                        "statecode": 0 if self.rng.random() < 0.9 else 1,
-                    },
-                )
-
-    def _team(
-        self,
-        name: str,
-        team_type: int,
-        template_id: str | None,
-        logical: str | None,
-        record_id: str | None,
-        members: list[str],
-    ) -> str:
-        team = self.insert(
-            "team",
-            {
-                "teamid": self.new_id(),
-                "name": name,
-                "teamtype": team_type,
-                "teamtemplateid": template_id,
-                "regardingobjectid": record_id,
-                type_key("regardingobjectid"): logical,
-                "description": None,
-            },
-        )
-        for user_id in members:
-            self.insert(
-                "teammembership",
-                {"teammembershipid": self.new_id(), "teamid": team["teamid"], "systemuserid": user_id},
-            )
-        return str(team["teamid"])
 
 
 def build_dataset(seed: int, accounts: int) -> Dataset:
