@@ -60,6 +60,19 @@ def write_private(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _msal_args(authority: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """MSAL options; a custom authority (the emulator) skips instance discovery.
+
+    MSAL always sends instance discovery for hosts it does not know to login.microsoftonline.com
+    (``msal.authority._get_instance_discovery_endpoint``), so a private authority needs
+    ``instance_discovery=False``. MSAL also only accepts ``https`` authorities.
+    """
+    args: dict[str, Any] = {"authority": authority, **dict(options or {})}
+    if not authority.startswith(LOGIN_AUTHORITY):
+        args.setdefault("instance_discovery", False)
+    return args
+
+
 def _build(factory: Callable[..., Any], args: Mapping[str, Any]) -> Any:
     """Construct an MSAL app; its authority discovery failing becomes a clear AuthError."""
     try:
@@ -104,9 +117,8 @@ class DeviceCodeToken(RefreshingProvider):
             self._cache.deserialize(self._cache_path.read_text(encoding="utf-8"))
         self._app_args = {
             "client_id": client_id,
-            "authority": authority or f"{LOGIN_AUTHORITY}/{tenant_id}",
             "token_cache": self._cache,
-            **dict(msal_options or {}),
+            **_msal_args(authority or f"{LOGIN_AUTHORITY}/{tenant_id}", msal_options),
         }
         self._msal: msal.PublicClientApplication | None = None
         self._flow: dict[str, Any] | None = None
@@ -224,8 +236,7 @@ class ClientSecretToken(RefreshingProvider):
         self._app_args = {
             "client_id": client_id,
             "client_credential": client_secret,
-            "authority": authority or f"{LOGIN_AUTHORITY}/{tenant_id}",
-            **dict(msal_options or {}),
+            **_msal_args(authority or f"{LOGIN_AUTHORITY}/{tenant_id}", msal_options),
         }
         self._msal: msal.ConfidentialClientApplication | None = None
 

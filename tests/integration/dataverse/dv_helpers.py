@@ -58,7 +58,15 @@ def _free_port() -> int:
 def serve(app: Any, **ssl: Any) -> Iterator[str]:
     """Run ``app`` with uvicorn on a free 127.0.0.1 port; yields the base URL."""
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **ssl)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        **ssl,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -70,7 +78,7 @@ def serve(app: Any, **ssl: Any) -> Iterator[str]:
     try:
         yield f"{'https' if ssl else 'http'}://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.should_exit = server.force_exit = True
         thread.join(timeout=10)
 
 
