@@ -85,10 +85,20 @@ def _format_datetime(value: datetime | None) -> str:
 
 def _routers() -> tuple[list[APIRouter], bool]:
     """The routers, and whether the MSX connection pages (owned by the msx area) exist."""
-    from callnotes.web.routes import api, customers, directory, editor, home, notes, search, settings
+    from callnotes.web.routes import (
+        api,
+        customers,
+        directory,
+        editor,
+        home,
+        notes,
+        search,
+        settings,
+        templates,
+    )
 
     routers = [api.router, home.router, customers.router, editor.router, notes.router, search.router,
-               directory.router, settings.router]
+               directory.router, templates.router, settings.router]
     try:
         routers.append(importlib.import_module("callnotes.web.routes.msx").router)
     except ModuleNotFoundError as exc:

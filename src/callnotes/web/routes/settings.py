@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.engine import make_url
 
 from callnotes.store.errors import ImportFileError
@@ -41,10 +41,10 @@ def export(session: SessionDep) -> Response:
     """Download everything as the JSON export (the format of ``callnotes export``)."""
     from callnotes.store.io import export_store
 
-    document = export_store(session)
+    text = json.dumps(export_store(session), ensure_ascii=False, indent=1)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return JSONResponse(
-        json.loads(json.dumps(document, default=str)),
+    return Response(
+        text + "\n", media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="callnotes-export-{stamp}.json"'},
     )
 
@@ -72,5 +72,8 @@ async def import_upload(
     with tempfile.TemporaryDirectory(prefix="callnotes-import-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
-        report = import_file(session, path)
+        try:
+            report = import_file(session, path)
+        except ImportFileError as exc:  # name the user's file, not our temporary copy
+            raise ImportFileError(str(exc).replace(str(path), repr(file.filename))) from None
     return _page(request, settings, report=report, imported_name=file.filename)
