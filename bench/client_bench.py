@@ -90,7 +90,8 @@ def main() -> None:
             print(f"== emulated latency {latency} ms ==")
             print(
                 f"iter_rows: {rows['rows']} rows in {rows['paged_requests']} requests, "
-                f"{rows['paged_rps']:.0f} rows/s; single get_record baseline: {rows['single_rps']:.1f} rows/s "
+                f"{rows['paged_rps']:.0f} rows/s; single get_record baseline: "
+                f"{rows['single_rps']:.1f} rows/s "
                 f"({rows['single_requests']} requests for {rows['single_rows']} rows) -> "
                 f"{rows['paged_rps'] / rows['single_rps']:.1f}x rows/s"
             )
