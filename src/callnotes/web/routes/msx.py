@@ -1,0 +1,148 @@
+"""MSX pages and fragments (owned by the msx area): connection status, import with progress,
+TPID lookup for the customer form, join / leave a milestone's access team.
+
+State changes are POSTs; the app-wide CSRF dependency (web/csrf.py) checks them (htmx sends the token
+header from base.html, plain forms carry the hidden ``csrf_token`` field). Every MSX or store error
+becomes a message in the fragment (`_failure`), never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callnotes.dataverse import DataverseError
+from callnotes.msx import accounts, teams
+from callnotes.msx.connection import connection_status, open_client
+from callnotes.msx.errors import InvalidInput, MsxError
+from callnotes.msx.jobs import ImportJob
+from callnotes.msx.links import account_url
+from callnotes.store.models import Customer, Milestone
+from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
+
+router = APIRouter(include_in_schema=False)
+_MSX_ERRORS = (MsxError, DataverseError)
+
+
+def _job(request: Request) -> ImportJob:
+    """The app's one import job, created on first use (kept on app.state, not in a module global)."""
+    job = getattr(request.app.state, "msx_import_job", None)
+    if job is None:
+        job = request.app.state.msx_import_job = ImportJob()
+    return job
+
+
+def _fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
+    return render(request, f"msx/{name}", **context)
+
+
+def _failure(request: Request, exc: Exception, status_code: int = 502) -> HTMLResponse:
+    return render(request, "msx/_error.html", status_code=status_code, message=str(exc))
+
+
+@router.get("/msx", response_class=HTMLResponse)
+def msx_page(request: Request) -> HTMLResponse:
+    return render(request, "msx/page.html", active="settings", job=_job(request))
+
+
+@router.get("/msx/status", response_class=HTMLResponse)
+def msx_status(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _fragment(request, "_status.html", status=connection_status(settings))
+
+
+@router.post("/msx/import", response_class=HTMLResponse)
+def start_import(request: Request, settings: SettingsDep) -> HTMLResponse:
+    job = _job(request)
+    job.start(settings, request.app.state.session_factory)
+    return _fragment(request, "_import.html", job=job)
+
+
+@router.get("/msx/import", response_class=HTMLResponse)
+def import_progress(request: Request) -> HTMLResponse:
+    return _fragment(request, "_import.html", job=_job(request))
+
+
+@router.post("/msx/import/cancel", response_class=HTMLResponse)
+def cancel_import(request: Request) -> HTMLResponse:
+    job = _job(request)
+    job.cancel()
+    return _fragment(request, "_import.html", job=job)
+
+
+@router.get("/msx/tpid", response_class=HTMLResponse)
+def tpid_lookup(
+    request: Request, settings: SettingsDep, tpid: Annotated[str, Query(max_length=40)] = "",
+    customer_id: Annotated[int | None, Query()] = None,
+) -> HTMLResponse:
+    """Accounts of a TPID with their MSX links (htmx fragment for the customer form)."""
+    try:
+        with open_client(settings) as client:
+            found = accounts.accounts_by_tpids(client, [tpid])
+            crm = client.api_url.split("/api/data/")[0]
+    except InvalidInput as exc:
+        return _failure(request, exc, status_code=422)
+    except _MSX_ERRORS as exc:
+        return _failure(request, exc)
+    links = [(a, account_url(a.id, crm_url=crm)) for a in found]
+    return _fragment(request, "_tpid.html", tpid=tpid, accounts=links, customer_id=customer_id)
+
+
+@router.post("/msx/customers/{customer_id}/link", response_class=HTMLResponse)
+def link_customer(
+    request: Request, customer_id: int, session: SessionDep, settings: SettingsDep,
+    account_id: Annotated[str, Form(max_length=64)] = "",
+) -> HTMLResponse:
+    """Tie a customer to its MSX account (by its TPID): sets the MSX id and link, so an import
+    updates this customer instead of adding a second one."""
+    customer = _customer(session, customer_id)
+    try:
+        with open_client(settings) as client:
+            found = accounts.accounts_by_tpid(client, customer.tpid or "")
+            crm = client.api_url.split("/api/data/")[0]
+    except InvalidInput as exc:
+        return _failure(request, exc, status_code=422)
+    except _MSX_ERRORS as exc:
+        return _failure(request, exc)
+    chosen = [a for a in found if a.id == account_id.strip().lower()] if account_id else found
+    if len(chosen) != 1:
+        links = [(a, account_url(a.id, crm_url=crm)) for a in found]
+        return _fragment(request, "_tpid.html", tpid=customer.tpid, accounts=links, customer_id=customer.id)
+    clash = select(Customer).where(Customer.msx_id == chosen[0].id, Customer.id != customer.id)
+    taken = session.scalar(clash)
+    if taken is not None:
+        return _failure(request, MsxError(f"That MSX account is already linked to {taken.name}."), 409)
+    customer.msx_id, customer.msx_url = chosen[0].id, account_url(chosen[0].id, crm_url=crm)
+    return _fragment(request, "_linked.html", customer=customer)
+
+
+@router.post("/msx/milestones/{milestone_id}/team", response_class=HTMLResponse)
+def milestone_team(
+    request: Request, milestone_id: int, session: SessionDep, settings: SettingsDep,
+    action: Annotated[str, Form(pattern="^(join|leave)$")],
+) -> HTMLResponse:
+    """Join or leave the milestone's access team in MSX, then record it locally."""
+    milestone = session.get(Milestone, checked_id(milestone_id, "milestone"))
+    if milestone is None or not milestone.msx_id:
+        return _failure(request, MsxError("This milestone is not linked to MSX."), status_code=404)
+    try:
+        with open_client(settings) as client:
+            me = accounts.who_am_i(client).user_id
+            change = teams.join_team if action == "join" else teams.leave_team
+            change(client, me, teams.TeamKind.MILESTONE, milestone.msx_id)
+    except _MSX_ERRORS as exc:
+        return _failure(request, exc)
+    milestone.on_my_team = action == "join"
+    return _fragment(request, "_team_button.html", milestone=milestone)
+
+
+def _customer(session: Session, customer_id: int) -> Customer:
+    from callnotes.store.errors import NotFound
+
+    customer = session.get(Customer, checked_id(customer_id, "customer"))
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer

@@ -1,0 +1,110 @@
+"""The MSX pages of the web app against the emulator: status, import with progress, TPID lookup and
+linking, milestone team buttons; every POST goes through the app's CSRF check."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from callnotes.config import Settings
+from callnotes.msx import teams
+from callnotes.store import Customer, Milestone, make_engine, make_session_factory
+from callnotes.web.app import create_app
+
+from .conftest import make_client
+
+
+@pytest.fixture()
+def web(writable_emulator, tmp_path) -> Iterator[TestClient]:
+    settings = Settings(crm_url=writable_emulator.api_url, auth="emulator", data_dir=tmp_path / "data",
+                        database_url=f"sqlite:///{tmp_path / 'web.db'}")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.headers["X-CSRF-Token"] = client.get("/api/csrf").json()["csrf_token"]
+        yield client
+
+
+def _store(tmp_path):
+    return make_session_factory(make_engine(f"sqlite:///{tmp_path / 'web.db'}"))
+
+
+def _import(web: TestClient) -> str:
+    started = web.post("/msx/import")
+    assert started.status_code == 200
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body = web.get("/msx/import").text
+        if "msx-import-summary" in body or "msx-import-error" in body:
+            return body
+        time.sleep(0.1)
+    raise AssertionError("the import did not finish")
+
+
+def test_settings_show_who_i_am_and_the_token_expiry(web, writable_emulator):
+    page = web.get("/settings").text
+    assert 'hx-get="/msx/status"' in page
+    status = web.get("/msx/status").text
+    assert "Connected" in status and writable_emulator.demo_user_id in status
+    assert "Token expires" in status and "UTC" in status
+    writable_emulator.configure(vpn_blocked=True)
+    try:
+        down = web.get("/msx/status").text
+    finally:
+        writable_emulator.configure(vpn_blocked=False)
+    assert "Not connected" in down and "VPN seems down" in down
+
+
+def test_import_now_needs_csrf_and_reports_progress(web, tmp_path):
+    forged = web.post("/msx/import", headers={"X-CSRF-Token": "forged"})
+    assert forged.status_code == 403
+    body = _import(web)
+    assert "customers: 12 (12 new" in body
+    with _store(tmp_path)() as session:
+        assert session.scalar(select(func.count(Customer.id))) == 12
+
+
+def test_tpid_lookup_fills_the_msx_link_and_linking_prevents_a_duplicate(web, writable_emulator, tmp_path):
+    truth = writable_emulator.service.dataset
+    account = truth.database.table("account").get(truth.my_account_ids[0])
+    found = web.get("/msx/tpid", params={"tpid": account["msp_mstopparentid"]}).text
+    assert account["name"] in html.unescape(found)
+    assert f"etn=account&amp;id={account['accountid']}" in found and "appid=" in found
+    assert web.get("/msx/tpid", params={"tpid": "12'; drop"}).status_code == 422
+
+    factory = _store(tmp_path)
+    with factory() as session:
+        customer = Customer(name="Typed by hand", tpid=account["msp_mstopparentid"])
+        session.add(customer)
+        session.commit()
+        customer_id = customer.id
+    linked = web.post(f"/msx/customers/{customer_id}/link", data={"account_id": account["accountid"]})
+    assert linked.status_code == 200 and "Linked" in linked.text
+    _import(web)
+    with factory() as session:
+        query = select(Customer).where(Customer.msx_id == account["accountid"])
+        linked_rows = session.scalars(query).all()
+    assert [(c.id, c.name) for c in linked_rows] == [(customer_id, account["name"])]
+
+
+def test_join_and_leave_a_milestone_team(web, writable_emulator, tmp_path):
+    _import(web)
+    factory = _store(tmp_path)
+    with factory() as session:
+        milestone = session.scalars(select(Milestone).where(Milestone.on_my_team.is_(False))).first()
+        milestone_id, msx_id = milestone.id, milestone.msx_id
+    user = writable_emulator.demo_user_id
+    joined = web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "join"})
+    assert joined.status_code == 200 and "Leave team" in joined.text
+    with make_client(writable_emulator) as client:
+        assert teams.team_memberships(client, user, teams.TeamKind.MILESTONE, [msx_id]) == {msx_id}
+        left = web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "leave"})
+        assert left.status_code == 200 and "Join team" in left.text
+        assert teams.team_memberships(client, user, teams.TeamKind.MILESTONE, [msx_id]) == set()
+    with factory() as session:
+        assert session.get(Milestone, milestone_id).on_my_team is False
+    assert web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "delete"}).status_code == 422
+    assert web.post("/msx/milestones/999999/team", data={"action": "join"}).status_code == 404
