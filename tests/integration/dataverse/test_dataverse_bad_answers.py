@@ -7,6 +7,7 @@ server on loopback that misbehaves on purpose.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +24,7 @@ from callnotes.dataverse import (
     PagingError,
     ServerError,
     StaticToken,
+    TransportError,
 )
 
 API = "/api/data/v9.2"
@@ -30,6 +32,8 @@ API = "/api/data/v9.2"
 
 async def _route(request: Request) -> Response:
     name = request.path_params["name"]
+    if name == "slow":
+        await asyncio.sleep(3)
     base = str(request.base_url).rstrip("/") + API
     answers: dict[str, Response] = {
         "html": HTMLResponse("<html><body>Sign in to continue</body></html>"),
@@ -44,6 +48,7 @@ async def _route(request: Request) -> Response:
         "gateway": HTMLResponse("<html><h1>502 Bad Gateway</h1></html>", status_code=502),
         "$batch": JSONResponse({"ok": True}),
         "WhoAmI": JSONResponse({"BusinessUnitId": "x"}),
+        "slow": JSONResponse({"value": []}),
     }
     return answers[name]
 
@@ -96,3 +101,14 @@ def test_batch_answer_that_is_not_multipart(bad_crm: DataverseClient) -> None:
 def test_whoami_missing_user_id(bad_crm: DataverseClient) -> None:
     with pytest.raises(BadResponse, match="UserId"):
         bad_crm.whoami()
+
+
+def test_an_answer_that_never_comes_times_out_and_is_retried(bad_crm: DataverseClient) -> None:
+    url = bad_crm.api_url
+    clock = FakeClock()
+    with DataverseClient(
+        url, StaticToken("t"), timeout=0.5, retry=fast_policy(clock, max_attempts=2)
+    ) as client:
+        with pytest.raises(TransportError, match="ReadTimeout"):
+            client.get("slow")
+    assert len(clock.sleeps) == 1  # one retry, then the typed error
