@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 #: Refresh when less than this is left (reference/000 "Auto-Refresh": < 10 minutes).
 REFRESH_MARGIN = timedelta(minutes=10)
 AZ_TIMEOUT_S = 30.0
+#: How long to keep a nearly expired token before asking its source again.
+REFRESH_RETRY = timedelta(seconds=60)
 
 
 def decode_claims(token: str) -> dict[str, Any]:
@@ -86,12 +88,24 @@ class RefreshingProvider:
         self._now = now or (lambda: datetime.now(UTC))
         self._token: AccessToken | None = None
         self._lock = threading.Lock()
+        self._quiet_until: datetime | None = None
+
+    def _needs_fetch(self, current: AccessToken | None, force_refresh: bool, now: datetime) -> bool:
+        if current is None or force_refresh or current.remaining(now) <= timedelta(0):
+            return True
+        if current.remaining(now) >= REFRESH_MARGIN:
+            return False
+        # Nearly expired: ask again, but not on every request if the source keeps handing back the
+        # same short-lived token (the Azure CLI serves its cached token until ~5 minutes before expiry).
+        return self._quiet_until is None or now >= self._quiet_until
 
     def get_token(self, *, force_refresh: bool = False) -> AccessToken:
         with self._lock:
-            current = self._token
-            if current is None or force_refresh or current.remaining(self._now()) < REFRESH_MARGIN:
+            current, now = self._token, self._now()
+            if self._needs_fetch(current, force_refresh, now):
                 self._token = current = self._fetch(force_refresh=force_refresh or current is not None)
+                near = current.remaining(now) < REFRESH_MARGIN
+                self._quiet_until = now + REFRESH_RETRY if near else None
                 logger.debug("new access token from %s, expires %s", type(self).__name__, current.expires_on)
             return current
 

@@ -241,7 +241,10 @@ class ClientSecretToken(RefreshingProvider):
         self._msal: msal.ConfidentialClientApplication | None = None
 
     def _fetch(self, *, force_refresh: bool) -> AccessToken:
-        # MSAL serves a cached app token until it nears expiry; our base decides when to ask.
+        # MSAL serves its cached app token until it nears expiry; a forced refresh (after a 401)
+        # starts from a new, empty cache so the token endpoint is really asked again.
+        if force_refresh:
+            self._msal = None
         if self._msal is None:
             self._msal = _build(msal.ConfidentialClientApplication, self._app_args)
         result = self._msal.acquire_token_for_client(self._scopes)

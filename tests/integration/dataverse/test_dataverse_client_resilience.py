@@ -131,3 +131,24 @@ def test_connection_refused_is_a_transport_error_after_retries() -> None:
         with pytest.raises(TransportError, match="VPN"):
             client.get("WhoAmI")
     assert len(clock.sleeps) == 2
+
+
+def test_real_service_protection_limit_is_waited_out(fresh_emulator: Any) -> None:
+    """A burst over a 10-requests-per-second limit: every read succeeds after honouring Retry-After."""
+    with client_for(fresh_emulator) as client:
+        ids = [r["accountid"] for r in client.list_rows("accounts", select=["name"])][:30]
+    limit = {
+        "requests_per_window": 10,
+        "window_seconds": 1,
+        "max_concurrent": None,
+        "execution_ms_per_window": None,
+    }
+    fresh_emulator.configure(throttle=limit)
+    fresh_emulator.reset_stats()
+    with DataverseClient(fresh_emulator.api_url, EmulatorToken(fresh_emulator.url)) as client:  # real sleeps
+        names = [client.get_record("accounts", i, select=["name"])["accountid"] for i in ids]
+        waits = client.pipeline.retries
+    assert names == ids
+    assert (
+        waits >= 1 and settled_stats(fresh_emulator, at_least=30 + waits)["by_status"].get("429", 0) == waits
+    )

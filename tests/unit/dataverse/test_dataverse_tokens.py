@@ -142,3 +142,29 @@ def test_provider_from_settings(tmp_path: Path) -> None:
         token_provider_from_settings(Settings(crm_url=crm, auth="client-secret", client_id="c"))
     with pytest.raises(AuthError, match="No CRM URL"):
         token_provider_from_settings(Settings())
+
+
+class ShortLived(RefreshingProvider):
+    """A source that keeps handing back a token with only 5 minutes left (like a cached az token)."""
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__(now=lambda: self.clock)
+        self.clock, self.calls = now, 0
+
+    def _fetch(self, *, force_refresh: bool) -> AccessToken:
+        self.calls += 1
+        return AccessToken(f"t{self.calls}", self.clock + timedelta(minutes=5))
+
+
+def test_nearly_expired_source_is_not_asked_on_every_request() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    provider = ShortLived(start)
+    for _ in range(5):
+        provider.get_token()
+    assert provider.calls == 1
+    provider.clock = start + timedelta(seconds=61)
+    provider.get_token()
+    assert provider.calls == 2
+    provider.clock = start + timedelta(minutes=30)  # expired: always fetch
+    provider.get_token()
+    assert provider.calls == 3
