@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from dv_helpers import client_for
 
-from callnotes.dataverse import NotFound, ODataFilter, etag, formatted_value
+from callnotes.dataverse import NotFound, ODataFilter, etag, formatted_value, lookup_logical_name
 
 F = ODataFilter
 
@@ -100,3 +100,13 @@ def test_get_cache_serves_repeats_and_is_cleared_by_writes(fresh_emulator: Any) 
         client.update("accounts", account_id, {"name": "changed"})
         assert client.get_record("accounts", account_id, select=["name"])["name"] == "changed"
         assert client.pipeline.requests_sent == sent + 3
+
+
+def test_lookup_annotations_on_a_lookup_column(emulator: Any) -> None:
+    with client_for(emulator) as client:
+        rows = client.list_rows("opportunities", select=["name", "_parentaccountid_value"], top=3)
+    assert rows
+    for row in rows:
+        assert lookup_logical_name(row, "parentaccountid") == "account"
+        assert lookup_logical_name(row, "_parentaccountid_value") == "account"
+        assert formatted_value(row, "_parentaccountid_value")  # the account's name
