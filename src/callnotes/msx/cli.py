@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from callnotes.cli import app
 from callnotes.config import Settings, load_settings
 from callnotes.dataverse import DataverseClient, DataverseError
-from callnotes.msx.connection import api_url, open_client
+from callnotes.msx.connection import api_url, link_org, open_client
 from callnotes.msx.errors import MsxError
 from callnotes.msx.progress import ProgressEvent
 from callnotes.store import StoreError, make_engine, make_session_factory, upgrade_database
@@ -67,7 +67,8 @@ def import_accounts() -> None:
     try:
         upgrade_database(engine)
         with _client(settings, console) as client, progress or contextlib.nullcontext():
-            summary = run_import(client, make_session_factory(engine), progress=_Bars(progress))
+            summary = run_import(client, make_session_factory(engine), progress=_Bars(progress),
+                                 crm_url=link_org(settings))
     except (MsxError, DataverseError, StoreError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -15,6 +15,7 @@ from callnotes.config import Settings
 from callnotes.dataverse import DataverseClient, DataverseError, token_provider_from_settings
 from callnotes.msx.accounts import who_am_i
 from callnotes.msx.errors import MsxError
+from callnotes.msx.schema import CRM_URL
 
 DEMO_URL_ENV = "CALLNOTES_DEMO_CRM_URL"
 
@@ -28,6 +29,12 @@ class NotConfigured(MsxError):
 def api_url(settings: Settings) -> str | None:
     """The configured CRM, else the running demo emulator, else None."""
     return settings.crm_url or os.environ.get(DEMO_URL_ENV) or None
+
+
+def link_org(settings: Settings) -> str:
+    """The org "open in MSX" links point at: the configured CRM, or real MSX in demo mode (the
+    emulator serves no MSX pages and its port changes at every start)."""
+    return (settings.crm_url or CRM_URL).split("/api/data/")[0].rstrip("/")
 
 
 def open_client(settings: Settings, *, url: str | None = None) -> DataverseClient:

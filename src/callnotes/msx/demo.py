@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from callnotes.config import Settings
 from callnotes.dataverse import DataverseError
 from callnotes.emulator import EmulatorConfig, EmulatorServer
-from callnotes.msx.connection import DEMO_URL_ENV, open_client
+from callnotes.msx.connection import DEMO_URL_ENV, link_org, open_client
 from callnotes.msx.errors import MsxError
 from callnotes.msx.importer import run_import
 from callnotes.msx.progress import ImportSummary
@@ -50,7 +50,7 @@ def prepare_demo(settings: Settings, *, accounts: int = DEMO_ACCOUNTS) -> DemoHa
     try:
         upgrade_database(engine)
         with open_client(settings, url=server.api_url) as client:
-            summary = run_import(client, make_session_factory(engine))
+            summary = run_import(client, make_session_factory(engine), crm_url=link_org(settings))
     except (MsxError, DataverseError, StoreError) as exc:
         _log.error("demo import failed: %s", exc)
         return DemoHandle(server, None, str(exc))

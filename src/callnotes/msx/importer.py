@@ -67,8 +67,12 @@ def run_import(
     *,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    crm_url: str | None = None,
 ) -> ImportSummary:
-    """Import my accounts and everything around them; returns what changed in the store."""
+    """Import my accounts and everything around them; returns what changed in the store.
+
+    ``crm_url`` is the org the stored "open in MSX" links point at (default: the client's org).
+    """
     from callnotes.msx.store_sync import apply_snapshot
 
     cancel = cancel or CancelToken()
@@ -77,7 +81,8 @@ def run_import(
     cancel.raise_if_cancelled()
     progress(ProgressEvent("saving", 0, 1))
     with session_factory() as session:
-        summary = apply_snapshot(session, snapshot, crm_url=client.api_url.split("/api/data/")[0])
+        org = crm_url or client.api_url.split("/api/data/")[0]
+        summary = apply_snapshot(session, snapshot, crm_url=org)
         cancel.raise_if_cancelled()
         session.commit()
     progress(ProgressEvent("saving", 1, 1))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.config import Settings
 from callnotes.dataverse import DataverseError
-from callnotes.msx.connection import open_client
+from callnotes.msx.connection import link_org, open_client
 from callnotes.msx.errors import ImportCancelled, MsxError
 from callnotes.msx.importer import run_import
 from callnotes.msx.progress import CancelToken, ImportSummary, ProgressEvent
@@ -66,7 +66,8 @@ class ImportJob:
     def _run(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
         try:
             with open_client(settings) as client:
-                summary = run_import(client, session_factory, progress=self._progress, cancel=self._cancel)
+                summary = run_import(client, session_factory, progress=self._progress, cancel=self._cancel,
+                                     crm_url=link_org(settings))
         except ImportCancelled as exc:
             self._finish(JobState.CANCELLED, error=str(exc))
         except (MsxError, DataverseError, StoreError) as exc:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from callnotes.dataverse import DataverseError
 from callnotes.msx import accounts, teams
-from callnotes.msx.connection import connection_status, open_client
+from callnotes.msx.connection import connection_status, link_org, open_client
 from callnotes.msx.errors import InvalidInput, MsxError
 from callnotes.msx.jobs import ImportJob
 from callnotes.msx.links import account_url
@@ -82,11 +82,11 @@ def tpid_lookup(
     try:
         with open_client(settings) as client:
             found = accounts.accounts_by_tpids(client, [tpid])
-            crm = client.api_url.split("/api/data/")[0]
     except InvalidInput as exc:
         return _failure(request, exc, status_code=422)
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
+    crm = link_org(settings)
     links = [(a, account_url(a.id, crm_url=crm)) for a in found]
     return _fragment(request, "_tpid.html", tpid=tpid, accounts=links, customer_id=customer_id)
 
@@ -102,11 +102,11 @@ def link_customer(
     try:
         with open_client(settings) as client:
             found = accounts.accounts_by_tpid(client, customer.tpid or "")
-            crm = client.api_url.split("/api/data/")[0]
     except InvalidInput as exc:
         return _failure(request, exc, status_code=422)
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
+    crm = link_org(settings)
     chosen = [a for a in found if a.id == account_id.strip().lower()] if account_id else found
     if len(chosen) != 1:
         links = [(a, account_url(a.id, crm_url=crm)) for a in found]
