@@ -37,7 +37,7 @@ def normalize_tpid(tpid: str | int) -> str:
 
 
 def _accounts_where(client: DataverseClient, field: str, values: Sequence[p.Literal]) -> list[Account]:
-    base = f"{EntitySet.ACCOUNTS}?{encode_query({'$select': ','.join(ACCOUNT_SELECT)})}"
+    base = f"{client.api_url}/{EntitySet.ACCOUNTS}?{encode_query({'$select': ','.join(ACCOUNT_SELECT)})}"
     found: list[Account] = []
     for flt in chunk_in_filters(field, list(values), url_without_filter=base, budget=GET_URL_BUDGET):
         rows = client.iter_rows(EntitySet.ACCOUNTS, select=list(ACCOUNT_SELECT), filter=flt, orderby="name")
@@ -78,7 +78,7 @@ def accounts_by_ids(client: DataverseClient, account_ids: Iterable[str]) -> list
 
 def territories_by_ids(client: DataverseClient, territory_ids: Iterable[str]) -> list[Territory]:
     ids = sorted({p.as_uuid(t) for t in territory_ids}, key=str)
-    base = f"{EntitySet.TERRITORIES}?{encode_query({'$select': ','.join(TERRITORY_SELECT)})}"
+    base = f"{client.api_url}/{EntitySet.TERRITORIES}?{encode_query({'$select': ','.join(TERRITORY_SELECT)})}"
     found: list[Territory] = []
     for flt in chunk_in_filters("territoryid", ids, url_without_filter=base) if ids else []:
         rows = client.iter_rows(EntitySet.TERRITORIES, select=list(TERRITORY_SELECT), filter=flt)

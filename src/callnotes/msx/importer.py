@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.dataverse import DataverseClient, NetworkBlocked
+from callnotes.dataverse.query import BATCH_URL_BUDGET, GET_URL_BUDGET
 from callnotes.msx.errors import VpnDown
 from callnotes.msx.import_plan import ImportPlan, ImportSnapshot
 from callnotes.msx.progress import (
@@ -45,7 +46,7 @@ def fetch_snapshot(
     batched: bool = True,
 ) -> tuple[ImportSnapshot, FetchStats]:
     """Everything the import needs, typed. ``batched=False`` sends one request per query (baseline)."""
-    plan = ImportPlan()
+    plan = ImportPlan(url_budget=BATCH_URL_BUDGET if batched else GET_URL_BUDGET)
     transport = BatchTransport(client) if batched else SingleTransport(client)
     runner = RoundRunner(transport, progress=progress, cancel=cancel)
     sent_before = client.pipeline.requests_sent

@@ -37,7 +37,8 @@ def milestones_for_opportunity(client: DataverseClient, opportunity_id: str) -> 
 def milestones_for_accounts(client: DataverseClient, account_ids: Iterable[str]) -> list[Milestone]:
     """Milestones whose parent account is one of ``account_ids`` (reference/001), by name."""
     ids = sorted({p.as_uuid(a) for a in account_ids}, key=str)
-    base = f"{EntitySet.MILESTONES}?{encode_query({'$select': ','.join(_SELECT), '$orderby': 'msp_name'})}"
+    options = encode_query({"$select": ",".join(_SELECT), "$orderby": "msp_name"})
+    base = f"{client.api_url}/{EntitySet.MILESTONES}?{options}"
     found: list[Milestone] = []
     for flt in chunk_in_filters("_msp_parentaccount_value", ids, url_without_filter=base,
                                 budget=GET_URL_BUDGET) if ids else []:

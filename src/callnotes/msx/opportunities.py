@@ -20,7 +20,8 @@ def open_opportunities(client: DataverseClient, account_ids: Iterable[str]) -> l
     ids = sorted({p.as_uuid(a) for a in account_ids}, key=str)
     if not ids:
         return []
-    base = f"{EntitySet.OPPORTUNITIES}?{encode_query({'$select': ','.join(_SELECT), '$orderby': 'name'})}"
+    options = encode_query({"$select": ",".join(_SELECT), "$orderby": "name"})
+    base = f"{client.api_url}/{EntitySet.OPPORTUNITIES}?{options}"
     found: list[Opportunity] = []
     open_only = ODataFilter.eq("statecode", OPPORTUNITY_OPEN)
     for flt in chunk_in_filters("_parentaccountid_value", ids, url_without_filter=base, budget=GET_URL_BUDGET,

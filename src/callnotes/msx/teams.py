@@ -55,7 +55,8 @@ def team_memberships(
     path = _membership_path(user_id)
     found: set[str] = set()
     field = "_regardingobjectid_value"
-    chunks = chunk_in_filters(field, ids, url_without_filter=path, extra=base) if ids else []
+    url = f"{client.api_url}/{path}?$select=_regardingobjectid_value,teamid"
+    chunks = chunk_in_filters(field, ids, url_without_filter=url, extra=base) if ids else []
     for flt in chunks:
         params = {"$select": "_regardingobjectid_value,teamid", "$filter": str(flt)}
         for row in _navigation_rows(client, path, params):
@@ -82,7 +83,8 @@ def deal_team_memberships(client: DataverseClient, user_id: str, opportunity_ids
     base = ODataFilter.eq("_msp_dealteamuserid_value", p.as_uuid(user_id)) & ODataFilter.eq("statecode", 0)
     found: set[str] = set()
     field = "_msp_parentopportunityid_value"
-    chunks = chunk_in_filters(field, ids, url_without_filter=EntitySet.DEAL_TEAMS, extra=base) if ids else []
+    url = f"{client.api_url}/{EntitySet.DEAL_TEAMS}?$select={field}"
+    chunks = chunk_in_filters(field, ids, url_without_filter=url, extra=base) if ids else []
     for flt in chunks:
         rows = client.iter_rows(EntitySet.DEAL_TEAMS, select=["_msp_parentopportunityid_value"], filter=flt)
         found.update(p.guid("msp_dealteam", r, "_msp_parentopportunityid_value") for r in rows)  # type: ignore[misc]
