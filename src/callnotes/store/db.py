@@ -14,6 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +27,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin: otherwise SAVEPOINTs
+    # (used by file imports, one per row) do not nest inside the outer transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -34,6 +39,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA recursive_triggers=OFF")  # the FTS triggers rely on it (fts_0001)
     finally:
         cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def normalise_url(url: str) -> str:
@@ -56,6 +65,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -89,10 +99,29 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest schema revision this version of callnotes knows."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("callnotes.store") / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def upgrade_database(url_or_engine: str | Engine, revision: str = "head") -> None:
-    """Bring the schema at ``url_or_engine`` up to ``revision`` (creates everything on an empty DB)."""
+    """Bring the schema at ``url_or_engine`` up to ``revision`` (creates everything on an empty DB).
+
+    Cheap when the schema is already current (one query), so the app calls it on every start.
+    """
     engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     try:
+        if revision == "head" and current_revision(engine) == head_revision():
+            return
+        _log.info("upgrading the database schema to %s", revision)
         command.upgrade(alembic_config(engine), revision)
     finally:
         if isinstance(url_or_engine, str):

@@ -36,13 +36,19 @@ class NaiveDatetimeError(StoreError, ValueError):
 
 @dataclass(frozen=True)
 class RowError:
-    """One bad row of an import file: where it is and what is wrong with it."""
+    """One bad row of an import file: where it is and what is wrong with it.
+
+    CSV: ``line`` is the file line where the row starts (header = line 1), ``section`` None.
+    JSON: ``section`` is the list (``customers``) and ``line`` the item's position in it (from 1).
+    """
 
     line: int
     message: str
+    section: str | None = None
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        where = f"{self.section} #{self.line}" if self.section else f"line {self.line}"
+        return f"{where}: {self.message}"
 
 
 class ImportFileError(StoreError):

@@ -1,0 +1,101 @@
+"""Store commands: ``callnotes export``, ``callnotes import-file``, ``callnotes db upgrade|seed-demo``.
+
+Exit codes: 0 success; 1 the command could not run (unreadable / malformed file, database error —
+nothing changed); 2 the import kept the good rows but rejected some (listed on stderr with lines).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from callnotes.cli import app
+from callnotes.config import load_settings
+from callnotes.store.db import make_engine, make_session_factory, session_scope, upgrade_database
+from callnotes.store.demo import seed_demo
+from callnotes.store.errors import ImportReport, StoreError
+from callnotes.store.io import import_file, write_export
+
+_log = logging.getLogger(__name__)
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _database_url() -> str:
+    return load_settings().resolved_database_url()
+
+
+def _session_factory():
+    url = _database_url()
+    upgrade_database(url)
+    return make_session_factory(make_engine(url))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest version."""
+    try:
+        upgrade_database(_database_url())
+    except SQLAlchemyError as exc:
+        raise _fail(f"could not upgrade the database: {exc.__class__.__name__}: {exc}") from None
+    typer.echo("database is up to date")
+
+
+@db_app.command("seed-demo")
+def db_seed_demo() -> None:
+    """Add the small demo data set (only into an empty database)."""
+    try:
+        with session_scope(_session_factory()) as session:
+            seeded = seed_demo(session)
+    except (StoreError, SQLAlchemyError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo("demo data added" if seeded else "database is not empty; demo data not added")
+
+
+@app.command("export")
+def export_command(
+    path: str = typer.Argument(..., help="File to write, or - for standard output."),
+) -> None:
+    """Export everything (customers, notes, topics, MSX records…) as JSON."""
+    try:
+        with session_scope(_session_factory()) as session:
+            if path == "-":
+                count = write_export(session, sys.stdout)
+            else:
+                count = write_export(session, Path(path))
+    except (StoreError, SQLAlchemyError, OSError) as exc:
+        raise _fail(f"export failed: {exc}") from None
+    if path != "-":
+        typer.echo(f"exported {count} records to {path}", err=True)
+
+
+def _print_report(report: ImportReport) -> None:
+    for kind in sorted(set(report.created) | set(report.updated)):
+        typer.echo(f"{kind}: {report.created.get(kind, 0)} created, {report.updated.get(kind, 0)} updated")
+    for error in report.errors:
+        typer.echo(f"rejected {error}", err=True)
+
+
+@app.command("import-file")
+def import_file_command(
+    path: Path = typer.Argument(..., help="A callnotes JSON export, or a CSV of customers or notes."),
+) -> None:
+    """Import a JSON export or a CSV file; bad rows are reported with their line and skipped."""
+    try:
+        with session_scope(_session_factory()) as session:
+            report = import_file(session, path)
+    except (StoreError, SQLAlchemyError, OSError) as exc:
+        raise _fail(f"nothing imported: {exc}") from None
+    _print_report(report)
+    if report.errors:
+        typer.echo(f"{len(report.errors)} row(s) rejected; the other rows were imported", err=True)
+        raise typer.Exit(2)

@@ -1,0 +1,364 @@
+"""Export the whole store to JSON and import it back (plus CSV of customers / notes, see ``csv_import``).
+
+The JSON document (DESIGN.md §Contracts) is an object with the top-level lists ``pods``,
+``territories``, ``sellers``, ``solution_engineers``, ``customers``, ``topics``, ``opportunities``,
+``milestones``, ``notes``, ``tasks`` and ``note_templates``, plus ``format`` / ``version`` /
+``exported_at``. Every item carries its ``uid``; references between items are uids (topics of a
+note: names). Dates are ``YYYY-MM-DD``, datetimes ISO 8601 with offset (UTC).
+
+Import matches an item to a stored row by ``uid``, then ``msx_id``, then name (pods, topics,
+templates) and creates or overwrites it, so export → wipe → import gives the same export back.
+Each item is all-or-nothing (a savepoint); a bad item is reported (:class:`RowError`) and skipped,
+the others are kept. A document that is not the expected shape raises :class:`ImportFileError`
+before anything is written. Nothing is committed here: the caller commits (or rolls back).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callnotes.store.errors import ImportFileError, ImportReport, NaiveDatetimeError, RowError, StoreError
+from callnotes.store.models import (
+    Customer,
+    Milestone,
+    Note,
+    NoteTemplate,
+    Opportunity,
+    Pod,
+    Seller,
+    SellerType,
+    SeSpecialty,
+    SolutionEngineer,
+    Task,
+    Territory,
+    Topic,
+)
+from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
+from callnotes.store.types import utcnow
+
+FORMAT = "callnotes-export"
+VERSION = 1
+_MSX_TIMES = ("gone_from_msx_at", "msx_synced_at")
+_STAMPS = ("created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class _Section:
+    """How one top-level list maps to a model."""
+
+    name: str
+    model: Any
+    text: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()  # ints, floats, bools, enums, JSON lists (type-checked below)
+    dates: tuple[str, ...] = ()
+    times: tuple[str, ...] = _STAMPS
+    refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # json key → (fk column, model)
+    lists: dict[str, Any] = field(default_factory=dict)  # json key (= relationship) → model
+    natural_key: str | None = None
+
+
+SECTIONS: tuple[_Section, ...] = (
+    _Section("pods", Pod, text=("name",), required=("name",), natural_key="name"),
+    _Section("territories", Territory, text=("msx_id", "name", "account_team_unit_name"), required=("name",),
+             times=_STAMPS + _MSX_TIMES, refs={"pod": ("pod_id", Pod)}),
+    _Section("sellers", Seller, text=("msx_id", "name", "email"), required=("name", "seller_type"),
+             other=("seller_type",), times=_STAMPS + _MSX_TIMES),
+    _Section("solution_engineers", SolutionEngineer, text=("msx_id", "name", "email"),
+             required=("name", "specialty"), other=("specialty",), times=_STAMPS + _MSX_TIMES),
+    _Section("customers", Customer,
+             text=("msx_id", "name", "tpid", "account_notes", "website", "msx_url"), required=("name",),
+             times=_STAMPS + _MSX_TIMES, refs={"territory": ("territory_id", Territory)},
+             lists={"sellers": Seller, "solution_engineers": SolutionEngineer}),
+    _Section("topics", Topic, text=("name",), required=("name",), natural_key="name"),
+    _Section("opportunities", Opportunity, text=("msx_id", "name", "number", "state"), required=("name",),
+             dates=("estimated_close_date",), times=_STAMPS + _MSX_TIMES,
+             refs={"customer": ("customer_id", Customer)}),
+    _Section("milestones", Milestone, text=("msx_id", "name", "number", "status_label", "workload"),
+             required=("name",), other=("status", "monthly_use", "on_my_team"), dates=("milestone_date",),
+             times=_STAMPS + _MSX_TIMES,
+             refs={"opportunity": ("opportunity_id", Opportunity), "customer": ("customer_id", Customer)}),
+    _Section("notes", Note, text=("title", "body"), required=("call_date",), other=("attendees",),
+             dates=("call_date",), refs={"customer": ("customer_id", Customer)},
+             lists={"milestones": Milestone, "opportunities": Opportunity}),
+    _Section("tasks", Task, text=("msx_id", "subject", "state"), required=("subject",),
+             other=("category_code", "is_hok", "duration_minutes"), times=_STAMPS + _MSX_TIMES,
+             refs={"milestone": ("milestone_id", Milestone), "note": ("note_id", Note)}),
+    _Section("note_templates", NoteTemplate, text=("name", "body"), required=("name",), natural_key="name"),
+)
+SECTION_NAMES = tuple(s.name for s in SECTIONS)
+_CHECKS: dict[str, Any] = {
+    "seller_type": SellerType, "specialty": SeSpecialty, "status": int, "category_code": int,
+    "duration_minutes": int, "monthly_use": float, "on_my_team": bool, "is_hok": bool, "attendees": list,
+}
+
+
+# ---------------------------------------------------------------- export
+
+
+def _uids(session: Session, model: Any) -> dict[int, str]:
+    return dict(session.execute(select(model.id, model.uid)).all())
+
+
+def _export_row(section: _Section, row: Any, uid_maps: dict[Any, dict[int, str]]) -> dict[str, Any]:
+    item: dict[str, Any] = {"uid": row.uid}
+    for name in section.text + section.other:
+        value = getattr(row, name)
+        item[name] = value.value if isinstance(value, SellerType | SeSpecialty) else value
+    for name in section.dates + section.times:
+        value = getattr(row, name)
+        item[name] = value.isoformat() if value is not None else None
+    for key, (column, model) in section.refs.items():
+        target = getattr(row, column)
+        item[key] = uid_maps[model][target] if target is not None else None
+    for key in section.lists:
+        item[key] = sorted(target.uid for target in getattr(row, key))
+    if section.model is Note:
+        item["topics"] = sorted(t.name for t in row.topics)
+    return item
+
+
+def export_store(session: Session) -> dict[str, Any]:
+    """Everything in the store as one JSON-ready document (lists ordered by creation)."""
+    uid_maps = {s.model: _uids(session, s.model) for s in SECTIONS}
+    document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "exported_at": utcnow().isoformat()}
+    for section in SECTIONS:
+        rows = session.scalars(select(section.model).order_by(section.model.id))
+        document[section.name] = [_export_row(section, row, uid_maps) for row in rows]
+    return document
+
+
+def write_export(session: Session, target: Path | Any) -> int:
+    """Write the export as JSON to a path or an open text stream; returns the number of items."""
+    document = export_store(session)
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if isinstance(target, Path):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(target)
+    else:
+        target.write(text + "\n")
+    return sum(len(document[name]) for name in SECTION_NAMES)
+
+
+# ---------------------------------------------------------------- import
+
+
+class _RowProblem(Exception):
+    """A reason to reject one item (becomes a RowError)."""
+
+
+def _text(item: dict[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _RowProblem(f"{name} must be text")
+    return value
+
+
+def _date(item: dict[str, Any], name: str) -> date | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise _RowProblem(f"{name} must be a date like 2026-11-22, not {value!r}") from None
+
+
+def _datetime(item: dict[str, Any], name: str) -> datetime | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise _RowProblem(f"{name} must be an ISO 8601 date-time, not {value!r}") from None
+    if parsed.tzinfo is None:
+        raise _RowProblem(f"{name} has no time zone: {value!r}")
+    return parsed
+
+
+def _other(item: dict[str, Any], name: str) -> Any:
+    value, kind = item.get(name), _CHECKS[name]
+    if value is None:
+        return None
+    if kind in (SellerType, SeSpecialty):
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in kind)
+            raise _RowProblem(f"{name} must be one of {allowed}, not {value!r}") from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _RowProblem(f"{name} must be {kind.__name__}, not {value!r}")
+    if kind is list and not all(isinstance(v, str) for v in value):
+        raise _RowProblem(f"{name} must be a list of text")
+    return value
+
+
+@dataclass
+class _Importer:
+    session: Session
+    report: ImportReport
+    uid_maps: dict[Any, dict[str, int]] = field(default_factory=dict)
+
+    def uid_map(self, model: Any) -> dict[str, int]:
+        if model not in self.uid_maps:
+            self.uid_maps[model] = dict(self.session.execute(select(model.uid, model.id)).all())
+        return self.uid_maps[model]
+
+    def find(self, section: _Section, item: dict[str, Any]) -> Any:
+        model, uid = section.model, item.get("uid")
+        if isinstance(uid, str) and uid in self.uid_map(model):
+            return self.session.get(model, self.uid_map(model)[uid])
+        msx_id = item.get("msx_id")
+        if "msx_id" in section.text and isinstance(msx_id, str) and msx_id:
+            found = self.session.scalar(select(model).where(model.msx_id == msx_id))
+            if found is not None:
+                return found
+        if section.natural_key and isinstance(item.get(section.natural_key), str):
+            if model is Topic:
+                return self.session.scalar(select(Topic).where(
+                    Topic.name_key == normalise_topic_name(item["name"])[1]))
+            return self.session.scalar(select(model).where(model.name == item["name"].strip()))
+        return None
+
+    def values(self, section: _Section, item: dict[str, Any]) -> dict[str, Any]:
+        for name in section.required:
+            if item.get(name) in (None, ""):
+                raise _RowProblem(f"{name} is required")
+        values: dict[str, Any] = {name: _text(item, name) for name in section.text if name in item}
+        values |= {name: _other(item, name) for name in section.other if name in item}
+        values |= {name: _date(item, name) for name in section.dates if name in item}
+        values |= {name: _datetime(item, name) for name in section.times if name in item}
+        for name in ("body", "account_notes", "title"):
+            if name in values and values[name] is None:
+                values[name] = ""
+        if "attendees" in values and values["attendees"] is None:
+            values["attendees"] = []
+        for key, (column, model) in section.refs.items():
+            if key in item:
+                values[column] = self.ref(model, item[key], key)
+        if isinstance(item.get("uid"), str) and item["uid"]:
+            values["uid"] = item["uid"]
+        if section.model is Topic:
+            values["name"], values["name_key"] = normalise_topic_name(values["name"] or "")
+        return values
+
+    def ref(self, model: Any, uid: Any, key: str) -> int | None:
+        if uid is None:
+            return None
+        if not isinstance(uid, str) or uid not in self.uid_map(model):
+            raise _RowProblem(f"{key} {uid!r} is not in the file or the store")
+        return self.uid_map(model)[uid]
+
+    def apply(self, section: _Section, item: dict[str, Any]) -> bool:
+        values = self.values(section, item)
+        record = self.find(section, item)
+        created = record is None
+        if created:
+            record = section.model()
+            self.session.add(record)
+        for name, value in values.items():
+            setattr(record, name, value)
+        for key, model in section.lists.items():
+            if key in item:
+                uids = item[key]
+                if not isinstance(uids, list):
+                    raise _RowProblem(f"{key} must be a list of uids")
+                setattr(record, key, [self.session.get(model, self.ref(model, u, key)) for u in uids])
+        if section.model is Note and "topics" in item:
+            if not isinstance(item["topics"], list) or not all(isinstance(t, str) for t in item["topics"]):
+                raise _RowProblem("topics must be a list of names")
+            record.topics = get_or_create_topics(self.session, item["topics"])
+        self.session.flush()
+        self.uid_map(section.model)[record.uid] = record.id
+        return created
+
+    def run(self, section: _Section, items: list[Any]) -> None:
+        for position, item in enumerate(items, start=1):
+            savepoint = self.session.begin_nested()
+            try:
+                if not isinstance(item, dict):
+                    raise _RowProblem("each item must be a JSON object")
+                created = self.apply(section, item)
+            except (_RowProblem, StoreError, NaiveDatetimeError, ValueError, sa_exc.IntegrityError) as exc:
+                savepoint.rollback()
+                self.uid_maps.pop(section.model, None)
+                self.report.errors.append(RowError(position, _reason(exc), section.name))
+                continue
+            savepoint.commit()
+            self.report.count(section.name, created)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, sa_exc.IntegrityError):
+        return "conflicts with a stored record (same MSX id, uid or name)"
+    return str(exc)
+
+
+def check_document(document: Any) -> dict[str, list[Any]]:
+    """The document's lists by section; :class:`ImportFileError` when it is not an export."""
+    if not isinstance(document, dict):
+        raise ImportFileError(
+            "the JSON file must contain an object with lists such as 'customers' and 'notes'")
+    if document.get("format", FORMAT) != FORMAT:
+        raise ImportFileError(f"not a callnotes export (format {document.get('format')!r})")
+    version = document.get("version", VERSION)
+    if not isinstance(version, int) or version > VERSION:
+        raise ImportFileError(f"export version {version!r} is newer than this callnotes understands")
+    lists: dict[str, list[Any]] = {}
+    for name in SECTION_NAMES:
+        value = document.get(name, [])
+        if not isinstance(value, list):
+            raise ImportFileError(f"'{name}' must be a list, not {type(value).__name__}")
+        lists[name] = value
+    if not any(lists.values()) and not any(name in document for name in SECTION_NAMES):
+        raise ImportFileError("no known lists in the file (expected e.g. 'customers', 'notes')")
+    return lists
+
+
+def import_store(session: Session, document: Any) -> ImportReport:
+    """Import an export document (already parsed JSON). Does not commit."""
+    lists = check_document(document)
+    report = ImportReport()
+    importer = _Importer(session, report)
+    for section in SECTIONS:
+        importer.run(section, lists[section.name])
+    return report
+
+
+def read_json(path: Path) -> Any:
+    """Parse ``path`` as JSON; :class:`ImportFileError` with the position of a syntax error."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path} is not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+
+
+def import_file(session: Session, path: Path) -> ImportReport:
+    """Import a JSON export or a CSV of customers / notes (by extension, else by content). No commit."""
+    from callnotes.store.csv_import import import_csv
+
+    if not path.is_file():
+        raise ImportFileError(f"{path} does not exist or is not a file")
+    if path.suffix.lower() == ".csv":
+        return import_csv(session, path)
+    if path.suffix.lower() == ".json":
+        return import_store(session, read_json(path))
+    head = path.read_bytes()[:64].lstrip()
+    if head.startswith((b"{", b"[")):
+        return import_store(session, read_json(path))
+    return import_csv(session, path)
