@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from callnotes.dataverse import DataverseError
 from callnotes.msx import accounts, teams
 from callnotes.msx.connection import connection_status, link_org, open_client
-from callnotes.msx.errors import InvalidInput, MsxError
+from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound
 from callnotes.msx.jobs import ImportJob
 from callnotes.msx.links import account_url
 from callnotes.store.models import Customer, Milestone
@@ -26,6 +26,7 @@ from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 
 router = APIRouter(include_in_schema=False)
 _MSX_ERRORS = (MsxError, DataverseError)
+_STATUS: dict[type[Exception], int] = {InvalidInput: 422, MsxNotFound: 404}
 
 
 def _job(request: Request) -> ImportJob:
@@ -40,8 +41,10 @@ def _fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
     return render(request, f"msx/{name}", **context)
 
 
-def _failure(request: Request, exc: Exception, status_code: int = 502) -> HTMLResponse:
-    return render(request, "msx/_error.html", status_code=status_code, message=str(exc))
+def _failure(request: Request, exc: Exception, status_code: int | None = None) -> HTMLResponse:
+    """The one place an MSX error becomes an answer: bad input 422, unknown record 404, else 502."""
+    status = status_code or next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 502)
+    return render(request, "msx/_error.html", status_code=status, message=str(exc))
 
 
 @router.get("/msx", response_class=HTMLResponse)
@@ -82,8 +85,6 @@ def tpid_lookup(
     try:
         with open_client(settings) as client:
             found = accounts.accounts_by_tpids(client, [tpid])
-    except InvalidInput as exc:
-        return _failure(request, exc, status_code=422)
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
     crm = link_org(settings)
@@ -102,8 +103,6 @@ def link_customer(
     try:
         with open_client(settings) as client:
             found = accounts.accounts_by_tpid(client, customer.tpid or "")
-    except InvalidInput as exc:
-        return _failure(request, exc, status_code=422)
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
     crm = link_org(settings)
