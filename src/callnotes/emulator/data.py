@@ -17,7 +17,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from callnotes.emulator import names
 from callnotes.emulator.data_teams import TeamsMixin
@@ -33,7 +33,8 @@ from callnotes.emulator.schema import (
     build_schema,
 )
 
-_EPOCH = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+_EPOCH = date(2025, 6, 1)
+_DAYS = tuple((_EPOCH + timedelta(days=d)).isoformat() for d in range(500))  # creation dates to pick from
 _TODAY = date(2026, 11, 22)
 
 
@@ -65,10 +66,9 @@ class _Generator(TeamsMixin):
     def new_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def stamp(self, row: Row, days_ago_max: int = 500) -> Row:
-        created = (_EPOCH + timedelta(minutes=self.rng.randrange(days_ago_max * 1440))).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
+    def stamp(self, row: Row) -> Row:
+        day, minute = divmod(self.rng.randrange(len(_DAYS) * 1440), 1440)
+        created = f"{_DAYS[day]}T{minute // 60:02d}:{minute % 60:02d}:00Z"
         row["createdon"] = created
         row["modifiedon"] = created
         row["versionnumber"] = self.db.next_version()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from callnotes.emulator.schema import EntityType, Kind
+from callnotes.emulator.schema import STRING_KINDS, EntityType, Kind
 
 Row = dict[str, object]
 
@@ -42,6 +42,10 @@ class Table:
         self._indexes: dict[str, dict[object, set[str]]] = {
             c.name: {} for c in entity.columns.values() if c.indexed and c.kind is not Kind.KEY
         }
+        # (column, index, fold?) — only string columns need case folding; GUIDs are stored lower-case.
+        self._specs = [
+            (name, index, entity.columns[name].kind in STRING_KINDS) for name, index in self._indexes.items()
+        ]
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -98,20 +102,26 @@ class Table:
         self._index_row(record_id, row)
 
     def _index_row(self, record_id: str, row: Row) -> None:
-        for column, index in self._indexes.items():
+        for column, index, fold in self._specs:
             value = row.get(column)
             if value is not None:
-                index.setdefault(index_key(value), set()).add(record_id)
+                key = value.casefold() if fold else value  # type: ignore[union-attr]
+                ids = index.get(key)
+                if ids is None:
+                    index[key] = {record_id}
+                else:
+                    ids.add(record_id)
 
     def _unindex_row(self, record_id: str, row: Row) -> None:
-        for column, index in self._indexes.items():
+        for column, index, fold in self._specs:
             value = row.get(column)
             if value is not None:
-                ids = index.get(index_key(value))
+                key = value.casefold() if fold else value  # type: ignore[union-attr]
+                ids = index.get(key)
                 if ids is not None:
                     ids.discard(record_id)
                     if not ids:
-                        del index[index_key(value)]
+                        del index[key]
 
 
 class Database:
