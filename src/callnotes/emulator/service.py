@@ -33,6 +33,7 @@ from callnotes.emulator.query import (
     render_row,
     take_page,
 )
+from callnotes.emulator.references import References
 from callnotes.emulator.schema import BUSINESS_UNIT_ID, ORGANIZATION_ID
 from callnotes.emulator.writes import Writer
 
@@ -87,6 +88,7 @@ class DataverseService:
         self.writer = RecordWriter(self.database)
         self._writes = Writer(self.database, self.writer)
         self._teams = RecordTeams(self.database, self._writes)
+        self._references = References(self.database, self._writes)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -141,6 +143,8 @@ class DataverseService:
 
     def _tail(self, request: ApiRequest, target: _Target, method: str) -> ApiResponse:
         tail = target.tail or ""
+        if target.key is not None and tail.endswith("/$ref"):
+            return self._references.handle(request, target.table, target.key, tail[: -len("/$ref")])
         if target.key is None and tail == "$count" and method == "GET":
             count = min(len(target.table), 5000)
             return ApiResponse(

@@ -22,7 +22,7 @@ from callnotes.emulator.database import Database, Row, Table, type_key, utc_now_
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.query import context_url, parse_preferences, parse_query, render_row
-from callnotes.emulator.schema import Column, EntityType, Kind
+from callnotes.emulator.schema import Column, EntityType, Kind, Navigation
 
 _BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
 _DEFAULTS: dict[str, dict[str, object]] = {
@@ -133,6 +133,8 @@ class Writer:
                 self._bind(entity, name[: -len("@odata.bind")], value, changes)
             elif "@" in name:
                 continue  # instance annotations such as @odata.type are not data
+            elif value is None and name in entity.navigations:
+                _clear(entity, entity.navigations[name].column, changes)  # associate-disassociate…md
             else:
                 column = entity.columns.get(name)
                 if column is None or column.kind is Kind.LOOKUP:
@@ -153,29 +155,36 @@ class Writer:
                     "represented as properties without values."
                 ),
             )
+        if value is None:
+            # "Disassociate tables on update" (associate-disassociate-entities-using-web-api.md).
+            _clear(entity, nav.column, changes)
+            return
+        bound_table, record_id = self.resolve_reference(entity, nav, value)
+        changes[nav.column] = record_id
+        if len(entity.columns[nav.column].targets) > 1:
+            changes[type_key(nav.column)] = bound_table.entity.logical_name
+
+    def resolve_reference(self, entity: EntityType, nav: Navigation, value: object) -> tuple[Table, str]:
+        """The (table, id) an ``@odata.bind`` / ``@odata.id`` value points to, checked against ``nav``."""
         match = _BIND_RE.match(value) if isinstance(value, str) else None
-        target = self.database.schema[nav.target]
         if match is None or match.group("set") not in self.database.by_set:
             raise errors.payload_error(
                 entity.entity_set,
-                f"Microsoft.OData.ODataException: '{value}' is not a valid "
-                f"entity reference for navigation property '{nav_name}'.",
+                f"Microsoft.OData.ODataException: '{value}' is not a valid entity reference for "
+                f"navigation property '{nav.name}'.",
             )
         bound_table = self.database.by_set[match.group("set")]
-        allowed = {nav.target} | ({"team"} if nav_name == "ownerid" else set())
+        allowed = {nav.target} | ({"team"} if nav.name == "ownerid" else set())
         if bound_table.entity.logical_name not in allowed:
             raise errors.payload_error(
                 entity.entity_set,
-                f"Microsoft.OData.ODataException: navigation property "
-                f"'{nav_name}' expects a reference to '{target.entity_set}'.",
+                f"Microsoft.OData.ODataException: navigation property '{nav.name}' expects a reference to "
+                f"'{self.database.schema[nav.target].entity_set}'.",
             )
         record_id = match.group("id").lower()
         if bound_table.get(record_id) is None:
             raise errors.record_not_found(bound_table.entity.logical_name, record_id)
-        changes[nav.column] = record_id
-        column = entity.columns[nav.column]
-        if len(column.targets) > 1:
-            changes[type_key(nav.column)] = bound_table.entity.logical_name
+        return bound_table, record_id
 
     def _written(self, request: ApiRequest, table: Table, row: Row, *, created: bool) -> ApiResponse:
         entity = table.entity
@@ -200,6 +209,12 @@ class Writer:
         }
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return ApiResponse(201 if created else 200, headers, body, entity.entity_set)
+
+
+def _clear(entity: EntityType, column: str, changes: Row) -> None:
+    changes[column] = None
+    if len(entity.columns[column].targets) > 1:
+        changes[type_key(column)] = None
 
 
 def _check_etag(if_match: str, row: Row) -> None:
