@@ -221,9 +221,8 @@ def _regarding_navs(targets: tuple[tuple[str, str], ...]) -> tuple[Navigation, .
     return tuple(Navigation(nav, "regardingobjectid", target) for nav, target in targets)
 
 
-def build_schema() -> dict[str, EntityType]:
-    """All entity types, keyed by logical name."""
-    types = [
+def _people_and_accounts() -> list[EntityType]:
+    return [
         _entity(
             "systemuser",
             "systemusers",
@@ -272,6 +271,11 @@ def build_schema() -> dict[str, EntityType]:
             Column("msp_standardtitle", Kind.STRING),
             Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
         ),
+    ]
+
+
+def _sales() -> list[EntityType]:
+    return [
         _entity(
             "opportunity",
             "opportunities",
@@ -335,6 +339,11 @@ def build_schema() -> dict[str, EntityType]:
                 )
             ),
         ),
+    ]
+
+
+def _teams_and_lookups() -> list[EntityType]:
+    return [
         _entity(
             "team",
             "teams",
@@ -385,6 +394,11 @@ def build_schema() -> dict[str, EntityType]:
             "msp_workload", "msp_workloads", "msp_workloadid", "msp_name", Column("msp_name", Kind.STRING)
         ),
     ]
+
+
+def build_schema() -> dict[str, EntityType]:
+    """All entity types, keyed by logical name."""
+    types = [*_people_and_accounts(), *_sales(), *_teams_and_lookups()]
     return {t.logical_name: t for t in types}
 
 

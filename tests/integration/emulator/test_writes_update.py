@@ -186,3 +186,11 @@ def test_failed_changeset_rolls_back_through_the_service(fresh_emulator: Emulato
         assert service.handle(request).status == 204
         raise RuntimeError("second part failed")
     assert len(service.database.tables["account"]) == before
+
+
+def test_if_none_match_star_still_creates_a_missing_record(api: httpx.Client) -> None:
+    # perform-conditional-operations-using-web-api.md "Prevent update in upsert": 204 when not found.
+    new_id = str(uuid.uuid4())
+    response = api.patch(f"accounts({new_id})", json={"name": "Insert only"}, headers={"If-None-Match": "*"})
+    assert response.status_code == 204
+    assert api.get(f"accounts({new_id})", params={"$select": "name"}).json()["name"] == "Insert only"

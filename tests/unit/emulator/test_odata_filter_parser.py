@@ -198,3 +198,15 @@ def test_tokenizer_keeps_guid_datetime_and_strings_whole() -> None:
         "ident",
         "string",
     ]
+
+
+def test_date_and_datetime_literals() -> None:
+    # filter-rows.md: date and DateTimeOffset literals are unquoted.
+    milestone = SCHEMA["msp_engagementmilestone"]
+    row: dict[str, object] = {"msp_milestonedate": "2026-03-15", "createdon": "2026-03-15T10:30:00Z"}
+    assert compile_filter(
+        "msp_milestonedate ge 2026-03-01 and msp_milestonedate lt 2026-04-01", milestone
+    ).predicate(row)
+    assert compile_filter("createdon gt 2026-03-15T10:00:00Z", milestone).predicate(row)
+    assert not compile_filter("createdon gt 2026-03-15T12:30:00+01:00", milestone).predicate(row)
+    assert compile_filter("createdon le 2026-03-16", milestone).predicate(row)
