@@ -21,7 +21,14 @@ from callnotes.emulator import errors
 from callnotes.emulator.database import Database, Row, Table, type_key, utc_now_text
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse
-from callnotes.emulator.query import context_url, parse_preferences, parse_query, render_row
+from callnotes.emulator.query import (
+    Preferences,
+    QueryOptions,
+    context_url,
+    parse_preferences,
+    parse_query,
+    render_row,
+)
 from callnotes.emulator.schema import Column, EntityType, Kind, Navigation
 
 _BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
@@ -41,6 +48,7 @@ class Writer:
     # -- public operations -----------------------------------------------------------------
     def create(self, request: ApiRequest, table: Table, record_id: str | None = None) -> ApiResponse:
         entity = table.entity
+        shape = self._response_shape(request, entity)
         changes = self.read_body(request, entity)
         key = entity.primary_key
         body_id = changes.pop(key, None)
@@ -52,7 +60,7 @@ class Writer:
         if table.get(new_id) is not None:
             raise errors.duplicate_record()
         row = self.insert(table, new_id, changes, request.caller_id)
-        return self._written(request, table, row, created=True)
+        return self._written(request, table, row, shape, created=True)
 
     def upsert(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
         entity = table.entity
@@ -66,13 +74,14 @@ class Writer:
         if if_none_match == "*":
             raise errors.duplicate_record()
         _check_etag(if_match, row)
+        shape = self._response_shape(request, entity)
         changes = self.read_body(request, entity)
         if changes.pop(entity.primary_key, record_id) != record_id:
             raise errors.invalid_argument(
                 f"The value of '{entity.primary_key}' in the payload does not match the key in the URL."
             )
         self.update(table, record_id, changes)
-        return self._written(request, table, row, created=False)
+        return self._written(request, table, row, shape, created=False)
 
     def delete(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
         row = table.get(record_id)
@@ -186,16 +195,27 @@ class Writer:
             raise errors.record_not_found(bound_table.entity.logical_name, record_id)
         return bound_table, record_id
 
-    def _written(self, request: ApiRequest, table: Table, row: Row, *, created: bool) -> ApiResponse:
+    def _response_shape(self, request: ApiRequest, entity: EntityType) -> tuple[Preferences, QueryOptions]:
+        """Prefer header and query options, validated before anything is written."""
+        return parse_preferences(request.header("prefer")), parse_query(request.query, entity, self.database)
+
+    def _written(
+        self,
+        request: ApiRequest,
+        table: Table,
+        row: Row,
+        shape: tuple[Preferences, QueryOptions],
+        *,
+        created: bool,
+    ) -> ApiResponse:
         entity = table.entity
         record_id = str(row[entity.primary_key])
         location = f"{request.service_root}/{entity.entity_set}({record_id})"
-        prefs = parse_preferences(request.header("prefer"))
+        prefs, options = shape
         if not prefs.return_representation:
             return ApiResponse(
                 204, {"OData-Version": "4.0", "OData-EntityId": location}, b"", entity.entity_set
             )
-        options = parse_query(request.query, entity, self.database)
         payload: dict[str, object] = {
             "@odata.context": context_url(request.service_root, entity, options.select, True)
         }
@@ -204,7 +224,7 @@ class Writer:
             "Content-Type": errors.JSON_CONTENT_TYPE,
             "OData-Version": "4.0",
             "ETag": etag(row),
-            "Preference-Applied": "return=representation",
+            "Preference-Applied": ",".join(["return=representation", *prefs.applied()]),
             "OData-EntityId": location,
         }
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

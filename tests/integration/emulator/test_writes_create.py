@@ -192,3 +192,17 @@ def test_system_columns_are_maintained(api: httpx.Client, fresh_emulator: Emulat
 def test_create_on_unknown_entity_set_is_404(api: httpx.Client) -> None:
     response = api.post("Tasks", content=json.dumps({"subject": "x"}))
     assert response.status_code == 404 and response.json()["error"]["code"] == "0x8006088a"
+
+
+def test_bad_select_on_create_is_400_before_anything_is_written(
+    api: httpx.Client, fresh_emulator: EmulatorServer
+) -> None:
+    before = len(fresh_emulator.service.database.tables["task"])
+    response = api.post(
+        "tasks",
+        params={"$select": "Subject"},
+        json=_task_body(fresh_emulator),
+        headers={"Prefer": "return=representation"},
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "0x0"
+    assert len(fresh_emulator.service.database.tables["task"]) == before
