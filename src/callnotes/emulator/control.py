@@ -122,30 +122,33 @@ async def _json_body(request: Request, *, required: bool) -> Mapping[str, Any]:
     return document
 
 
-def control_routes(state: EmulatorState) -> list[BaseRoute]:
-    """Routes for ``/_emulator/*``, bound to one instance's state."""
+class _ControlEndpoints:
+    """Handlers for ``/_emulator/*`` bound to one instance's state."""
 
-    async def get_stats(request: Request) -> Response:
-        return JSONResponse(state.stats.snapshot())
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
 
-    async def reset_stats(request: Request) -> Response:
+    async def get_stats(self, request: Request) -> Response:
+        return JSONResponse(self.state.stats.snapshot())
+
+    async def reset_stats(self, request: Request) -> Response:
         try:
             await _json_body(request, required=False)
         except ConfigError as exc:
             return _error(400, str(exc))
-        state.stats.reset()
-        return JSONResponse(state.stats.snapshot())
+        self.state.stats.reset()
+        return JSONResponse(self.state.stats.snapshot())
 
-    async def get_config(request: Request) -> Response:
-        return JSONResponse(state.settings())
+    async def get_config(self, request: Request) -> Response:
+        return JSONResponse(self.state.settings())
 
-    async def post_config(request: Request) -> Response:
+    async def post_config(self, request: Request) -> Response:
         try:
-            return JSONResponse(state.configure(await _json_body(request, required=True)))
+            return JSONResponse(self.state.configure(await _json_body(request, required=True)))
         except ConfigError as exc:
             return _error(400, str(exc))
 
-    async def post_token(request: Request) -> Response:
+    async def post_token(self, request: Request) -> Response:
         try:
             body = await _json_body(request, required=False)
             unknown = sorted(set(body) - {"expires_in"})
@@ -154,42 +157,44 @@ def control_routes(state: EmulatorState) -> list[BaseRoute]:
             expires_in = parse_expires_in(body.get("expires_in"))
         except (ConfigError, InvalidTokenRequest) as exc:
             return _error(400, str(exc))
-        token = state.mint_token(_base_url(request), expires_in)
-        return JSONResponse(
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": expires_in,
-                "expires_on": int(time.time()) + expires_in,
-                "resource": _base_url(request),
-            },
-            headers={"Cache-Control": "no-store"},
-        )
+        base = _base_url(request)
+        minted = {
+            "access_token": self.state.mint_token(base, expires_in),
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "expires_on": int(time.time()) + expires_in,
+            "resource": base,
+        }
+        return JSONResponse(minted, headers={"Cache-Control": "no-store"})
 
-    async def get_requests(request: Request) -> Response:
+    async def get_requests(self, request: Request) -> Response:
         raw = request.query_params.get("limit", "100")
         if not raw.isdigit():
             return _error(400, f"limit must be a non-negative integer, got {raw!r}")
-        return JSONResponse({"requests": state.stats.recent(int(raw))})
+        return JSONResponse({"requests": self.state.stats.recent(int(raw))})
 
-    async def index(request: Request) -> Response:
+    async def index(self, request: Request) -> Response:
         base = _base_url(request)
         return JSONResponse(
             {
                 "service": "callnotes Dataverse Web API emulator",
                 "service_root": f"{base}/api/data/v9.2",
-                "demo_user_id": state.service.demo_user_id,
+                "demo_user_id": self.state.service.demo_user_id,
                 "token_endpoint": f"{base}/_emulator/token",
                 "docs": "docs/emulator.md",
             }
         )
 
+
+def control_routes(state: EmulatorState) -> list[BaseRoute]:
+    """Routes for ``/_emulator/*`` (and ``/``), bound to one instance's state."""
+    endpoints = _ControlEndpoints(state)
     return [
-        Route("/", index, methods=["GET"]),
-        Route("/_emulator/stats", get_stats, methods=["GET"]),
-        Route("/_emulator/stats/reset", reset_stats, methods=["POST"]),
-        Route("/_emulator/config", get_config, methods=["GET"]),
-        Route("/_emulator/config", post_config, methods=["POST"]),
-        Route("/_emulator/token", post_token, methods=["POST"]),
-        Route("/_emulator/requests", get_requests, methods=["GET"]),
+        Route("/", endpoints.index, methods=["GET"]),
+        Route("/_emulator/stats", endpoints.get_stats, methods=["GET"]),
+        Route("/_emulator/stats/reset", endpoints.reset_stats, methods=["POST"]),
+        Route("/_emulator/config", endpoints.get_config, methods=["GET"]),
+        Route("/_emulator/config", endpoints.post_config, methods=["POST"]),
+        Route("/_emulator/token", endpoints.post_token, methods=["POST"]),
+        Route("/_emulator/requests", endpoints.get_requests, methods=["GET"]),
     ]

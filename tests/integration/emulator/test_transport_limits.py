@@ -36,7 +36,7 @@ def test_throttle_true_burst_meets_429_with_retry_after(fresh_emulator: Emulator
 
 
 def test_after_retry_after_the_request_succeeds(fresh_emulator: EmulatorServer) -> None:
-    fresh_emulator.configure(throttle={"requests_per_window": 5, "window_seconds": 1, "max_concurrent": None})
+    fresh_emulator.configure(throttle={"requests_per_window": 5, "window_seconds": 2, "max_concurrent": None})
     with _client(fresh_emulator) as client:
         statuses = [client.get("WhoAmI").status_code for _ in range(6)]
         assert statuses == [200] * 5 + [429]
@@ -47,7 +47,7 @@ def test_after_retry_after_the_request_succeeds(fresh_emulator: EmulatorServer) 
 
 
 def test_concurrency_limit_refuses_extra_parallel_requests(fresh_emulator: EmulatorServer) -> None:
-    fresh_emulator.configure(throttle={"requests_per_window": None, "max_concurrent": 2}, latency_ms=300)
+    fresh_emulator.configure(throttle={"requests_per_window": None, "max_concurrent": 2}, latency_ms=800)
     token = fresh_emulator.mint_token()
 
     async def burst() -> list[httpx.Response]:
