@@ -23,6 +23,7 @@ from callnotes.emulator.fetchxml import run_fetch
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.query import (
+    COUNT_LIMIT,
     MSX_ACCOUNTTEAM_CAP,
     Preferences,
     context_url,
@@ -42,6 +43,8 @@ __all__ = ["ApiRequest", "ApiResponse", "DataverseService", "build_service"]
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SEGMENT_RE = re.compile(r"^(?P<set>[A-Za-z_][\w]*)(?:\((?P<key>[^)]*)\))?$")
 _ACTION_PREFIX = "Microsoft.Dynamics.CRM."
+_TOTAL = "Microsoft.Dynamics.CRM.totalrecordcount"
+_TOTAL_EXCEEDED = "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ class DataverseService:
                 return self._writes.upsert(request, target.table, target.key)
             if method == "DELETE":
                 return self._writes.delete(request, target.table, target.key)
+        # compose-http-requests-handle-errors.md "Identify status codes": 405 for incorrect method and
+        # resource combinations (e.g. DELETE or PATCH on a collection).
         raise DataverseFault(405, "0x80060888", f"The HTTP method '{method}' is not allowed for '{path}'.")
 
     def _resolve(self, path: str) -> _Target:
@@ -203,6 +208,7 @@ class DataverseService:
         }
         if page.count is not None:
             payload["@odata.count"] = page.count
+        payload.update(_total_count_annotations(prefs, page.count, len(rows)))
         payload["value"] = [
             render_row(self.writer, entity, row, options, prefs.annotations) for row in page.rows
         ]
@@ -239,6 +245,16 @@ class DataverseService:
 def _applied(prefs: Preferences) -> dict[str, str]:
     applied = prefs.applied()
     return {"Preference-Applied": ",".join(applied)} if applied else {}
+
+
+def _total_count_annotations(prefs: Preferences, count: int | None, matched: int) -> dict[str, object]:
+    # query/count-rows.md: totalrecordcount is -1 without $count=true; limitexceeded beyond 5,000.
+    annotations: dict[str, object] = {}
+    if prefs.annotations(_TOTAL):
+        annotations[f"@{_TOTAL}"] = -1 if count is None else count
+    if prefs.annotations(_TOTAL_EXCEEDED):
+        annotations[f"@{_TOTAL_EXCEEDED}"] = count is not None and matched > COUNT_LIMIT
+    return annotations
 
 
 def _not_modified(request: ApiRequest, row: Row, prefs: Preferences, expanded: bool) -> bool:

@@ -152,3 +152,26 @@ def test_bad_maxpagesize_is_400(api: httpx.Client) -> None:
 def test_tampered_skiptoken_is_400(api: httpx.Client) -> None:
     response = api.get("systemusers", params={"$skiptoken": "garbage"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80060888"
+
+
+def test_total_record_count_annotations(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # count-rows.md: totalrecordcount / totalrecordcountlimitexceeded; -1 without $count=true.
+    prefer = 'odata.include-annotations="Microsoft.Dynamics.CRM.*"'
+    counted = api.get(
+        "systemusers",
+        params={"$select": "fullname", "$count": "true", "$top": "2"},
+        headers={"Prefer": prefer},
+    ).json()
+    total = len(emulator.service.database.tables["systemuser"])
+    assert counted["@Microsoft.Dynamics.CRM.totalrecordcount"] == total == counted["@odata.count"]
+    assert counted["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is False
+    uncounted = api.get(
+        "systemusers", params={"$select": "fullname", "$top": "2"}, headers={"Prefer": prefer}
+    ).json()
+    assert uncounted["@Microsoft.Dynamics.CRM.totalrecordcount"] == -1
+
+
+def test_delete_on_a_collection_is_405(api: httpx.Client) -> None:
+    # compose-http-requests-handle-errors.md: "you can't use DELETE or PATCH on a collection of entities".
+    assert api.delete("accounts").status_code == 405
+    assert api.patch("accounts", json={"name": "x"}).status_code == 405
