@@ -38,7 +38,9 @@ def get_templates(request: Request) -> Jinja2Templates:
     return templates
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: ``scope="function"``: the commit happens before the response is sent, so a client that gets a 2xx
+#: (or follows a redirect) always reads its own write, and a failed commit is an error response.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

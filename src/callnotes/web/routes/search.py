@@ -17,7 +17,8 @@ from callnotes.web.schemas import MAX_ID
 from callnotes.web.search_view import run_search
 
 router = APIRouter(include_in_schema=False)
-_OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+#: Filters arrive from a form: an empty select is "", which means "any".
+_Filter = Annotated[str, Query(max_length=100)]
 
 
 def _optional_date(text: str) -> date | None:
@@ -27,17 +28,23 @@ def _optional_date(text: str) -> date | None:
         return None
 
 
+def _optional_id(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_ID else None
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
     session: SessionDep,
     q: Annotated[str, Query(max_length=500)] = "",
-    customer_id: _OptId = None,
-    seller_id: _OptId = None,
-    topic: Annotated[str, Query(max_length=100)] = "",
+    customer: Annotated[str, Query(alias="customer_id", max_length=12)] = "",
+    seller: Annotated[str, Query(alias="seller_id", max_length=12)] = "",
+    topic: _Filter = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
+    customer_id, seller_id = _optional_id(customer), _optional_id(seller)
     hits = []
     if q.strip():
         hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic or None,
