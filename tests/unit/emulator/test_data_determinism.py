@@ -79,3 +79,28 @@ def test_cloud_roles_include_non_sellers_so_the_title_filter_matters() -> None:
     assert "Specialists IC" in titles and titles - {"Specialists IC"}
     others = [r for r in teams.rows.values() if not str(r["msp_qualifier2"]).startswith("Cloud ")]
     assert any(r["msp_qualifier1"] == "Corporate" for r in others)  # qualifier1 alone is not enough
+
+
+def test_identical_across_processes_with_different_hash_seeds() -> None:
+    # Set iteration order changes with PYTHONHASHSEED; the data set must not depend on it.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json; from callnotes.emulator.data import build_dataset; "
+        "d = build_dataset(9, 6).database; "
+        "print(hashlib.sha256(json.dumps({n: list(t.rows.values()) for n, t in d.tables.items()}, "
+        "sort_keys=True).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
