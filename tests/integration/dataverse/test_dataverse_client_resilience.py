@@ -7,6 +7,7 @@ value"); duplicate key is 0x80040237.
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import Any
 
@@ -152,3 +153,15 @@ def test_real_service_protection_limit_is_waited_out(fresh_emulator: Any) -> Non
     assert (
         waits >= 1 and settled_stats(fresh_emulator, at_least=30 + waits)["by_status"].get("429", 0) == waits
     )
+
+
+def test_no_token_reaches_the_logs(fresh_emulator: Any, caplog: pytest.LogCaptureFixture) -> None:
+    provider = EmulatorToken(fresh_emulator.url)
+    fresh_emulator.configure(fail_next=[{"fault": 503}, {"fault": "drop"}])
+    with caplog.at_level(logging.DEBUG):
+        with DataverseClient(fresh_emulator.api_url, provider, retry=fast_policy(FakeClock())) as client:
+            client.whoami()
+            client.get_record("accounts", client.list_rows("accounts", top=1)[0]["accountid"])
+        token = provider.get_token().token
+        assert caplog.records
+    assert not [r for r in caplog.records if token in r.getMessage() or token.split(".")[1] in r.getMessage()]
