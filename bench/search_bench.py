@@ -1,0 +1,206 @@
+"""Search latency over 100,000 generated notes: full-text search vs a ``LIKE '%term%'`` scan.
+
+Both run in the same process on the same table, so the ratio is meaningful whatever the machine.
+SQLite always (a temp file); PostgreSQL too when 127.0.0.1:5432 answers (a temp schema, dropped).
+
+    .venv/bin/python bench/search_bench.py [--notes N] [--repeat R]
+
+Figures (ms): p50 / p95 of ``callnotes.store.search.search()`` (every kind, ranked, with snippets,
+limit 20) and of the naive alternative, ``lower(col) LIKE '%word%'`` over the same text (title,
+body, customer + topic names): "scan" fetches every match (what ranking them needs), "newest20"
+only the 20 newest (an index walk that stops early when the word is common). ratio = scan / fts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from callnotes.store.db import make_engine, upgrade_database
+from callnotes.store.models import Customer, Note, Topic, note_topics
+from callnotes.store.search import search
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SEED = 20261122
+_COMMON = ("the customer team azure meeting plan cost review migration workload data app cloud next "
+           "steps security network follow action timeline budget demo pilot capacity support").split()
+_DOMAIN = ("kubernetes aks fabric synapse databricks cosmos postgres sentinel defender openai copilot "
+           "arc avd sap oracle mainframe terraform bicep devops github purview entra intune").split()
+QUERIES = {
+    "rare word": "quetzalcoatl",
+    "domain word": "databricks",
+    "common word": "migration",
+    "two words": "kubernetes budget",
+    "prefix": "sentin",
+    "customer name": "contoso",
+}
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    filler = ["".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(3000)]
+    return _COMMON * 8 + _DOMAIN + filler
+
+
+def _body(rng: random.Random, vocabulary: list[str]) -> str:
+    words = rng.choices(vocabulary, k=rng.randint(40, 90))
+    if rng.random() < 0.001:
+        words.insert(rng.randrange(len(words)), "quetzalcoatl")
+    return "# " + " ".join(words[:6]) + "\n\n" + " ".join(words[6:])
+
+
+@contextmanager
+def _bulk_load(connection: Connection) -> Iterator[None]:
+    """Load without per-row index triggers, then rebuild the index once (search is measured, not loading).
+
+    SQLite: drop the triggers, load, ``'rebuild'`` each FTS5 table, re-create the triggers from their
+    stored SQL. PostgreSQL: ``session_replication_role = replica`` skips the triggers; the generated
+    tsvector columns are computed anyway. Rows carry a precomputed ``search_context``.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        yield
+        connection.execute(text("SET LOCAL session_replication_role = origin"))
+        return
+    triggers = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+    for name, _ in triggers:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for table in ("notes", "customers", "topics"):
+        connection.exec_driver_sql(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")
+    for _, sql in triggers:
+        connection.exec_driver_sql(sql)
+
+
+def _note_rows(rng: random.Random, count: int, customers: dict[int, str], topics: dict[int, str],
+               vocabulary: list[str], stamps: dict[str, datetime]) -> tuple[list[dict], list[list[int]]]:
+    rows, links = [], []
+    for _ in range(count):
+        customer_id = rng.choice(list(customers)) if rng.random() < 0.9 else None
+        topic_ids = rng.sample(list(topics), rng.randint(1, 2)) if rng.random() < 1 / 3 else []
+        context = " ".join([customers[customer_id]] if customer_id else [])
+        context = f"{context} {' '.join(sorted(topics[t] for t in topic_ids))}".strip()
+        rows.append({"uid": str(uuid.uuid4()), "title": "", "body": _body(rng, vocabulary),
+                     "call_date": date(2024, 1, 1) + timedelta(days=rng.randrange(1000)),
+                     "customer_id": customer_id, "attendees": [], "search_context": context, **stamps})
+        links.append(topic_ids)
+    return rows, links
+
+
+def generate(engine: Engine, notes: int) -> float:
+    """Bulk-insert customers, topics and ``notes`` notes (topics on a third of them); seconds taken."""
+    rng = random.Random(SEED)
+    vocabulary = _vocabulary(rng)
+    now = datetime.now(UTC)
+    stamps = {"created_at": now, "updated_at": now}
+    started = time.perf_counter()
+    with engine.begin() as connection, _bulk_load(connection):
+        connection.execute(insert(Customer), [
+            {"name": f"{rng.choice(['Contoso', 'Fabrikam', 'Northwind', 'Tailspin', 'Litware'])} {i}",
+             "tpid": str(100000 + i), "uid": str(uuid.uuid4()), "account_notes": "", **stamps}
+            for i in range(300)])
+        connection.execute(insert(Topic), [
+            {"name": word.title(), "name_key": word, "uid": str(uuid.uuid4()), **stamps} for word in _DOMAIN])
+        customers = dict(connection.execute(select(Customer.id, Customer.name)).all())
+        topics = dict(connection.execute(select(Topic.id, Topic.name)).all())
+        for start in range(0, notes, 5000):
+            rows, links = _note_rows(rng, min(5000, notes - start), customers, topics, vocabulary, stamps)
+            ids = connection.execute(insert(Note).returning(Note.id, sort_by_parameter_order=True), rows)
+            pairs = [{"note_id": note_id, "topic_id": t}
+                     for note_id, ts in zip(ids.scalars(), links, strict=True) for t in ts]
+            if pairs:
+                connection.execute(insert(note_topics), pairs)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _timed(fn, repeat: int) -> tuple[float, float, int]:
+    fn()  # warm up
+    samples, size = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        size = fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))], size
+
+
+def _like(session: Session, term: str, newest_only: bool) -> int:
+    """The naive search: ``LIKE '%word%'`` on the same text FTS sees (title, body, customer + topics)."""
+    conditions = [or_(*(func.lower(column).like(f"%{word.lower()}%")
+                        for column in (Note.title, Note.body, Note.search_context)))
+                  for word in term.split()]
+    stmt = select(Note.id).where(*conditions)
+    if newest_only:
+        stmt = stmt.order_by(Note.call_date.desc()).limit(20)
+    return len(session.execute(stmt).all())
+
+
+def run(label: str, url: str, notes: int, repeat: int) -> None:
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        seconds = generate(engine, notes)
+        print(f"\n{label}: generated {notes:,} notes in {seconds:.1f} s (ms below)")
+        print(f"{'query':<14} {'fts p50':>8} {'fts p95':>8} {'scan p50':>9} {'scan p95':>9} {'ratio':>7} "
+              f"{'newest20 p50':>13} {'matches':>8}")
+        with Session(engine) as session:
+            for name, query in QUERIES.items():
+                fts50, fts95, _ = _timed(lambda q=query: len(search(session, q, limit=20)), repeat)
+                scan50, scan95, matches = _timed(lambda q=query: _like(session, q, False), repeat)
+                newest50, _, _ = _timed(lambda q=query: _like(session, q, True), repeat)
+                print(f"{name:<14} {fts50:>8.1f} {fts95:>8.1f} {scan50:>9.1f} {scan95:>9.1f} "
+                      f"{scan50 / fts50:>6.1f}x {newest50:>13.1f} {matches:>8,}")
+    finally:
+        engine.dispose()
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=25)
+    args = parser.parse_args()
+    print(f"search bench: {args.notes:,} notes, {args.repeat} timed runs per query "
+          "(ratio = LIKE scan p50 / full-text p50; full-text includes ranking and snippets)")
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite FTS5", f"sqlite:///{Path(tmp) / 'bench.db'}", args.notes, args.repeat)
+    if not _postgres_reachable():
+        print("\nPostgreSQL: not reachable on 127.0.0.1:5432, skipped")
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        run("PostgreSQL tsvector", url, args.notes, args.repeat)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
