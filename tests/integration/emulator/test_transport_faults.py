@@ -28,6 +28,8 @@ def _task_body(task_id: str, subject: str = "HoK: architecture review") -> dict:
 
 
 def test_fault_rate_is_roughly_honoured(fresh_emulator: EmulatorServer) -> None:
+    # Transient 5xx / 429 / connection failures a client must retry:
+    # webapi/compose-http-requests-handle-errors.md, api-limits.md.
     fresh_emulator.configure(fault_rate=0.3)
     outcomes: Counter[str] = Counter()
     with _client(fresh_emulator) as client:
@@ -48,6 +50,8 @@ def test_fault_rate_zero_means_no_faults(fresh_emulator: EmulatorServer) -> None
 
 
 def test_scripted_drop_is_a_connection_error_not_a_500(fresh_emulator: EmulatorServer) -> None:
+    # A dropped connection is a transport error, not an HTTP answer
+    # (webapi/compose-http-requests-handle-errors.md).
     fresh_emulator.configure(fail_next=[{"method": "GET", "path_contains": "WhoAmI", "fault": "drop"}])
     with _client(fresh_emulator) as client:
         with pytest.raises(httpx.TransportError):
@@ -56,12 +60,16 @@ def test_scripted_drop_is_a_connection_error_not_a_500(fresh_emulator: EmulatorS
 
 
 def test_scripted_truncated_response_is_a_protocol_error(fresh_emulator: EmulatorServer) -> None:
+    # A cut-off answer must surface as a protocol error, never as parsed data
+    # (webapi/compose-http-requests-handle-errors.md).
     fresh_emulator.configure(fail_next=[{"fault": "truncate"}])
     with _client(fresh_emulator) as client, pytest.raises(httpx.RemoteProtocolError):
         client.get("accounts?$select=name")
 
 
 def test_drop_after_commit_leaves_the_record_created(fresh_emulator: EmulatorServer) -> None:
+    # Create with a client-supplied id, then a duplicate-key answer to the retry
+    # (webapi/perform-conditional-operations-using-web-api.md; DESIGN.md §dataverse idempotent creates).
     response = httpx.post(
         f"{fresh_emulator.url}/_emulator/config",
         json={"fail_next": [{"method": "POST", "path_contains": "tasks", "fault": "drop_after_commit"}]},
@@ -82,6 +90,8 @@ def test_drop_after_commit_leaves_the_record_created(fresh_emulator: EmulatorSer
 def test_scripted_5xx_before_processing_leaves_nothing_behind(
     fresh_emulator: EmulatorServer, status: int
 ) -> None:
+    # Transient server errors answered before processing write nothing
+    # (webapi/compose-http-requests-handle-errors.md).
     fresh_emulator.configure(fail_next=[{"method": "POST", "fault": status}])
     task_id = str(uuid.uuid4())
     with _client(fresh_emulator) as client:
@@ -91,6 +101,7 @@ def test_scripted_5xx_before_processing_leaves_nothing_behind(
 
 
 def test_scripted_429_carries_retry_after(fresh_emulator: EmulatorServer) -> None:
+    # 429 with Retry-After in seconds and code 0x80072322 (api-limits.md).
     fresh_emulator.configure(fail_next=[{"fault": 429, "retry_after": 3, "times": 2}])
     with _client(fresh_emulator) as client:
         first, second, third = (client.get("WhoAmI") for _ in range(3))
@@ -99,6 +110,7 @@ def test_scripted_429_carries_retry_after(fresh_emulator: EmulatorServer) -> Non
 
 
 def test_vpn_blocked_answers_403_ip_blocked(fresh_emulator: EmulatorServer) -> None:
+    # The IP-firewall answer MSX gives off the VPN: 403, 0x80095ffe (DESIGN.md §dataverse NetworkBlocked).
     assert httpx.post(f"{fresh_emulator.url}/_emulator/config", json={"vpn_blocked": True}).status_code == 200
     with _client(fresh_emulator) as client:
         blocked = client.get("accounts")
@@ -112,6 +124,7 @@ def test_vpn_blocked_answers_403_ip_blocked(fresh_emulator: EmulatorServer) -> N
 
 
 def test_latency_is_added_to_web_api_requests_only(fresh_emulator: EmulatorServer) -> None:
+    # DESIGN.md §Contracts: latency_ms is added to every Web API request, control endpoints are never delayed.
     fresh_emulator.configure(latency_ms=150)
     with _client(fresh_emulator) as client:
         client.get("WhoAmI")
