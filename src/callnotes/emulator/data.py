@@ -61,6 +61,7 @@ class _Generator(TeamsMixin):
         self.territory_ids: list[str] = []
         self.demo_accounts: list[Row] = []
         self.access_only: set[str] = set()
+        self._labels: dict[tuple[str, str], str] = {}
 
     # -- primitives ------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -183,14 +184,22 @@ class _Generator(TeamsMixin):
             cloud = self.rng.randint(20, 30)
             others = self.rng.randint(250, 300) - cloud if mine else self.rng.randint(5, 15)
             members = self.rng.sample(self.users[1:], cloud + others)
+            created = str(self.stamp({})["createdon"])  # an account's team is assigned in one go
             for position, user in enumerate(members):
-                self._team_row(account_id, user, *self._role(position, cloud))
+                self._team_row(account_id, user, *self._role(position, cloud), created=created)
             if mine and account_id not in self.access_only:
                 role = self.rng.choice(CLOUD_ROLES)
-                self._team_row(account_id, self.users[0], "Corporate", role, names.title_for(role))
+                self._team_row(
+                    account_id, self.users[0], "Corporate", role, names.title_for(role), created=created
+                )
                 if self.rng.random() < 0.05:
                     self._team_row(
-                        account_id, self.users[0], "Corporate", "Cloud & AI Data", "Solution Engineers IC"
+                        account_id,
+                        self.users[0],
+                        "Corporate",
+                        "Cloud & AI Data",
+                        "Solution Engineers IC",
+                        created=created,
                     )
 
     def _role(self, position: int, cloud: int) -> tuple[str, str, str]:
@@ -209,12 +218,18 @@ class _Generator(TeamsMixin):
             role = self.rng.choice(names.OTHER_ROLES)
         return qualifier1, role, self.rng.choice(names.OTHER_TITLES)
 
-    def _team_row(self, account_id: str, user: Row, qualifier1: str, qualifier2: str, title: str) -> None:
-        self.insert(
-            "msp_accountteam",
+    def _team_row(
+        self, account_id: str, user: Row, qualifier1: str, qualifier2: str, title: str, *, created: str
+    ) -> None:
+        # Shared label strings keep accounts=1000 (about 350,000 rows) within a few hundred MB.
+        label_key = (str(user["systemuserid"]), qualifier2)
+        label = self._labels.get(label_key)
+        if label is None:
+            label = self._labels[label_key] = f"{user['fullname']} - {qualifier2}"
+        self.db.tables["msp_accountteam"].insert(
             {
                 "msp_accountteamid": self.new_id(),
-                "msp_name": f"{user['fullname']} - {qualifier2}",
+                "msp_name": label,
                 "msp_accountid": account_id,
                 "msp_systemuserid": user["systemuserid"],
                 "msp_fullname": user["fullname"],
@@ -222,7 +237,10 @@ class _Generator(TeamsMixin):
                 "msp_qualifier2": qualifier2,
                 "msp_standardtitle": title,
                 "statecode": 0,
-            },
+                "createdon": created,
+                "modifiedon": created,
+                "versionnumber": self.db.next_version(),
+            }
         )
 
     def opportunities(self, demo_user_id: str) -> None:
