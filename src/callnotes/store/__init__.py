@@ -28,6 +28,8 @@ Repositories (``repo/``) — typed inputs (dataclasses), typed errors
     people: ``list_sellers``, ``list_solution_engineers``, ``list_territories``, ``list_pods``,
     ``get_seller``, ``get_solution_engineer``, ``get_territory``, ``get_pod``, ``create_seller``,
     ``create_solution_engineer``.
+    milestones: ``get_milestone``, ``list_milestones`` (customer, on my team, due range),
+    ``list_opportunities``, ``list_tasks``.
     msx_records (for the MSX import): ``TerritoryRecord``, ``SellerRecord``,
     ``SolutionEngineerRecord``, ``CustomerRecord``, ``OpportunityRecord``, ``MilestoneRecord``,
     ``TaskRecord``; ``upsert_territory`` … ``upsert_task`` (one) and ``upsert_records`` (many) →
@@ -97,6 +99,12 @@ from callnotes.store.repo.customers import (
     update_customer,
 )
 from callnotes.store.repo.drafts import DraftInput, delete_draft, get_draft, list_drafts, save_draft
+from callnotes.store.repo.milestones import (
+    get_milestone,
+    list_milestones,
+    list_opportunities,
+    list_tasks,
+)
 from callnotes.store.repo.msx_records import (
     CustomerRecord,
     MilestoneRecord,
@@ -223,6 +231,7 @@ __all__ = [
     "get_customer",
     "get_customer_by_msx_id",
     "get_draft",
+    "get_milestone",
     "get_note",
     "get_or_create_topics",
     "get_pod",
@@ -235,10 +244,13 @@ __all__ = [
     "group_customers",
     "list_customers",
     "list_drafts",
+    "list_milestones",
     "list_notes",
+    "list_opportunities",
     "list_pods",
     "list_sellers",
     "list_solution_engineers",
+    "list_tasks",
     "list_templates",
     "list_territories",
     "list_topics",

@@ -197,3 +197,39 @@ def test_mark_gone_respects_scope(session: Session) -> None:
 def test_territory_without_pod_shape(session: Session) -> None:
     outcome = upsert_territory(session, TerritoryRecord("t-2", "Odd territory"))
     assert outcome.result is UpsertResult.CREATED and outcome.record.pod_id is None
+
+
+def test_read_side_lists_milestones_opportunities_tasks(session: Session) -> None:
+    from callnotes.store import list_milestones, list_opportunities, list_tasks
+
+    upsert_records(
+        session,
+        [
+            *_batch(),
+            MilestoneRecord("m-2", "Undated", customer_msx_id=ACCOUNT),
+            MilestoneRecord("m-3", "Early", milestone_date=date(2026, 6, 1), on_my_team=False),
+        ],
+    )
+    assert [m.name for m in list_milestones(session)] == ["Early", "Deploy AOAI", "Undated"]
+    assert [m.name for m in list_milestones(session, on_my_team=True)] == ["Deploy AOAI"]
+    assert [
+        m.name for m in list_milestones(session, due_from=date(2026, 11, 1), due_to=date(2026, 12, 31))
+    ] == ["Deploy AOAI"]
+    customer = session.scalar(select(Customer).where(Customer.msx_id == ACCOUNT))
+    assert [m.name for m in list_milestones(session, customer_id=customer.id)] == ["Deploy AOAI", "Undated"]
+    mark_gone(session, MsxKind.MILESTONES, seen_ids=[MILESTONE, "m-2"])
+    assert [m.name for m in list_milestones(session)] == ["Deploy AOAI", "Undated"]
+    assert len(list_milestones(session, include_gone=True)) == 3
+    assert [o.name for o in list_opportunities(session, customer_id=customer.id)] == ["Contoso AI"]
+    milestone = session.scalar(select(Milestone).where(Milestone.msx_id == MILESTONE))
+    assert [t.subject for t in list_tasks(session, milestone_id=milestone.id)] == ["ADS"]
+
+
+def test_local_create_with_taken_msx_id_is_a_conflict(session: Session) -> None:
+    from callnotes.store import Conflict, CustomerInput, PersonInput, create_customer, create_seller
+
+    upsert_records(session, _batch())
+    with pytest.raises(Conflict):
+        create_customer(session, CustomerInput(name="Dup", msx_id=ACCOUNT))
+    with pytest.raises(Conflict):
+        create_seller(session, PersonInput(name="Dup", role="growth", msx_id=SELLER))

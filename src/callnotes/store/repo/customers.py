@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from callnotes.store.errors import ValidationError
+from callnotes.store.errors import Conflict, ValidationError
 from callnotes.store.models import Customer, Note, Seller, SolutionEngineer, Territory, customer_sellers
 from callnotes.store.repo._common import (
     apply_changes,
@@ -109,8 +109,11 @@ def _check_territory(session: Session, territory_id: int | None) -> None:
 
 
 def create_customer(session: Session, data: CustomerInput) -> Customer:
-    """Add a customer. :class:`ValidationError` on an empty name; :class:`NotFound` on unknown ids."""
+    """Add a customer. :class:`ValidationError` on an empty name, :class:`NotFound` on unknown ids,
+    :class:`Conflict` when the MSX account id is already used."""
     values = _clean({f.name: getattr(data, f.name) for f in fields(data)})
+    if values["msx_id"] and get_customer_by_msx_id(session, values["msx_id"]) is not None:
+        raise Conflict(f"a customer with MSX id {values['msx_id']} already exists")
     seller_ids, se_ids = values.pop("seller_ids"), values.pop("solution_engineer_ids")
     _check_territory(session, values["territory_id"])
     customer = Customer(**values)

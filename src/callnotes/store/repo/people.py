@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from callnotes.store.errors import ValidationError
+from callnotes.store.errors import Conflict, ValidationError
 from callnotes.store.models import (
     Pod,
     Seller,
@@ -37,7 +37,14 @@ def _role(enum: type[SellerType] | type[SeSpecialty], value: str) -> SellerType 
         raise ValidationError(f"unknown role {value!r}; use one of {allowed}", field="role") from None
 
 
+def _check_msx_id(session: Session, model: type[Seller] | type[SolutionEngineer], msx_id: str | None) -> None:
+    if msx_id and session.scalar(select(model.id).where(model.msx_id == msx_id)) is not None:
+        raise Conflict(f"someone with MSX user id {msx_id} already exists")
+
+
 def create_seller(session: Session, data: PersonInput) -> Seller:
+    """Add a seller; :class:`Conflict` if the MSX user id is taken."""
+    _check_msx_id(session, Seller, data.msx_id)
     seller = Seller(name=required_text(data.name, "name", 200), email=optional_text(data.email, "email", 320),
                     seller_type=_role(SellerType, data.role), msx_id=data.msx_id)
     session.add(seller)
@@ -46,6 +53,8 @@ def create_seller(session: Session, data: PersonInput) -> Seller:
 
 
 def create_solution_engineer(session: Session, data: PersonInput) -> SolutionEngineer:
+    """Add a solution engineer; :class:`Conflict` if the MSX user id is taken."""
+    _check_msx_id(session, SolutionEngineer, data.msx_id)
     engineer = SolutionEngineer(
         name=required_text(data.name, "name", 200), email=optional_text(data.email, "email", 320),
         specialty=_role(SeSpecialty, data.role), msx_id=data.msx_id)

@@ -1,0 +1,69 @@
+"""Read side of the MSX records: milestones, opportunities and tasks as the pages list them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from callnotes.store.models import Milestone, Opportunity, Task
+from callnotes.store.repo._common import get_or_raise
+
+
+def get_milestone(session: Session, milestone_id: int) -> Milestone:
+    """The milestone (opportunity, customer and tasks loaded), or :class:`NotFound`."""
+    milestone = session.scalar(select(Milestone).where(Milestone.id == milestone_id).options(
+        selectinload(Milestone.opportunity), selectinload(Milestone.customer), selectinload(Milestone.tasks)))
+    return milestone if milestone is not None else get_or_raise(session, Milestone, milestone_id, "milestone")
+
+
+def list_milestones(
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    on_my_team: bool | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    include_gone: bool = False,
+    limit: int | None = None,
+) -> list[Milestone]:
+    """Milestones by date (undated last), then name; "due soon" = ``due_from=today, due_to=today+N``."""
+    stmt = select(Milestone).options(selectinload(Milestone.opportunity), selectinload(Milestone.customer))
+    if customer_id is not None:
+        stmt = stmt.where(Milestone.customer_id == customer_id)
+    if on_my_team is not None:
+        stmt = stmt.where(Milestone.on_my_team.is_(on_my_team))
+    if due_from is not None:
+        stmt = stmt.where(Milestone.milestone_date >= due_from)
+    if due_to is not None:
+        stmt = stmt.where(Milestone.milestone_date <= due_to)
+    if not include_gone:
+        stmt = stmt.where(Milestone.gone_from_msx_at.is_(None))
+    stmt = stmt.order_by(Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.name,
+                         Milestone.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def list_opportunities(session: Session, *, customer_id: int | None = None,
+                       include_gone: bool = False) -> list[Opportunity]:
+    """Opportunities by name, with their milestones loaded."""
+    stmt = select(Opportunity).options(selectinload(Opportunity.milestones))
+    if customer_id is not None:
+        stmt = stmt.where(Opportunity.customer_id == customer_id)
+    if not include_gone:
+        stmt = stmt.where(Opportunity.gone_from_msx_at.is_(None))
+    return list(session.scalars(stmt.order_by(Opportunity.name, Opportunity.id)))
+
+
+def list_tasks(session: Session, *, milestone_id: int | None = None,
+               note_id: int | None = None) -> list[Task]:
+    """Tasks, newest first, for a milestone and / or the note that caused them."""
+    stmt = select(Task)
+    if milestone_id is not None:
+        stmt = stmt.where(Task.milestone_id == milestone_id)
+    if note_id is not None:
+        stmt = stmt.where(Task.note_id == note_id)
+    return list(session.scalars(stmt.order_by(Task.created_at.desc(), Task.id.desc())))
