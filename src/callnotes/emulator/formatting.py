@@ -33,10 +33,14 @@ def annotation_filter(patterns: Iterable[str]) -> Wants:
     include = [p for p in patterns if p and not p.startswith("-")]
     exclude = [p[1:] for p in patterns if p.startswith("-")]
 
+    answers: dict[str, bool] = {}  # a handful of annotation names, asked once per value
+
     def wants(name: str) -> bool:
-        if any(fnmatch.fnmatchcase(name, p) for p in exclude):
-            return False
-        return any(fnmatch.fnmatchcase(name, p) for p in include)
+        known = answers.get(name)
+        if known is None:
+            excluded = any(fnmatch.fnmatchcase(name, p) for p in exclude)
+            known = answers[name] = not excluded and any(fnmatch.fnmatchcase(name, p) for p in include)
+        return known
 
     return wants
 

@@ -33,6 +33,7 @@ class Literal:
 class CompiledFilter:
     predicate: Predicate
     candidates: Candidates
+    equals: tuple[Column, object] | None = None  # set for "<column> eq <value>", so or-chains can merge
 
 
 # -- literal coercion ------------------------------------------------------------------------
@@ -142,12 +143,15 @@ def _fold(value: object) -> object:
 
 def compare(column: Column, op: str, value: object) -> CompiledFilter:
     name = column.name
-    folded = _fold(value)
     if value is None:
         pred: Predicate = (
             (lambda row: row.get(name) is None) if op == "eq" else (lambda row: row.get(name) is not None)
         )
         return CompiledFilter(pred, lambda table: None)
+    if op == "eq" and column.kind in GUID_KINDS:
+        # GUIDs are stored lower-case and coerced lower-case: no folding needed (the hot path).
+        return CompiledFilter(lambda row: row.get(name) == value, _index_hint(name, [value]), (column, value))
+    folded = _fold(value)
     tests: dict[str, Callable[[object], bool]] = {
         "eq": lambda v: v == folded,
         "ne": lambda v: v != folded,
@@ -162,10 +166,21 @@ def compare(column: Column, op: str, value: object) -> CompiledFilter:
         current = row.get(name)
         return current is not None and test(_fold(current))
 
-    def candidates(table: Table) -> set[str] | None:
-        return table.lookup(name, value) if op == "eq" and table.is_indexed(name) else None
+    if op != "eq":
+        return CompiledFilter(predicate, lambda table: None)
+    return CompiledFilter(predicate, _index_hint(name, [value]), (column, value))
 
-    return CompiledFilter(predicate, candidates)
+
+def _index_hint(name: str, values: list[object]) -> Candidates:
+    def candidates(table: Table) -> set[str] | None:
+        if not table.is_indexed(name):
+            return None
+        found: set[str] = set()
+        for value in values:
+            found |= table.lookup(name, value)
+        return found
+
+    return candidates
 
 
 def membership(column: Column, values: list[object]) -> CompiledFilter:
@@ -176,15 +191,7 @@ def membership(column: Column, values: list[object]) -> CompiledFilter:
         current = row.get(name)
         return current is not None and _fold(current) in folded
 
-    def candidates(table: Table) -> set[str] | None:
-        if not table.is_indexed(name):
-            return None
-        found: set[str] = set()
-        for value in values:
-            found |= table.lookup(name, value)
-        return found
-
-    return CompiledFilter(predicate, candidates)
+    return CompiledFilter(predicate, _index_hint(name, values))
 
 
 def string_function(name: str, column: Column, literal: Literal, entity: EntityType) -> CompiledFilter:
@@ -222,6 +229,11 @@ def all_of(parts: list[CompiledFilter]) -> CompiledFilter:
 
 
 def any_of(parts: list[CompiledFilter]) -> CompiledFilter:
+    equals = [p.equals for p in parts]
+    if all(e is not None for e in equals) and len({e[0].name for e in equals if e is not None}) == 1:
+        # "a eq x or a eq y or …" (the reference documents' id lists) is one set membership test.
+        column = equals[0][0]  # type: ignore[index]
+        return membership(column, [e[1] for e in equals if e is not None])
     predicates = [p.predicate for p in parts]
 
     def candidates(table: Table) -> set[str] | None:
