@@ -50,27 +50,19 @@ class CancelToken:
 
 @dataclass
 class KindCounts:
-    """Per record kind: how many were created, updated, left unchanged, marked gone from MSX."""
+    """Per record kind: how many MSX returned, how many were new, how many were marked gone."""
 
+    seen: int = 0
     created: int = 0
-    updated: int = 0
-    unchanged: int = 0
     marked_gone: int = 0
-
-    @property
-    def seen(self) -> int:
-        return self.created + self.updated + self.unchanged
-
-    @property
-    def changed(self) -> int:
-        return self.created + self.updated + self.marked_gone
 
 
 @dataclass
 class ImportSummary:
-    """What an import did, by record kind, plus the HTTP cost."""
+    """What an import did, by record kind, plus the HTTP cost. ``updated`` counts every kind."""
 
     counts: dict[str, KindCounts] = field(default_factory=dict)
+    updated: int = 0
     http_requests: int = 0
     batch_parts: int = 0
     seconds: float = 0.0
@@ -80,13 +72,12 @@ class ImportSummary:
 
     @property
     def changed(self) -> int:
-        return sum(c.changed for c in self.counts.values())
+        return self.updated + sum(c.created + c.marked_gone for c in self.counts.values())
 
     def lines(self) -> list[str]:
-        rows = [
-            f"{name}: {c.seen} ({c.created} new, {c.updated} updated, {c.marked_gone} gone from MSX)"
-            for name, c in self.counts.items()
-        ]
+        rows = [f"{name}: {c.seen} ({c.created} new, {c.marked_gone} gone from MSX)"
+                for name, c in self.counts.items()]
+        rows.append(f"{self.updated} existing records updated")
         cost = f"{self.http_requests} HTTP requests ({self.batch_parts} batched reads)"
         rows.append(f"{cost} in {self.seconds:.1f} s")
         return rows

@@ -6,8 +6,9 @@ milestones. Notes are never touched (the store's upserts guarantee it). The call
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callnotes.msx.import_plan import ImportSnapshot
@@ -15,6 +16,7 @@ from callnotes.msx.links import account_url
 from callnotes.msx.progress import ImportSummary
 from callnotes.msx.records import AccountTeamMember
 from callnotes.msx.schema import CRM_URL, SellerType, SeSpecialty
+from callnotes.store import Customer, Milestone, Opportunity, Seller, SolutionEngineer, Territory
 from callnotes.store import SellerType as StoreSellerType
 from callnotes.store import SeSpecialty as StoreSpecialty
 from callnotes.store.repo.msx_records import (
@@ -105,25 +107,42 @@ def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
     ]
 
 
-def _apply(session: Session, summary: ImportSummary, kind: MsxKind, records: Iterable[MsxRecord]) -> None:
-    records = list(records)
-    counts = upsert_records(session, records)
-    entry = summary.kind(kind.value)
-    entry.created, entry.updated, entry.unchanged = counts.created, counts.updated, counts.unchanged
-    entry.marked_gone = mark_gone(session, kind, {r.msx_id for r in records})
+_MODELS: dict[MsxKind, Any] = {
+    MsxKind.TERRITORIES: Territory, MsxKind.SELLERS: Seller, MsxKind.SOLUTION_ENGINEERS: SolutionEngineer,
+    MsxKind.CUSTOMERS: Customer, MsxKind.OPPORTUNITIES: Opportunity, MsxKind.MILESTONES: Milestone,
+}
+_CHUNK = 500
+
+
+def _stored_ids(session: Session, kind: MsxKind, ids: list[str]) -> set[str]:
+    model = _MODELS[kind]
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        found.update(session.scalars(select(model.msx_id).where(model.msx_id.in_(ids[start:start + _CHUNK]))))
+    return found
 
 
 def apply_snapshot(session: Session, snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> ImportSummary:
-    """Upsert everything the snapshot holds; returns per-kind counts. Does not commit."""
-    summary = ImportSummary()
+    """Upsert everything the snapshot holds in one call (so references resolve from one lookup
+    cache), mark what MSX no longer returns; per-kind counts. Does not commit."""
     team = _sorted_team(snapshot)
     sellers, engineers = _people(team)
     territories = [TerritoryRecord(t.id, t.name, t.unit_name, t.pod)
                    for t in sorted(snapshot.territories.values(), key=lambda t: t.id)]
-    _apply(session, summary, MsxKind.TERRITORIES, territories)
-    _apply(session, summary, MsxKind.SELLERS, sellers)
-    _apply(session, summary, MsxKind.SOLUTION_ENGINEERS, engineers)
-    _apply(session, summary, MsxKind.CUSTOMERS, _customers(snapshot, team, crm_url))
-    _apply(session, summary, MsxKind.OPPORTUNITIES, _opportunities(snapshot))
-    _apply(session, summary, MsxKind.MILESTONES, _milestones(snapshot))
+    by_kind: dict[MsxKind, list[MsxRecord]] = {
+        MsxKind.TERRITORIES: list(territories), MsxKind.SELLERS: list(sellers),
+        MsxKind.SOLUTION_ENGINEERS: list(engineers),
+        MsxKind.CUSTOMERS: list(_customers(snapshot, team, crm_url)),
+        MsxKind.OPPORTUNITIES: list(_opportunities(snapshot)),
+        MsxKind.MILESTONES: list(_milestones(snapshot)),
+    }
+    summary = ImportSummary()
+    for kind, records in by_kind.items():
+        ids = [r.msx_id for r in records]
+        entry = summary.kind(kind.value)
+        entry.seen, entry.created = len(ids), len(ids) - len(_stored_ids(session, kind, ids))
+    counts = upsert_records(session, [r for records in by_kind.values() for r in records])
+    summary.updated = counts.updated
+    for kind, records in by_kind.items():
+        summary.kind(kind.value).marked_gone = mark_gone(session, kind, {r.msx_id for r in records})
     return summary

@@ -32,6 +32,19 @@ def emulator_200() -> Iterator[EmulatorServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def emulator_40() -> Iterator[EmulatorServer]:
+    """40 accounts (the tricky names among them): read-only tests that need no 200-account scale."""
+    with EmulatorServer(EmulatorConfig(accounts=40, seed=5)) as server:
+        yield server
+
+
+@pytest.fixture()
+def client_40(emulator_40: EmulatorServer) -> Iterator[DataverseClient]:
+    with make_client(emulator_40) as client:
+        yield client
+
+
 @pytest.fixture()
 def writable_emulator() -> Iterator[EmulatorServer]:
     """A small emulator a test may write to or fault."""

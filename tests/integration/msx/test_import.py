@@ -62,8 +62,8 @@ def test_import_of_200_accounts_is_exactly_what_the_emulator_holds(emulator_200,
     assert summary.kind("customers").created == 200
 
 
-def test_second_import_changes_nothing_and_keeps_notes(emulator_200, client_200, session_factory):
-    run_import(client_200, session_factory)
+def test_second_import_changes_nothing_and_keeps_notes(client_40, session_factory):
+    run_import(client_40, session_factory)
     with session_factory() as session:
         customer_id = session.scalar(select(Milestone.customer_id).limit(1))
         query = select(Milestone.id).where(Milestone.customer_id == customer_id).limit(1)
@@ -73,7 +73,7 @@ def test_second_import_changes_nothing_and_keeps_notes(emulator_200, client_200,
         session.commit()
         note_id, before = note.id, store_picture(session)
 
-    summary = run_import(client_200, session_factory)
+    summary = run_import(client_40, session_factory)
 
     assert summary.changed == 0
     with session_factory() as session:
@@ -130,10 +130,10 @@ def test_faults_and_a_429_storm_end_with_the_same_store_as_a_clean_import(writab
         assert store_picture(b) == store_picture(a)
 
 
-def test_tricky_names_survive(emulator_200, client_200, sqlite_store):
+def test_tricky_names_survive(emulator_40, client_40, sqlite_store):
     session_factory = sqlite_store
-    run_import(client_200, session_factory)
-    truth = ground_truth(emulator_200)
+    run_import(client_40, session_factory)
+    truth = ground_truth(emulator_40)
     tricky = {r["name"] for r in truth.accounts.values() if any(ch in r["name"] for ch in "'&#") or
               not r["name"].isascii()}
     assert any("'" in n for n in tricky) and any("&" in n for n in tricky)
@@ -143,10 +143,10 @@ def test_tricky_names_survive(emulator_200, client_200, sqlite_store):
     assert tricky <= stored
 
 
-def test_progress_reaches_every_phase_and_cancel_leaves_the_store_untouched(client_200, sqlite_store):
+def test_progress_reaches_every_phase_and_cancel_leaves_the_store_untouched(client_40, sqlite_store):
     session_factory = sqlite_store
     events: list[ProgressEvent] = []
-    run_import(client_200, session_factory, progress=events.append)
+    run_import(client_40, session_factory, progress=events.append)
     phases = {e.phase for e in events}
     assert {"signing in", "assignments", "accounts", "account teams", "opportunities", "milestones",
             "territories", "saving"} <= phases
@@ -162,7 +162,7 @@ def test_progress_reaches_every_phase_and_cancel_leaves_the_store_untouched(clie
             cancel.cancel()
 
     with pytest.raises(ImportCancelled):
-        run_import(client_200, session_factory, progress=cancel_on_accounts, cancel=cancel)
+        run_import(client_40, session_factory, progress=cancel_on_accounts, cancel=cancel)
     with session_factory() as session:
         assert store_picture(session) == before
 

@@ -93,7 +93,8 @@ def test_cli_import_accounts_exit_codes(writable_emulator, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "customers: 12 (12 new" in done.stdout
     again = _cli({"CALLNOTES_CRM_URL": writable_emulator.api_url, "CALLNOTES_AUTH": "emulator"}, tmp_path)
-    assert again.returncode == 0 and "customers: 12 (0 new, 0 updated" in again.stdout
+    assert again.returncode == 0 and "customers: 12 (0 new, 0 gone" in again.stdout
+    assert "0 existing records updated" in again.stdout
 
     writable_emulator.configure(vpn_blocked=True)
     try:
