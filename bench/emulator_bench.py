@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -145,9 +146,11 @@ def main() -> None:
     )
     print(f"{'workload':66} {'calls/s':>9} {'HTTP req/s':>11} {'vs WhoAmI':>10}")
     for label, measured in rounds.items():
-        calls, per_second, ratio = sorted(measured, key=lambda m: m[2])[len(measured) // 2]
+        calls, per_second, ratio = (statistics.median(column) for column in zip(*measured, strict=True))
         extra = f" ({calls * 100:.0f} parts/s)" if label.startswith("$batch") else ""
         print(f"{label:66} {calls:9.1f} {per_second:11.1f} {ratio:9.2f}x{extra}")
+    print("(each column is the median over rounds; the ratio is taken within a round, against that round's")
+    print(" baseline, so machine load affects both sides alike)")
 
 
 def _measure(
