@@ -133,9 +133,12 @@ class EmulatorApp:
             return _Outcome(fault_response(429, rejection.code, rejection.message, headers), "throttled")
         admitted = time.perf_counter()
         try:
-            return await self._faulted_or_executed(request, caller)
+            outcome = await self._faulted_or_executed(request, caller)
         finally:
             state.protection.release(caller, (time.perf_counter() - admitted) * 1000)
+        if outcome.response is not None and outcome.fault is None:
+            outcome.response.headers.update(state.protection.remaining_headers(caller))
+        return outcome
 
     async def _faulted_or_executed(self, request: _HttpRequest, caller: str) -> _Outcome:
         injector = self.state.injector

@@ -124,6 +124,24 @@ class ServiceProtection:
             if self._limits is not None and self._limits.execution_ms_per_window is not None:
                 usage.executions.append((self._clock(), elapsed_ms))
 
+    def remaining_headers(self, caller: str) -> dict[str, str]:
+        """The informational ``x-ms-ratelimit-*`` headers api-limits.md describes ("HTTP Response
+        headers"): requests and execution milliseconds left in the window. Empty when limits are off."""
+        with self._lock:
+            limits, usage = self._limits, self._usage.get(caller)
+            if limits is None or usage is None:
+                return {}
+            headers: dict[str, str] = {}
+            if limits.requests_per_window is not None:
+                left = max(0, limits.requests_per_window - len(usage.arrivals))
+                headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(left)
+            if limits.execution_ms_per_window is not None:
+                spent = sum(ms for _, ms in usage.executions)
+                headers["x-ms-ratelimit-time-remaining-xrm-requests"] = (
+                    f"{max(0.0, limits.execution_ms_per_window - spent):.2f}"
+                )
+            return headers
+
     @staticmethod
     def _expire(usage: _CallerUsage, now: float, window: float) -> None:
         while usage.arrivals and usage.arrivals[0] <= now - window:

@@ -31,6 +31,7 @@ def test_throttle_true_burst_meets_429_with_retry_after(fresh_emulator: Emulator
                 break
     assert statuses[0] == 200 and statuses[-1] == 429, "a burst of a few hundred requests must meet 429"
     assert 1 <= int(answer.headers["Retry-After"]) <= 10
+    assert "x-ms-ratelimit-burst-remaining-xrm-requests" not in answer.headers
     error = answer.json()["error"]
     assert error["code"] == "0x80072322" and "Number of requests exceeded the limit" in error["message"]
 
@@ -38,8 +39,11 @@ def test_throttle_true_burst_meets_429_with_retry_after(fresh_emulator: Emulator
 def test_after_retry_after_the_request_succeeds(fresh_emulator: EmulatorServer) -> None:
     fresh_emulator.configure(throttle={"requests_per_window": 5, "window_seconds": 2, "max_concurrent": None})
     with _client(fresh_emulator) as client:
-        statuses = [client.get("WhoAmI").status_code for _ in range(6)]
-        assert statuses == [200] * 5 + [429]
+        answers = [client.get("WhoAmI") for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 5 + [429]
+        # api-limits.md "HTTP Response headers": remaining requests in the window
+        remaining = [a.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] for a in answers[:5]]
+        assert remaining == ["4", "3", "2", "1", "0"]
         throttled = client.get("WhoAmI")
         assert throttled.status_code == 429
         time.sleep(int(throttled.headers["Retry-After"]))

@@ -97,3 +97,14 @@ def test_parse_throttle_shapes() -> None:
 def test_parse_throttle_refuses_bad_values(value: object) -> None:
     with pytest.raises(InvalidLimits):
         parse_throttle(value)
+
+
+def test_remaining_headers_count_down_and_are_absent_when_off() -> None:
+    limits = ThrottleLimits(requests_per_window=3, max_concurrent=None, execution_ms_per_window=1000)
+    guard = ServiceProtection(limits, Clock())
+    guard.admit("u")
+    guard.release("u", 250.0)
+    headers = guard.remaining_headers("u")
+    assert headers["x-ms-ratelimit-burst-remaining-xrm-requests"] == "2"
+    assert headers["x-ms-ratelimit-time-remaining-xrm-requests"] == "750.00"
+    assert ServiceProtection(None, Clock()).remaining_headers("u") == {}
