@@ -44,7 +44,7 @@ _SPACES = re.compile(r"\s+")
 _MAX_TOKENS = 12
 _MAX_TOKEN_LENGTH = 60
 #: bm25 column weights (title, customer + topics, body) and tsvector weights D, C, B, A.
-_NOTE_BM25 = "bm25(8.0, 4.0, 1.0)"
+_NOTE_BM25 = (8.0, 4.0, 1.0)
 _PG_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
 _PG_HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=28, MinWords=10, ShortWord=2, MaxFragments=2"
 
@@ -192,13 +192,13 @@ class _Sqlite:
     def notes(self, conditions: list[ColumnElement[bool]], limit: int) -> list[SearchHit]:
         """Two steps: rank ids without snippets (cheap on many matches), then snippet the top ones only."""
         fts_table, fts = self._fts("notes_fts")
-        rank = literal_column("notes_fts.rank")
-        ranked = select(fts_table.c.rowid, rank.label("score")).select_from(fts_table)
+        bm25 = func.bm25(fts, *_NOTE_BM25)
+        ranked = select(fts_table.c.rowid, bm25.label("score")).select_from(fts_table)
         if conditions:
             ranked = ranked.join(Note, Note.id == fts_table.c.rowid)
         ranked = (
-            ranked.where(fts.op("MATCH")(self.match), rank.op("MATCH")(_NOTE_BM25), *conditions)
-            .order_by(rank, fts_table.c.rowid.desc())
+            ranked.where(fts.op("MATCH")(self.match), *conditions)
+            .order_by(bm25, fts_table.c.rowid.desc())
             .limit(limit)
         )
         scores = {row_id: score for row_id, score in self.session.execute(ranked)}
