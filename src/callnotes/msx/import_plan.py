@@ -123,7 +123,9 @@ class ImportPlan:
 
         def _continue(rows: Rows) -> list[Read]:
             self._roles(rows)
-            last = max(str(r.get("_msp_accountid_value")) for r in rows)
+            # the server ordered by account id: its last row is the key to continue after (SQL Server
+            # orders GUIDs its own way, so the client must not compute a maximum itself)
+            last = str(rows[-1].get("_msp_accountid_value"))
             return [self._my_role_read(user_id, role, barrier, after=last)]
 
         read.on_truncated = _continue
