@@ -100,6 +100,9 @@ class Table:
     def _restore(self, record_id: str, row: Row) -> None:
         self.rows[record_id] = row
         self._index_row(record_id, row)
+        if int(row["@seq"]) < self._seq:  # type: ignore[call-overload]
+            # Keep dict order == insertion order (the default result order) after an undone delete.
+            self.rows = dict(sorted(self.rows.items(), key=lambda item: item[1]["@seq"]))  # type: ignore[arg-type,return-value]
 
     def _index_row(self, record_id: str, row: Row) -> None:
         for column, index, fold in self._specs:

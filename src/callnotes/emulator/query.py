@@ -33,7 +33,8 @@ COUNT_LIMIT = 5000
 MSX_ACCOUNTTEAM_CAP = 100  # msx-integration-guide.md "Record Limits and Pagination"
 _SUPPORTED = {"$select", "$filter", "$orderby", "$top", "$count", "$expand", "$skiptoken"}
 _LAST_RE = re.compile(r'last="\{?([0-9a-fA-F-]{36})\}?"')
-_PAGE_RE = re.compile(r'pagenumber="(\d+)"')
+_OFFSET_RE = re.compile(r'offset="(\d+)"')
+_SEQ_RE = re.compile(r'seq="(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -281,33 +282,37 @@ def take_page(
 ) -> Page:
     """Cut one page out of the matching rows (``cap``: MSX's hard limit, no nextLink)."""
     count = min(len(rows), COUNT_LIMIT) if options.count else None
-    start = _resume_offset(rows, entity, options.skiptoken) if options.skiptoken else 0
+    start = _resume_offset(rows, entity, options) if options.skiptoken else 0
     if prefs.max_page_size is not None:
         size, limit = prefs.max_page_size, None  # page-results.md: with maxpagesize, $top is ignored
     else:
         size, limit = MAX_PAGE_SIZE, options.top
     if limit is not None:
-        size = min(size, limit)
+        size = max(0, min(size, limit - start))
     if cap is not None:
         return Page(list(rows[start : start + min(size, cap)]), count, None)
     page = list(rows[start : start + size])
-    more = start + size < len(rows) and (limit is None or start + size < limit)
-    token = _cookie(entity, page, start // max(size, 1) + 2) if more and page else None
+    end = start + len(page)
+    more = end < len(rows) and (limit is None or end < limit)
+    token = _cookie(entity, page, end // max(size, 1) + 1, end) if more and page else None
     return Page(page, count, token)
 
 
-def _cookie(entity: EntityType, page: list[Row], next_page: int) -> str:
+def _cookie(entity: EntityType, page: list[Row], next_page: int, offset: int) -> str:
+    # The emulator adds the row offset and insertion sequence as fallbacks for when the last row
+    # was deleted meanwhile.
     key = entity.primary_key
     inner = (
-        f'<cookie page="{next_page - 1}"><{key} last="{{{str(page[-1][key]).upper()}}}" '
+        f'<cookie page="{next_page - 1}" offset="{offset}" seq="{page[-1]["@seq"]}">'
+        f'<{key} last="{{{str(page[-1][key]).upper()}}}" '
         f'first="{{{str(page[0][key]).upper()}}}" /></cookie>'
     )
     encoded = quote(quote(inner, safe=""), safe="")
     return f'<cookie pagenumber="{next_page}" pagingcookie="{encoded}" istracking="False" />'
 
 
-def _resume_offset(rows: Sequence[Row], entity: EntityType, token: str) -> int:
-    text = unquote(unquote(token))
+def _resume_offset(rows: Sequence[Row], entity: EntityType, options: QueryOptions) -> int:
+    text = unquote(unquote(options.skiptoken or ""))
     last = _LAST_RE.search(text)
     if last is None:
         raise errors.query_error("The $skiptoken value is not a valid paging cookie.")
@@ -316,8 +321,11 @@ def _resume_offset(rows: Sequence[Row], entity: EntityType, token: str) -> int:
     for index, row in enumerate(rows):
         if row[key] == last_id:
             return index + 1
-    page = _PAGE_RE.search(text)
-    return 0 if page is None else len(rows)
+    seq = _SEQ_RE.search(text)
+    if seq is not None and not options.orderby:  # default order is insertion order
+        return next((i for i, row in enumerate(rows) if int(row["@seq"]) > int(seq.group(1))), len(rows))  # type: ignore[call-overload]
+    offset = _OFFSET_RE.search(text)
+    return min(int(offset.group(1)), len(rows)) if offset else len(rows)
 
 
 def next_link(service_root: str, path: str, options: QueryOptions, token: str) -> str:

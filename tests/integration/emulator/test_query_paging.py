@@ -89,6 +89,10 @@ def test_default_page_is_5000_rows() -> None:
         assert len(big.json()["value"]) == 5000
         second = api.get(body["@odata.nextLink"]).json()
         assert len(second["value"]) == total - 5000 and "@odata.nextLink" not in second
+        # $top above one page: pages of 5,000 until $top rows in all.
+        topped = api.get("msp_accountteams", params={"$select": "msp_qualifier2", "$top": "6000"}).json()
+        rest = api.get(topped["@odata.nextLink"]).json()
+        assert len(topped["value"]) == 5000 and len(rest["value"]) == 1000 and "@odata.nextLink" not in rest
 
 
 def test_top_is_ignored_with_maxpagesize(api: httpx.Client) -> None:
@@ -175,3 +179,18 @@ def test_delete_on_a_collection_is_405(api: httpx.Client) -> None:
     # compose-http-requests-handle-errors.md: "you can't use DELETE or PATCH on a collection of entities".
     assert api.delete("accounts").status_code == 405
     assert api.patch("accounts", json={"name": "x"}).status_code == 405
+
+
+def test_next_link_survives_deleting_the_last_row_of_a_page(fresh_emulator: EmulatorServer) -> None:
+    # page-results.md: follow @odata.nextLink unchanged; paging must neither repeat nor lose rows.
+    headers = {"Authorization": f"Bearer {fresh_emulator.mint_token()}"}
+    prefer = {"Prefer": "odata.maxpagesize=10"}
+    with httpx.Client(base_url=f"{fresh_emulator.api_url}/", headers=headers, timeout=30) as api:
+        everything = [
+            r["activityid"] for r in api.get("tasks", params={"$select": "subject"}).json()["value"]
+        ]
+        first = api.get("tasks", params={"$select": "subject"}, headers=prefer).json()
+        last = first["value"][-1]["activityid"]
+        assert api.delete(f"tasks({last})").status_code == 204
+        second = api.get(first["@odata.nextLink"], headers=prefer).json()
+    assert [r["activityid"] for r in second["value"]] == everything[10:20]

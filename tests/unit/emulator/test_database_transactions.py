@@ -41,3 +41,13 @@ def test_successful_transaction_keeps_changes() -> None:
         accounts.update("a1", {"name": "Changed"})
     assert accounts.rows["a1"]["name"] == "Changed"
     assert accounts.lookup("name", "CHANGED") == {"a1"}
+
+
+def test_undone_delete_keeps_insertion_order() -> None:
+    database = _database()
+    accounts = database.tables["account"]
+    accounts.insert({"accountid": "a2", "name": "Second", "versionnumber": 2})
+    with pytest.raises(RuntimeError), database.transaction():
+        accounts.delete("a1")
+        raise RuntimeError("rolled back")
+    assert list(accounts.rows) == ["a1", "a2"]
