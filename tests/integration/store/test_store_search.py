@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from callnotes.store import (
     CustomerInput,
     CustomerUpdate,
+    Note,
     NoteInput,
     NoteUpdate,
     PersonInput,
@@ -187,3 +189,40 @@ def test_hostile_queries_never_error(session: Session, corpus: dict[str, int], q
 def test_empty_query_returns_nothing(session: Session, corpus: dict[str, int]) -> None:
     assert search(session, "   ") == []
     assert search(session, "") == []
+
+
+def _index_is_consistent(session: Session) -> None:
+    """SQLite: FTS5 'integrity-check' (index == content); PostgreSQL: context recomputed == stored."""
+    if session.get_bind().dialect.name == "sqlite":
+        for table in ("notes", "customers", "sellers", "solution_engineers", "topics"):
+            session.execute(text(f"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('integrity-check', 1)"))
+    for note in session.scalars(select(Note)):
+        parts = ([note.customer.name] if note.customer else []) + sorted(t.name for t in note.topics)
+        stored = session.scalar(select(Note.search_context).where(Note.id == note.id))
+        assert sorted(stored.split()) == sorted(" ".join(parts).split()), (note.id, stored, parts)
+
+
+def test_index_stays_consistent_through_every_kind_of_change(
+    session: Session, corpus: dict[str, int]
+) -> None:
+    from callnotes.store import delete_customer, delete_topic
+
+    update_note(session, corpus["aks_title"], NoteUpdate(title="New title", topics=["AKS", "Extra"]))
+    update_note(session, corpus["aks_body"], NoteUpdate(customer_id=corpus["contoso"]))
+    update_customer(session, corpus["contoso"], CustomerUpdate(name="Contoso Renamed"))
+    session.commit()
+    _index_is_consistent(session)
+    topic_id = next(h.id for h in search(session, "extra") if h.kind == "topic")
+    delete_topic(session, topic_id)
+    delete_customer(session, corpus["fabrikam"])
+    delete_customer(session, corpus["contoso"])
+    session.commit()
+    session.expire_all()
+    _index_is_consistent(session)
+    assert _ids(search(session, "contoso")) == [] and _ids(search(session, "extra")) == []
+    assert _ids(search(session, "kubernetes")) == [corpus["aks_body"]]
+    assert _ids(search(session, "new title")) == [corpus["aks_title"]]
+    delete_note(session, corpus["aks_body"])
+    session.commit()
+    _index_is_consistent(session)
+    assert _ids(search(session, "kubernetes")) == []
