@@ -116,6 +116,8 @@ class DataverseService:
         path = request.path.strip("/")
         if path in ("WhoAmI", "WhoAmI()"):
             return self._who_am_i(request)
+        if path == "" and request.method.upper() == "GET":
+            return self._service_document(request)
         target = self._resolve(path)
         method = request.method.upper()
         if target.tail is not None:
@@ -180,6 +182,18 @@ class DataverseService:
                 "BusinessUnitId": BUSINESS_UNIT_ID,
                 "UserId": user_id,
                 "OrganizationId": ORGANIZATION_ID,
+            },
+        )
+
+    def _service_document(self, request: ApiRequest) -> ApiResponse:
+        # web-api-service-documents.md "Service document": the entity sets the service exposes
+        # (the client-errors troubleshooting page points there for a wrong entity set name).
+        sets = sorted(self.database.by_set)
+        return json_response(
+            200,
+            {
+                "@odata.context": f"{request.service_root}/$metadata",
+                "value": [{"name": name, "kind": "EntitySet", "url": name} for name in sets],
             },
         )
 

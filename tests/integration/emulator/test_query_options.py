@@ -277,3 +277,11 @@ def test_unchanged_record_is_304_with_if_none_match(api: httpx.Client, emulator:
     )
     assert annotated.status_code == 200
     assert api.get(path, params={"$select": "fullname"}, headers={"If-None-Match": ""}).status_code == 200
+
+
+def test_service_document_lists_entity_sets(api: httpx.Client) -> None:
+    # web-api-service-documents.md "Service document"; web-api-client-errors "How to avoid"
+    # points there.
+    sets = {entry["name"] for entry in api.get("").json()["value"]}
+    expected = {"accounts", "msp_accountteams", "msp_engagementmilestones", "tasks", "teams", "systemusers"}
+    assert expected <= sets
