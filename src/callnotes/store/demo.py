@@ -45,6 +45,26 @@ def seed_demo(session: Session, today: date | None = None) -> bool:
     if has_data:
         return False
     today = today or date.today()
+    contoso, fabrikam = _customers(session)
+    milestone = _milestone(session, contoso, today)
+    for days_ago, customer, topics, body in (
+        (2, contoso, ["Fabric", "POC"], "# Fabric POC kickoff\nAgreed success criteria for the **POC**."),
+        (9, contoso, ["AKS"], "# AKS upgrade review\nCluster on 1.27; plan the upgrade window."),
+        (5, fabrikam, ["Cost", "FinOps"], "# Savings plan review\nReserved instances vs savings plans."),
+        (1, None, ["Internal"], "# Team sync\nPipeline review with the POD."),
+    ):
+        create_note(session, NoteInput(
+            body=body, call_date=today - timedelta(days=days_ago),
+            customer_id=customer.id if customer else None, topics=topics,
+            milestone_ids=[milestone.id] if "POC" in topics else []))
+    create_template(session, TemplateInput("Discovery call", DISCOVERY_TEMPLATE))
+    create_template(session, TemplateInput("HoK session", HOK_TEMPLATE))
+    session.flush()
+    _log.info("seeded the demo data set")
+    return True
+
+
+def _customers(session: Session) -> tuple[Customer, Customer]:
     territory = upsert_territory(session, TerritoryRecord("demo-territory-0601", "East.SMECC.MAA.0601",
                                                           "MAA 0601")).record
     growth = create_seller(session, PersonInput("Avery Growth", SellerType.GROWTH, "avery@example.com"))
@@ -63,27 +83,17 @@ def seed_demo(session: Session, today: date | None = None) -> bool:
         solution_engineer_ids=[infra_se.id]))
     create_customer(session, CustomerInput("Northwind Traders", tpid="1000003", territory_id=territory.id,
                                            seller_ids=[growth.id]))
+    return contoso, fabrikam
+
+
+def _milestone(session: Session, customer: Customer, today: date) -> Milestone:
     opportunity = Opportunity(name="Contoso analytics platform", number="7-DEMO01", state="Open",
-                              customer_id=contoso.id)
+                              customer_id=customer.id)
     session.add(opportunity)
     session.flush()
     milestone = Milestone(name="Fabric POC complete", status=861980000, status_label="On Track",
                           milestone_date=today + timedelta(days=10), monthly_use=2500.0, workload="Data & AI",
-                          on_my_team=True, opportunity_id=opportunity.id, customer_id=contoso.id)
+                          on_my_team=True, opportunity_id=opportunity.id, customer_id=customer.id)
     session.add(milestone)
     session.flush()
-    for days_ago, customer_id, topics, body in (
-        (2, contoso.id, ["Fabric", "POC"], "# Fabric POC kickoff\nAgreed success criteria for the **POC**."),
-        (9, contoso.id, ["AKS"], "# AKS upgrade review\nCluster on 1.27; plan the upgrade window."),
-        (5, fabrikam.id, ["Cost", "FinOps"], "# Savings plan review\nReserved instances vs savings plans."),
-        (1, None, ["Internal"], "# Team sync\nPipeline review with the POD."),
-    ):
-        note = create_note(session, NoteInput(body=body, call_date=today - timedelta(days=days_ago),
-                                              customer_id=customer_id, topics=topics))
-        if customer_id == contoso.id and "POC" in topics:
-            note.milestones = [milestone]
-    create_template(session, TemplateInput("Discovery call", DISCOVERY_TEMPLATE))
-    create_template(session, TemplateInput("HoK session", HOK_TEMPLATE))
-    session.flush()
-    _log.info("seeded the demo data set")
-    return True
+    return milestone
