@@ -75,6 +75,13 @@ class _Outcome:
     batch_parts: int = 0
     fault: Fault | None = None
 
+    @property
+    def wire_status(self) -> int | None:
+        """The status the client receives; ``None`` when the connection is dropped or truncated."""
+        if (self.fault is not None and self.fault.kind != "status") or self.response is None:
+            return None
+        return self.response.status
+
 
 class EmulatorApp:
     """ASGI entry point. ``state`` is shared with :class:`~callnotes.emulator.server.EmulatorServer`."""
@@ -106,9 +113,7 @@ class EmulatorApp:
                 method=request.method,
                 path=request.path,
                 query=request.query,
-                status=None
-                if outcome.fault and outcome.fault.kind != "status"
-                else response and response.status,
+                status=outcome.wire_status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 entity_set=response.entity_set if response else None,
                 batch_parts=outcome.batch_parts,
