@@ -105,7 +105,8 @@ class DataverseService:
             first = request.path.strip("/").split("/", 1)[0]
             match = _SEGMENT_RE.match(first)
             entity_set = match.group("set") if match and match.group("set") in self.database.by_set else None
-            response = self._dispatch(request)
+            with self.database.transaction():  # one request is atomic on its own, too
+                response = self._dispatch(request)
         except DataverseFault as fault:
             response = fault.to_response()
         response.entity_set = response.entity_set or entity_set
