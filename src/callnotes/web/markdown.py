@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -15,7 +17,9 @@ _ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 _URL_SCHEMES = frozenset({"http", "https", "mailto", "msteams"})
 
 
+@functools.cache
 def _parser() -> MarkdownIt:
+    """Built once: the configured parser is never changed after this, only used to render."""
     # "html": False turns raw HTML in the source into text; markdown-it's own link validation
     # already refuses javascript:/vbscript:/data: links, and nh3 checks again below.
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(

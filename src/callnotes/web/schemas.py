@@ -104,7 +104,9 @@ class NoteOut(BaseModel):
     title: str
     display_title: str
     body: str
-    html: str = Field(description="The body rendered to sanitised HTML")
+    html: str | None = Field(
+        default=None, description="The body rendered to sanitised HTML (single-note answers only)"
+    )
     call_date: date
     topics: list[str]
     attendees: list[str]
@@ -113,12 +115,12 @@ class NoteOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, note: Note) -> NoteOut:
+    def of(cls, note: Note, *, with_html: bool = True) -> NoteOut:
         return cls(
             id=note.id, uid=note.uid, customer_id=note.customer_id,
             customer_name=note.customer.name if note.customer else None,
             title=note.title, display_title=note.display_title, body=note.body,
-            html=str(render_markdown(note.body)), call_date=note.call_date,
+            html=str(render_markdown(note.body)) if with_html else None, call_date=note.call_date,
             topics=[topic.name for topic in note.topics], attendees=list(note.attendees or []),
             milestone_ids=[m.id for m in note.milestones],
             created_at=note.created_at, updated_at=note.updated_at,

@@ -92,7 +92,7 @@ def _notes_out(session: Session, notes: list[Note]) -> list[NoteOut]:
         session.scalars(
             select(Note).where(Note.id.in_([n.id for n in notes])).options(selectinload(Note.milestones))
         ).all()
-    return [NoteOut.of(note) for note in notes]
+    return [NoteOut.of(note, with_html=False) for note in notes]
 
 
 @api.get("/notes", response_model=list[NoteOut])

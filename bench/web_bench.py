@@ -1,0 +1,101 @@
+"""Web bench: the customer page with 1,000 notes against baselines measured in the same run.
+
+The app runs under real uvicorn on 127.0.0.1 (SQLite in a temporary directory, or
+``CALLNOTES_DATABASE_URL``); one keep-alive HTTP client asks each URL ``--requests`` times after a
+warm-up. Printed: p50 / p95 in ms and the ratios against ``/healthz`` and the page of a customer
+with 10 notes.
+
+    .venv/bin/python bench/web_bench.py [--notes 1000] [--requests 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+from callnotes.config import Settings
+from callnotes.store.db import make_engine, make_session_factory, session_scope, upgrade_database
+from callnotes.store.repo.customers import CustomerInput, create_customer
+from callnotes.store.repo.notes import NoteInput, create_note
+from callnotes.web.app import create_app
+from callnotes.web.server import running_server
+
+_TOPICS = ["AKS", "Cost", "Data", "Security", "Migration", "Fabric", "Networking", "Identity"]
+_BODY = (
+    "## Attendees\nAnn, Bob\n\n## Notes\nDiscussed the **{topic}** roadmap, the migration wave {n} and "
+    "next steps for the platform team.\n\n- [ ] follow up on quota\n- [ ] share the reference architecture\n"
+)
+
+
+def _seed(settings: Settings, big: int) -> tuple[int, int]:
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        upgrade_database(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            large = create_customer(session, CustomerInput(name="Large Customer", tpid="1000"))
+            small = create_customer(session, CustomerInput(name="Small Customer", tpid="10"))
+            start = date(2026, 11, 20)
+            for customer, count in ((large, big), (small, 10)):
+                for n in range(count):
+                    topic = _TOPICS[n % len(_TOPICS)]
+                    create_note(session, NoteInput(
+                        body=_BODY.format(topic=topic, n=n), call_date=start - timedelta(days=n % 700),
+                        customer_id=customer.id, topics=[topic, _TOPICS[(n + 3) % len(_TOPICS)]]))
+            return large.id, small.id
+    finally:
+        engine.dispose()
+
+
+def _timings(client: httpx.Client, path: str, requests: int) -> list[float]:
+    for _ in range(5):
+        client.get(path).raise_for_status()
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(path).raise_for_status()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _p(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="callnotes-web-bench-") as folder:
+        url = os.environ.get("CALLNOTES_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
+        settings = Settings(database_url=url, data_dir=Path(folder), crm_url=None)
+        started = time.perf_counter()
+        large, small = _seed(settings, args.notes)
+        print(f"seeded {args.notes} + 10 notes in {time.perf_counter() - started:.1f} s "
+              f"({make_engine(url).dialect.name})")
+        with running_server(create_app(settings)) as base, httpx.Client(base_url=base, timeout=30) as client:
+            cases = {
+                "/healthz": "/healthz",
+                "customer page, 10 notes": f"/customers/{small}",
+                f"customer page, {args.notes} notes": f"/customers/{large}",
+                f"API notes of customer, {args.notes}": f"/api/notes?customer_id={large}",
+            }
+            results = {name: _timings(client, path, args.requests) for name, path in cases.items()}
+    health = statistics.median(results["/healthz"])
+    small_page = statistics.median(results["customer page, 10 notes"])
+    print(f"\n{'request':<36} {'p50 ms':>8} {'p95 ms':>8} {'x healthz':>10} {'x 10-note page':>15}")
+    for name, samples in results.items():
+        p50, p95 = statistics.median(samples), _p(samples, 95)
+        print(f"{name:<36} {p50:>8.1f} {p95:>8.1f} {p50 / health:>10.1f} {p50 / small_page:>15.1f}")
+    print(f"\n{args.requests} requests per row after 5 warm-ups; one keep-alive client, real uvicorn.")
+
+
+if __name__ == "__main__":
+    main()
