@@ -69,6 +69,7 @@ class Table:
         row.setdefault("@seq", self._seq)
         self.rows[record_id] = row
         self._index_row(record_id, row)
+        self._db.changes += 1
         self._db.record_undo(lambda: self._remove(record_id))
         return row
 
@@ -85,19 +86,23 @@ class Table:
             row.update(before)
             self._index_row(record_id, row)
 
+        self._db.changes += 1
         self._db.record_undo(undo)
         return row
 
     def delete(self, record_id: str) -> None:
         row = self.rows[record_id]
         self._remove(record_id)
+        self._db.changes += 1
         self._db.record_undo(lambda: self._restore(record_id, row))
 
     def _remove(self, record_id: str) -> None:
+        self._db.changes += 1
         row = self.rows.pop(record_id)
         self._unindex_row(record_id, row)
 
     def _restore(self, record_id: str, row: Row) -> None:
+        self._db.changes += 1
         self.rows[record_id] = row
         self._index_row(record_id, row)
         if int(row["@seq"]) < self._seq:  # type: ignore[call-overload]
@@ -135,6 +140,7 @@ class Database:
         self.tables: dict[str, Table] = {name: Table(entity, self) for name, entity in schema.items()}
         self.by_set: dict[str, Table] = {t.entity.entity_set: t for t in self.tables.values()}
         self._version = first_version
+        self.changes = 0  # bumped by every insert, update, delete and undo (cache validity)
         self._undo: list[Callable[[], None]] | None = None
 
     def table(self, logical_name: str) -> Table:

@@ -12,6 +12,7 @@ single-valued navigation properties: query/join-tables.md.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
@@ -55,6 +56,7 @@ class QueryOptions:
     skiptoken: str | None = None
     fetch_xml: str | None = None
     raw_pairs: list[tuple[str, str]] = field(default_factory=list)
+    shape: tuple[str, str] = ("", "")  # ($filter, $orderby) text: what decides the matching rows
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,10 @@ def _apply_option(
         options.select = parse_select(value, entity)
     elif name == "$filter":
         options.filter = compile_filter(value, entity)
+        options.shape = (value, options.shape[1])
     elif name == "$orderby":
         options.orderby = _parse_orderby(value, entity)
+        options.shape = (options.shape[0], value)
     elif name == "$top":
         if not value.strip().isdigit():
             raise errors.query_error(
@@ -263,6 +267,32 @@ def matching_rows(table: Table, options: QueryOptions, within: set[str] | None =
     for column, descending in reversed(options.orderby):
         result.sort(key=lambda r, c=column: _sort_key(r.get(c.name)), reverse=descending)
     return result
+
+
+class ResultCache:
+    """Recently matched row lists, so following ``@odata.nextLink`` does not filter the table again.
+
+    An entry is valid while the database has not changed (``Database.changes``); a few entries only.
+    """
+
+    def __init__(self, database: Database, size: int = 16) -> None:
+        self._database = database
+        self._size = size
+        self._entries: OrderedDict[tuple[object, ...], tuple[int, list[Row]]] = OrderedDict()
+
+    def rows(self, table: Table, options: QueryOptions, within: set[str] | None = None) -> list[Row]:
+        key = (table.entity.logical_name, options.shape, frozenset(within) if within is not None else None)
+        changes = self._database.changes
+        cached = self._entries.get(key)
+        if cached is not None and cached[0] == changes:
+            self._entries.move_to_end(key)
+            return cached[1]
+        rows = matching_rows(table, options, within)
+        self._entries[key] = (changes, rows)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return rows
 
 
 def _sort_key(value: object) -> tuple[int, object]:

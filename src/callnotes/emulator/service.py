@@ -26,8 +26,8 @@ from callnotes.emulator.query import (
     COUNT_LIMIT,
     MSX_ACCOUNTTEAM_CAP,
     Preferences,
+    ResultCache,
     context_url,
-    matching_rows,
     next_link,
     parse_preferences,
     parse_query,
@@ -92,6 +92,7 @@ class DataverseService:
         self._writes = Writer(self.database, self.writer)
         self._teams = RecordTeams(self.database, self._writes)
         self._references = References(self.database, self._writes)
+        self._results = ResultCache(self.database)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -215,7 +216,7 @@ class DataverseService:
                 request.caller_id,
             )
             return json_response(200, payload, _applied(prefs), entity.entity_set)
-        rows = matching_rows(table, options, within)
+        rows = self._results.rows(table, options, within)
         cap = MSX_ACCOUNTTEAM_CAP if self.msx_quirks and entity.logical_name == "msp_accountteam" else None
         page = take_page(rows, entity, options, prefs, cap=cap)
         payload: dict[str, object] = {

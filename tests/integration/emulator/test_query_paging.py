@@ -194,3 +194,15 @@ def test_next_link_survives_deleting_the_last_row_of_a_page(fresh_emulator: Emul
         assert api.delete(f"tasks({last})").status_code == 204
         second = api.get(first["@odata.nextLink"], headers=prefer).json()
     assert [r["activityid"] for r in second["value"]] == everything[10:20]
+
+
+def test_repeated_query_sees_writes_made_in_between(fresh_emulator: EmulatorServer) -> None:
+    # Result lists are reused while paging; any write must be visible to the next request.
+    headers = {"Authorization": f"Bearer {fresh_emulator.mint_token()}"}
+    query = {"$filter": "startswith(name,'Cache Probe')", "$select": "name"}
+    with httpx.Client(base_url=f"{fresh_emulator.api_url}/", headers=headers, timeout=30) as api:
+        assert api.get("accounts", params=query).json()["value"] == []
+        created = api.post("accounts", json={"name": "Cache Probe 1"}).headers["OData-EntityId"]
+        assert [r["name"] for r in api.get("accounts", params=query).json()["value"]] == ["Cache Probe 1"]
+        api.patch(created, json={"name": "Renamed"})
+        assert api.get("accounts", params=query).json()["value"] == []
