@@ -348,14 +348,17 @@ def _resume_offset(rows: Sequence[Row], entity: EntityType, options: QueryOption
         raise errors.query_error("The $skiptoken value is not a valid paging cookie.")
     last_id = last.group(1).lower()
     key = entity.primary_key
+    offset = _OFFSET_RE.search(text)
+    hint = int(offset.group(1)) if offset else 0
+    if 0 < hint <= len(rows) and rows[hint - 1][key] == last_id:  # nothing moved: O(1)
+        return hint
     for index, row in enumerate(rows):
         if row[key] == last_id:
             return index + 1
     seq = _SEQ_RE.search(text)
     if seq is not None and not options.orderby:  # default order is insertion order
         return next((i for i, row in enumerate(rows) if int(row["@seq"]) > int(seq.group(1))), len(rows))  # type: ignore[call-overload]
-    offset = _OFFSET_RE.search(text)
-    return min(int(offset.group(1)), len(rows)) if offset else len(rows)
+    return min(hint, len(rows)) if offset else len(rows)
 
 
 def next_link(service_root: str, path: str, options: QueryOptions, token: str) -> str:
