@@ -3,7 +3,8 @@
 Supported: ``fetch`` (count, page, paging-cookie, distinct, top), ``entity``, ``attribute``,
 ``all-attributes``, ``order``, ``filter`` (and/or, nested) with ``condition`` operators eq, ne, neq,
 in, not-in, null, not-null, like, begins-with, ends-with, gt, ge, lt, le, eq-userid, ne-userid;
-``link-entity`` (inner/outer, nested, with filters and attributes).
+``link-entity`` (inner/outer, nested, with filters; attributes of first-level links are returned
+as ``<alias>.<attribute>``, those of nested links are not). Anything else is refused with 400.
 powerapps-docs/developer/data-platform/fetchxml/overview.md, fetchxml/join-tables.md,
 fetchxml/filter-rows.md, fetchxml/reference/condition.md.
 Paging: fetchxml/page-results.md — default and maximum page size 5,000; with
@@ -83,6 +84,8 @@ class _Compiler:
                 f"the entity '{entity_node.get('name')}' does not match "
                 f"the entity set '{table.entity.entity_set}'."
             )
+        if root.get("aggregate", "false").lower() == "true":
+            raise _bad("aggregate queries are not supported by the emulator.")
         count = _int_attr(root, "count", MAX_PAGE_SIZE)
         if not 1 <= count <= MAX_PAGE_SIZE:
             raise _bad(f"count must be between 1 and {MAX_PAGE_SIZE}.")
@@ -327,16 +330,8 @@ def _render(
     writer: RecordWriter, fetch: _Fetch, row: Row, joined: dict[str, Row | None], prefs: Preferences
 ) -> dict[str, object]:
     record = writer.record(fetch.table.entity, row, fetch.columns, prefs.annotations)
-    for link in _all_links(fetch.links):
+    for link in fetch.links:
         linked = joined.get(link.alias)
         for column in link.columns:
             record[f"{link.alias}.{column.wire}"] = None if linked is None else linked.get(column.name)
     return record
-
-
-def _all_links(links: list[_Link]) -> list[_Link]:
-    found: list[_Link] = []
-    for link in links:
-        found.append(link)
-        found.extend(_all_links(link.links))
-    return found

@@ -175,3 +175,21 @@ def test_fetchxml_with_or_filter_and_order(api: httpx.Client, emulator: Emulator
       <order attribute="name" descending="true"/></entity></fetch>"""
     names = [r["name"] for r in api.get("accounts", params={"fetchXml": fetch}).json()["value"]]
     assert names == ["O'Brien & Sons #2", "Café Müller"]
+
+
+def test_link_entity_attributes_come_back_aliased(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # fetchxml/join-tables.md: columns of a linked table are returned under the link's alias.
+    fetch = catalog_fetch(emulator.demo_user_id).replace(
+        'link-type="inner" alias="t">', 'link-type="inner" alias="t"><attribute name="teamtype"/>'
+    )
+    rows = api.get("msp_engagementmilestones", params={"fetchXml": fetch}).json()["value"]
+    assert rows and all(r["t.teamtype"] == 1 for r in rows)
+
+
+def test_aggregate_fetch_is_refused(api: httpx.Client) -> None:
+    fetch = (
+        "<fetch aggregate='true'><entity name='account'>"
+        "<attribute name='name' aggregate='count' alias='n'/></entity></fetch>"
+    )
+    response = api.get("accounts", params={"fetchXml": fetch})
+    assert response.status_code == 400 and "aggregate" in response.json()["error"]["message"]
