@@ -74,6 +74,11 @@ def test_tpid_lookup_fills_the_msx_link_and_linking_prevents_a_duplicate(web, wr
     assert account["name"] in html.unescape(found)
     assert f"etn=account&amp;id={account['accountid']}" in found and "appid=" in found
     assert web.get("/msx/tpid", params={"tpid": "12'; drop"}).status_code == 422
+    as_json = web.get("/api/msx/accounts", params={"tpid": account["msp_mstopparentid"]})
+    assert as_json.status_code == 200
+    assert {a["id"] for a in as_json.json()["accounts"]} >= {account["accountid"]}
+    assert all(a["msx_url"].endswith(f"id={a['id']}") for a in as_json.json()["accounts"])
+    assert web.get("/api/msx/accounts", params={"tpid": "x&y"}).status_code == 422
 
     factory = _store(tmp_path)
     with factory() as session:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,10 +41,13 @@ def _fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
     return render(request, f"msx/{name}", **context)
 
 
+def _status_of(exc: Exception) -> int:
+    """The one place an MSX error gets its HTTP status: bad input 422, unknown record 404, else 502."""
+    return next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 502)
+
+
 def _failure(request: Request, exc: Exception, status_code: int | None = None) -> HTMLResponse:
-    """The one place an MSX error becomes an answer: bad input 422, unknown record 404, else 502."""
-    status = status_code or next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 502)
-    return render(request, "msx/_error.html", status_code=status, message=str(exc))
+    return render(request, "msx/_error.html", status_code=status_code or _status_of(exc), message=str(exc))
 
 
 @router.get("/msx", response_class=HTMLResponse)
@@ -90,6 +93,22 @@ def tpid_lookup(
     crm = link_org(settings)
     links = [(a, account_url(a.id, crm_url=crm)) for a in found]
     return _fragment(request, "_tpid.html", tpid=tpid, accounts=links, customer_id=customer_id)
+
+
+@router.get("/api/msx/accounts")
+def tpid_lookup_json(
+    settings: SettingsDep, tpid: Annotated[str, Query(max_length=40)] = ""
+) -> JSONResponse:
+    """``{"accounts": [{"id", "name", "tpid", "msx_url"}]}`` for a TPID (the customer form's lookup)."""
+    try:
+        with open_client(settings) as client:
+            found = accounts.accounts_by_tpids(client, [tpid])
+    except _MSX_ERRORS as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=_status_of(exc))
+    crm = link_org(settings)
+    rows = [{"id": a.id, "name": a.name, "tpid": a.tpid, "msx_url": account_url(a.id, crm_url=crm)}
+            for a in found]
+    return JSONResponse({"accounts": rows})
 
 
 @router.post("/msx/customers/{customer_id}/link", response_class=HTMLResponse)
