@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callnotes import __version__
@@ -108,8 +109,13 @@ def _routers() -> tuple[list[APIRouter], bool]:
     return routers, True
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings``; the database is upgraded to the latest schema on start."""
+def create_app(settings: Settings | None = None, *, trusted_hosts: Sequence[str] | None = None) -> FastAPI:
+    """Build the app for ``settings``; the database is upgraded to the latest schema on start.
+
+    ``trusted_hosts``: when given, requests whose ``Host`` header names another host get a 400 —
+    ``callnotes serve`` passes the loopback names, so a web page cannot reach the app through DNS
+    rebinding (a hostile name that resolves to 127.0.0.1 would otherwise count as same-origin).
+    """
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -141,4 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(_SecurityHeadersMiddleware)
+    if trusted_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(trusted_hosts))
     return app

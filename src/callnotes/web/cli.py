@@ -17,7 +17,7 @@ _log = logging.getLogger(__name__)
 
 def _serve(settings: Settings, host: str, port: int, allow_remote: bool) -> None:
     from callnotes.web.app import create_app
-    from callnotes.web.server import RemoteBindRefused, check_bind_host, serve
+    from callnotes.web.server import RemoteBindRefused, check_bind_host, serve, trusted_hosts
 
     try:
         check_bind_host(host, allow_remote=allow_remote)
@@ -25,7 +25,8 @@ def _serve(settings: Settings, host: str, port: int, allow_remote: bool) -> None
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"callnotes on http://{'[' + host + ']' if ':' in host else host}:{port}  (Ctrl+C stops)")
-    serve(create_app(settings), host, port, allow_remote=allow_remote, log_level=settings.log_level)
+    app = create_app(settings, trusted_hosts=trusted_hosts(host, allow_remote=allow_remote))
+    serve(app, host, port, allow_remote=allow_remote, log_level=settings.log_level)
 
 
 @app.command("serve")

@@ -19,6 +19,13 @@ class RemoteBindRefused(Exception):
     """Binding to a non-loopback address was asked for without ``allow_remote``."""
 
 
+def trusted_hosts(host: str, *, allow_remote: bool) -> list[str]:
+    """The ``Host`` header values the app accepts when listening on ``host``."""
+    if allow_remote and not is_loopback(host):
+        return ["*"]
+    return sorted({"127.0.0.1", "localhost", "[::1]", "::1", host.strip().lower()})
+
+
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and the usual names for them."""
     name = host.strip().strip("[]").lower()

@@ -43,3 +43,11 @@ def test_cli_serve_refuses_the_host_from_the_environment(tmp_path, monkeypatch) 
     _register_commands()
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
+
+
+def test_trusted_hosts_follow_the_bind_address() -> None:
+    from callnotes.web.server import trusted_hosts
+
+    local = trusted_hosts("127.0.0.1", allow_remote=False)
+    assert {"127.0.0.1", "localhost", "[::1]"} <= set(local) and "*" not in local
+    assert trusted_hosts("0.0.0.0", allow_remote=True) == ["*"]
