@@ -42,7 +42,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at the start, waiting up to the busy timeout. A deferred
+    # transaction that reads first and writes later fails at once with "database is locked" when
+    # another writer got in between (WAL cannot upgrade a stale read snapshot), so two writers —
+    # the web app and an import — would break each other. Short transactions keep the wait short.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def normalise_url(url: str) -> str:

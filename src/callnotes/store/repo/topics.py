@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callnotes.store.errors import Conflict
@@ -30,16 +31,21 @@ def get_or_create_topics(session: Session, names: Iterable[str]) -> list[Topic]:
     if not wanted:
         return []
     existing = {t.name_key: t for t in session.scalars(select(Topic).where(Topic.name_key.in_(wanted)))}
-    topics = []
-    for key, display in wanted.items():
-        topic = existing.get(key)
-        if topic is None:
+    return [existing.get(key) or _create_topic(session, display, key) for key, display in wanted.items()]
+
+
+def _create_topic(session: Session, display: str, key: str) -> Topic:
+    """Insert a topic; if a concurrent transaction just created the same one, use theirs."""
+    try:
+        with session.begin_nested():
             topic = Topic(name=display, name_key=key)
             session.add(topic)
-            existing[key] = topic
-        topics.append(topic)
-    session.flush()
-    return topics
+        return topic
+    except IntegrityError:
+        found = session.scalar(select(Topic).where(Topic.name_key == key))
+        if found is None:
+            raise
+        return found
 
 
 @dataclass(frozen=True)
