@@ -61,6 +61,7 @@ def _milestone_without_team(emulator: EmulatorServer) -> str:
 
 
 def test_who_am_i_returns_the_signed_in_user(api: httpx.Client, fresh_emulator: EmulatorServer) -> None:
+    # use-web-api-functions.md (WhoAmI function) and msx-api-catalog.md §1.
     body = api.get("WhoAmI").json()
     assert body["UserId"] == fresh_emulator.demo_user_id
     assert set(body) >= {"BusinessUnitId", "UserId", "OrganizationId"}
@@ -79,6 +80,8 @@ def test_post_to_who_am_i_is_404(api: httpx.Client) -> None:
 def test_join_creates_the_access_team_and_membership(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # use-access-teams-owner-teams-collaborate-share-information.md: the access team is created on first
+    # use.
     user, milestone = fresh_emulator.demo_user_id, _milestone_without_team(fresh_emulator)
     assert not _member_of(api, user, MILESTONE_TEMPLATE, milestone)
     response = api.post(
@@ -101,6 +104,7 @@ def test_join_creates_the_access_team_and_membership(
 def test_join_twice_is_idempotent_and_leave_removes(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # msx-api-catalog.md §5 (join/leave); use-web-api-actions.md (RemoveUserFromRecordTeam → 204).
     user, milestone = fresh_emulator.demo_user_id, _milestone_without_team(fresh_emulator)
     body = _body("msp_engagementmilestone", "msp_engagementmilestoneid", milestone, MILESTONE_TEMPLATE)
     first = api.post(f"systemusers({user})/{CRM}.AddUserToRecordTeam", json=body).json()["AccessTeamId"]
@@ -138,6 +142,7 @@ def test_deal_team_join_and_leave_update_msp_dealteams(
 
 
 def test_join_for_a_missing_record_is_404(api: httpx.Client, fresh_emulator: EmulatorServer) -> None:
+    # perform-conditional-operations-using-web-api.md: "<entity> With Id = <id> Does Not Exist".
     user = fresh_emulator.demo_user_id
     body = _body(
         "msp_engagementmilestone",
@@ -152,6 +157,7 @@ def test_join_for_a_missing_record_is_404(api: httpx.Client, fresh_emulator: Emu
 def test_join_with_a_template_for_another_table_is_400(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # use-access-teams-owner-teams-collaborate-share-information.md: a team template is defined per table.
     user, milestone = fresh_emulator.demo_user_id, _milestone_without_team(fresh_emulator)
     body = _body("msp_engagementmilestone", "msp_engagementmilestoneid", milestone, OPPORTUNITY_TEMPLATE)
     response = api.post(f"systemusers({user})/{CRM}.AddUserToRecordTeam", json=body)
@@ -165,11 +171,13 @@ def test_join_with_a_template_for_another_table_is_400(
 def test_join_with_bad_parameters_is_400(
     api: httpx.Client, fresh_emulator: EmulatorServer, body: object
 ) -> None:
+    # use-web-api-actions.md: Record and TeamTemplate are required entity parameters.
     response = api.post(f"systemusers({fresh_emulator.demo_user_id})/{CRM}.AddUserToRecordTeam", json=body)
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80040203"
 
 
 def test_join_with_malformed_json_is_400(api: httpx.Client, fresh_emulator: EmulatorServer) -> None:
+    # web-api-client-errors "Error identified in Payload provided by the user".
     response = api.post(
         f"systemusers({fresh_emulator.demo_user_id})/{CRM}.AddUserToRecordTeam", content=b"{oops"
     )
@@ -177,5 +185,6 @@ def test_join_with_malformed_json_is_400(api: httpx.Client, fresh_emulator: Emul
 
 
 def test_unknown_action_is_404(api: httpx.Client, fresh_emulator: EmulatorServer) -> None:
+    # web-api-client-errors "Resource not found for the segment" (also for actions).
     response = api.post(f"systemusers({fresh_emulator.demo_user_id})/{CRM}.AddUserToRecordTeams", json={})
     assert response.status_code == 404 and response.json()["error"]["code"] == "0x8006088a"

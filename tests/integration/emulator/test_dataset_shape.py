@@ -65,6 +65,7 @@ def test_my_accounts_come_from_both_sources(api: httpx.Client, emulator: Emulato
 
 
 def test_my_roles_are_corporate_cloud_roles(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # msx-integration-guide.md "Relevant msp_qualifier2 Values".
     rows = api.get(
         "msp_accountteams",
         params={
@@ -83,6 +84,7 @@ def test_my_roles_are_corporate_cloud_roles(api: httpx.Client, emulator: Emulato
 
 
 def test_accounts_have_tpid_territory_and_owner(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # msx-integration-guide.md Steps 3-4 (accounts, territories "East.SMECC.MAA.0601").
     ids = emulator.service.dataset.my_account_ids[:5]
     either = " or ".join(f"accountid eq {i}" for i in ids)
     accounts = api.get(
@@ -109,6 +111,7 @@ def test_accounts_have_tpid_territory_and_owner(api: httpx.Client, emulator: Emu
 def test_account_team_has_hundreds_of_rows_and_20_to_30_cloud_roles(
     api: httpx.Client, emulator: EmulatorServer
 ) -> None:
+    # msx-integration-guide.md "Fetching Account Team Members"; query/count-rows.md.
     account = emulator.service.dataset.my_account_ids[1]
     everyone = api.get(
         "msp_accountteams",
@@ -138,6 +141,7 @@ def test_account_team_has_hundreds_of_rows_and_20_to_30_cloud_roles(
 
 
 def test_open_and_closed_opportunities_and_milestones(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # msx-api-catalog.md §3-4; msx-integration-guide.md "Querying Milestones for an Account".
     account = emulator.service.dataset.my_account_ids[0]
     opportunities = api.get(
         "opportunities", params={"$select": "name,statecode,msp_opportunitynumber", "$top": "5000"}
@@ -165,6 +169,7 @@ def test_open_and_closed_opportunities_and_milestones(api: httpx.Client, emulato
 
 
 def test_tasks_have_hok_and_other_categories(api: httpx.Client) -> None:
+    # msx-integration-guide.md "HoK (Hands-on-Keyboard) Task Categories".
     tasks = api.get(
         "tasks",
         params={

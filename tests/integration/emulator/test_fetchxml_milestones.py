@@ -82,6 +82,7 @@ def _expected(emulator: EmulatorServer) -> set[str]:
 
 
 def test_access_team_query_returns_exactly_my_milestones(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # msx-api-catalog.md §4; fetchxml/join-tables.md (inner link-entity joins).
     response = api.get(
         "msp_engagementmilestones",
         params={"fetchXml": catalog_fetch(emulator.demo_user_id)},
@@ -103,6 +104,7 @@ def test_access_team_query_returns_exactly_my_milestones(api: httpx.Client, emul
 
 
 def test_other_users_query_returns_their_milestones(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # fetchxml/filter-rows.md: conditions on a linked table restrict the rows.
     response = api.get(
         "msp_engagementmilestones", params={"fetchXml": catalog_fetch("00000000-0000-4000-8000-000000000077")}
     )
@@ -163,6 +165,7 @@ def test_simple_paging_without_cookie(api: httpx.Client, emulator: EmulatorServe
     ],
 )
 def test_bad_fetchxml_is_400(api: httpx.Client, fetch: str) -> None:
+    # fetchxml/overview.md: the query must be valid FetchXML for the entity set's table.
     response = api.get("msp_engagementmilestones", params={"fetchXml": fetch})
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80060888"
 
@@ -187,6 +190,7 @@ def test_link_entity_attributes_come_back_aliased(api: httpx.Client, emulator: E
 
 
 def test_aggregate_fetch_is_refused(api: httpx.Client) -> None:
+    # fetchxml/aggregate-data.md: aggregates are outside the emulator's subset (400, not wrong data).
     fetch = (
         "<fetch aggregate='true'><entity name='account'>"
         "<attribute name='name' aggregate='count' alias='n'/></entity></fetch>"

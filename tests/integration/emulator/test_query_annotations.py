@@ -73,6 +73,7 @@ def test_formatted_values_for_choices_money_dates_and_lookups(
 
 
 def test_no_annotations_without_prefer(api: httpx.Client) -> None:
+    # select-columns.md: formatted values only with Prefer odata.include-annotations; @odata.etag always.
     for record in _milestones(api, None):
         assert not [k for k in record if "@" in k and k != "@odata.etag"]
         assert str(record["@odata.etag"]).startswith('W/"')
@@ -92,6 +93,7 @@ def test_annotation_pattern_limits_what_is_returned(api: httpx.Client) -> None:
 
 
 def test_preference_applied_for_annotations_and_page_size(api: httpx.Client) -> None:
+    # compose-http-requests-handle-errors.md (Prefer) and page-results.md (Preference-Applied).
     response = api.get(
         "systemusers", params={"$select": "fullname"}, headers={"Prefer": f"{ALL},odata.maxpagesize=3"}
     )
@@ -143,5 +145,6 @@ def test_teammembership_association_with_catalog_filter(api: httpx.Client, emula
 
 
 def test_teammembership_association_for_unknown_user_is_404(api: httpx.Client) -> None:
+    # perform-conditional-operations-using-web-api.md: "<entity> With Id = <id> Does Not Exist" (404).
     response = api.get("systemusers(00000000-0000-4000-8000-000000000009)/teammembership_association")
     assert response.status_code == 404 and response.json()["error"]["code"] == "0x80040217"

@@ -219,6 +219,7 @@ def test_expand_single_valued_lookup(api: httpx.Client) -> None:
 
 
 def test_expand_of_unknown_navigation_is_400(api: httpx.Client) -> None:
+    # query/join-tables.md ($expand names a navigation property); unknown name per web-api-client-errors.
     _error(api.get("opportunities", params={"$expand": "parentaccount"}), 400, "0x0")
 
 
@@ -237,6 +238,8 @@ def test_expand_of_unknown_navigation_is_400(api: httpx.Client) -> None:
     ],
 )
 def test_malformed_query_options_are_400(api: httpx.Client, query: dict[str, str]) -> None:
+    # query/filter-rows.md, order-rows.md, count-rows.md: malformed options are 400 (ODataUriParser,
+    # 0x80060888).
     _error(api.get("accounts", params=query), 400, "0x80060888")
 
 
@@ -261,6 +264,7 @@ def test_get_single_record_and_missing_record(api: httpx.Client, emulator: Emula
 
 
 def test_bad_key_is_400(api: httpx.Client) -> None:
+    # retrieve-entity-using-web-api.md: the key is the record GUID; anything else is a 400.
     _error(api.get("accounts(not-a-guid)"), 400, "0x80060888")
 
 

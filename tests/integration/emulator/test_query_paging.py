@@ -133,6 +133,7 @@ def test_msx_quirk_caps_account_teams_at_100_without_next_link(
 
 
 def test_without_quirk_account_teams_page_normally(fresh_emulator: EmulatorServer) -> None:
+    # page-results.md: with the MSX quirk off, msp_accountteams pages like any entity set.
     fresh_emulator.configure(msx_quirks=False)
     headers = {"Authorization": f"Bearer {fresh_emulator.mint_token()}"}
     account = fresh_emulator.service.dataset.my_account_ids[0]
@@ -149,11 +150,13 @@ def test_without_quirk_account_teams_page_normally(fresh_emulator: EmulatorServe
 
 
 def test_bad_maxpagesize_is_400(api: httpx.Client) -> None:
+    # page-results.md: odata.maxpagesize takes a positive number of records.
     response = api.get("systemusers", headers={"Prefer": "odata.maxpagesize=lots"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80060888"
 
 
 def test_tampered_skiptoken_is_400(api: httpx.Client) -> None:
+    # page-results.md: "You shouldn't modify the encoded information" in $skiptoken.
     response = api.get("systemusers", params={"$skiptoken": "garbage"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80060888"
 

@@ -115,6 +115,7 @@ def test_client_supplied_id_is_honoured_and_duplicate_refused(
 def test_bind_to_a_missing_record_is_404_and_creates_nothing(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # create-entity-web-api.md "Associate table rows on create": the bound record must exist.
     before = len(fresh_emulator.service.database.tables["task"])
     missing = "00000000-0000-4000-8000-00000000abcd"
     body = _task_body(fresh_emulator)
@@ -154,6 +155,7 @@ def test_unknown_attribute_is_refused(api: httpx.Client, fresh_emulator: Emulato
 def test_bad_json_body_is_payload_error(
     api: httpx.Client, fresh_emulator: EmulatorServer, payload: bytes
 ) -> None:
+    # web-api-client-errors "Error identified in Payload provided by the user" (0x80048d19).
     before = len(fresh_emulator.service.database.tables["account"])
     response = api.post("accounts", content=payload)
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80048d19"
@@ -172,6 +174,7 @@ def test_bad_json_body_is_payload_error(
 def test_wrong_value_type_is_refused(
     api: httpx.Client, fresh_emulator: EmulatorServer, field: str, value: object
 ) -> None:
+    # web-api-client-errors "Error identified in Payload": values must match the column type.
     response = api.post("tasks", json=_task_body(fresh_emulator, **{field: value}))
     assert response.status_code == 400 and response.json()["error"]["code"] in ("0x80048d19", "0x80040203")
 
@@ -190,6 +193,7 @@ def test_system_columns_are_maintained(api: httpx.Client, fresh_emulator: Emulat
 
 
 def test_create_on_unknown_entity_set_is_404(api: httpx.Client) -> None:
+    # web-api-client-errors "Resource not found for the segment" (entity set names are case-sensitive).
     response = api.post("Tasks", content=json.dumps({"subject": "x"}))
     assert response.status_code == 404 and response.json()["error"]["code"] == "0x8006088a"
 
@@ -197,6 +201,8 @@ def test_create_on_unknown_entity_set_is_404(api: httpx.Client) -> None:
 def test_bad_select_on_create_is_400_before_anything_is_written(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # create-entity-web-api.md "Create with data returned" ($select) + web-api-client-errors (unknown
+    # property).
     before = len(fresh_emulator.service.database.tables["task"])
     response = api.post(
         "tasks",

@@ -44,6 +44,8 @@ def _parent(api: httpx.Client, opportunity: str) -> object:
 def test_put_ref_changes_and_delete_ref_clears_a_lookup(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # associate-disassociate…md "Change the reference in a single-valued navigation property", "Remove a
+    # reference".
     opportunity, account = _opportunity(fresh_emulator)
     response = api.put(
         f"opportunities({opportunity})/parentaccountid/$ref",
@@ -58,6 +60,7 @@ def test_put_ref_changes_and_delete_ref_clears_a_lookup(
 def test_bind_null_and_nav_null_disassociate_on_update(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # associate-disassociate…md "Disassociate tables on update" (both forms).
     opportunity, _ = _opportunity(fresh_emulator)
     assert (
         api.patch(f"opportunities({opportunity})", json={"parentaccountid@odata.bind": None}).status_code
@@ -76,6 +79,7 @@ def test_bind_null_and_nav_null_disassociate_on_update(
 def test_put_ref_to_wrong_table_or_missing_record_changes_nothing(
     api: httpx.Client, fresh_emulator: EmulatorServer
 ) -> None:
+    # web-api-navigation-properties.md: a navigation property targets one table.
     opportunity, _ = _opportunity(fresh_emulator)
     before = _parent(api, opportunity)
     wrong = api.put(
@@ -122,6 +126,7 @@ def test_team_membership_by_ref(api: httpx.Client, fresh_emulator: EmulatorServe
 
 
 def test_ref_on_unknown_navigation_is_404(api: httpx.Client, fresh_emulator: EmulatorServer) -> None:
+    # web-api-client-errors "Resource not found for the segment".
     opportunity, account = _opportunity(fresh_emulator)
     response = api.put(
         f"opportunities({opportunity})/customerid_account/$ref", json={"@odata.id": f"accounts({account})"}
@@ -130,6 +135,7 @@ def test_ref_on_unknown_navigation_is_404(api: httpx.Client, fresh_emulator: Emu
 
 
 def test_ref_without_odata_id_is_400(api: httpx.Client, fresh_emulator: EmulatorServer) -> None:
+    # associate-disassociate…md: the body is {"@odata.id": "<uri>"}.
     opportunity, _ = _opportunity(fresh_emulator)
     response = api.put(f"opportunities({opportunity})/parentaccountid/$ref", json={"id": "x"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "0x80048d19"

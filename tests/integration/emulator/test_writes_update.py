@@ -73,6 +73,8 @@ def test_patch_updates_the_milestone_and_its_etag(api: httpx.Client, milestone: 
 
 
 def test_patch_with_matching_etag_succeeds(api: httpx.Client, milestone: str) -> None:
+    # perform-conditional-operations-using-web-api.md "Apply optimistic concurrency on update": a match is
+    # 204.
     tag = _get(api, milestone)["@odata.etag"]
     response = api.patch(
         f"msp_engagementmilestones({milestone})",
@@ -83,6 +85,7 @@ def test_patch_with_matching_etag_succeeds(api: httpx.Client, milestone: str) ->
 
 
 def test_patch_with_stale_etag_is_412_and_changes_nothing(api: httpx.Client, milestone: str) -> None:
+    # perform-conditional-operations-using-web-api.md "Apply optimistic concurrency on update".
     stale = _get(api, milestone)
     api.patch(f"msp_engagementmilestones({milestone})", json={"msp_monthlyuse": 11.0})
     response = api.patch(
@@ -134,6 +137,7 @@ def test_patch_with_return_representation_is_200(api: httpx.Client, milestone: s
 
 
 def test_patch_with_unknown_attribute_changes_nothing(api: httpx.Client, milestone: str) -> None:
+    # web-api-client-errors "Invalid property ... was found in entity".
     before = _get(api, milestone)
     response = api.patch(
         f"msp_engagementmilestones({milestone})", json={"msp_monthlyuse": 1.0, "msp_bogus": 1}
@@ -160,6 +164,8 @@ def test_delete_with_stale_etag_is_412(api: httpx.Client, fresh_emulator: Emulat
 
 
 def test_patch_body_key_must_match_url(api: httpx.Client, milestone: str) -> None:
+    # update-delete-entities-using-web-api.md: the URL names the record; a different key in the body is
+    # refused.
     response = api.patch(
         f"msp_engagementmilestones({milestone})", json={"msp_engagementmilestoneid": str(uuid.uuid4())}
     )
