@@ -6,24 +6,32 @@ Figures, each with its ratio to the baseline measured in the same run:
   odata.maxpagesize=50``, following ``@odata.nextLink`` to the end; and ``msp_accountteams``
   filtered on role with pages of 500;
 - a 100-part ``$batch`` of GETs (accounts by id), and a 100-part changeset of creates (tasks);
-- the same filtered page called in-process (``service.handle``), to show the transport's share.
+- the same filtered page with the service called directly (no HTTP), to show the transport's share.
 
-Run: ``.venv/bin/python bench/emulator_bench.py [--accounts N] [--seconds S] [--rounds R]``
+The server runs in its own process (``callnotes emulator``), as users run it; ``--in-process`` runs it
+in a thread instead, as the tests do.
+
+Run: ``.venv/bin/python bench/emulator_bench.py [--accounts N] [--seconds S] [--rounds R] [--in-process]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 
 from callnotes.emulator import EmulatorConfig, EmulatorServer
 from callnotes.emulator.messages import ApiRequest
+from callnotes.emulator.service import build_service
 
 ACCOUNTS_QUERY = "accounts?$select=name,msp_mstopparentid&$filter=statecode eq 0 and contains(name,'e')"
 TEAMS_QUERY = (
@@ -78,18 +86,55 @@ def _create_changeset(count: int) -> str:
     return f"Content-Type: multipart/mixed; boundary=changeset_b\r\n\r\n{inner}"
 
 
+@contextmanager
+def _emulator(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """(service root, token) of an emulator in its own process (as users run it), or in a thread
+    of this process with ``--in-process`` (as the tests do; client and server then share the GIL)."""
+    if args.in_process:
+        with EmulatorServer(EmulatorConfig(accounts=args.accounts, seed=7, msx_quirks=False)) as emu:
+            yield emu.api_url, emu.mint_token()
+        return
+    command = [sys.executable, "-c", "from callnotes.cli import main; main()", "emulator", "--port", "0"]
+    command += ["--accounts", str(args.accounts), "--seed", "7", "--no-msx-quirks"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Try:"):
+            line = process.stdout.readline() if process.stdout else ""
+            if not line:
+                raise RuntimeError("the emulator process stopped: " + " / ".join(lines))
+            lines.append(line.strip())
+        root = next(line.split(": ", 1)[1] for line in lines if line.startswith("service root"))
+        token = lines[next(i for i, line in enumerate(lines) if line.startswith("Bearer token")) + 1]
+        _wait_until_up(root)
+        yield root, token
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def _wait_until_up(root: str) -> None:
+    for _ in range(200):
+        try:
+            httpx.get(root.rsplit("/api/", 1)[0] + "/_emulator/stats", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--in-process", action="store_true", help="run the server in a thread of this process"
+    )
     args = parser.parse_args()
-    config = EmulatorConfig(accounts=args.accounts, seed=7, msx_quirks=False)
+    service = build_service(7, args.accounts, msx_quirks=False)  # for the no-HTTP figure
     with (
-        EmulatorServer(config) as emu,
-        httpx.Client(
-            base_url=emu.api_url + "/", headers={"Authorization": f"Bearer {emu.mint_token()}"}, timeout=60
-        ) as client,
+        _emulator(args) as (root, token),
+        httpx.Client(base_url=root + "/", headers={"Authorization": f"Bearer {token}"}, timeout=60) as client,
     ):
         account_ids = [
             a["accountid"] for a in client.get("accounts?$select=accountid&$top=100").json()["value"]
@@ -121,12 +166,12 @@ def main() -> None:
             "accounts",
             ACCOUNTS_QUERY.split("?", 1)[1],
             {"prefer": "odata.maxpagesize=50"},
-            caller_id=emu.demo_user_id,
-            service_root=emu.api_url,
+            caller_id=service.demo_user_id,
+            service_root=root,
         )
 
         def in_process_page() -> int:
-            emu.service.handle(page_request)
+            service.handle(page_request)
             return 1
 
         walk_pages, walk_rows = _walk(client, ACCOUNTS_QUERY, 50)
@@ -137,12 +182,13 @@ def main() -> None:
             (f"msp_accountteams filtered walk ({team_pages} pages x500, {team_rows} rows)", teams_walk),
             ("$batch of 100 GET parts", batch_of_gets),
             ("$batch with a 100-create changeset", batch_of_creates),
-            ("accounts filtered page, in-process (no HTTP)", in_process_page),
+            ("accounts filtered page, service called directly (no HTTP)", in_process_page),
         ]
         rounds = _measure(workloads, who_am_i, args.rounds, args.seconds)
+    where = "a thread of the client process" if args.in_process else "its own process"
     print(
-        f"emulator bench: {args.accounts} accounts, median of {args.rounds} rounds x {args.seconds:g} s "
-        "per figure, loopback HTTP/1.1 keep-alive"
+        f"emulator bench: {args.accounts} accounts, server in {where}, median of {args.rounds} rounds "
+        f"x {args.seconds:g} s per figure, loopback HTTP/1.1 keep-alive"
     )
     print(f"{'workload':66} {'calls/s':>9} {'HTTP req/s':>11} {'vs WhoAmI':>10}")
     for label, measured in rounds.items():
