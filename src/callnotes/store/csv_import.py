@@ -1,8 +1,9 @@
 """CSV import of customers or notes, recognised by the header row.
 
 Customers: ``name`` (required), ``tpid``, ``website``, ``account_notes`` (or ``notes``), ``msx_id``
-(or ``msx_account_id``), ``msx_url``. A row whose MSX id or (name + TPID) matches a stored
-customer updates it; otherwise a customer is created.
+(or ``msx_account_id``), ``msx_url``. A row updates the stored customer with the same MSX id, else
+the same name + TPID, else (row without TPID and MSX id) the only customer with that name;
+otherwise a customer is created. Empty cells never blank stored values.
 
 Notes: ``body`` (required), ``call_date`` (required, ``YYYY-MM-DD``), ``title``, ``customer``
 (customer name, any case) or ``customer_tpid``, ``topics`` and ``attendees`` (separated by ``;``).
@@ -97,9 +98,13 @@ def _customer_row(session: Session, row: dict[str, str]) -> bool:
     existing = None
     if row.get("msx_id"):
         existing = session.scalar(select(Customer).where(Customer.msx_id == row["msx_id"]))
-    if existing is None and row.get("tpid"):
-        existing = session.scalar(select(Customer).where(
-            func.lower(Customer.name) == row["name"].lower(), Customer.tpid == row["tpid"]))
+    if existing is None:
+        same_name = select(Customer).where(func.lower(Customer.name) == row["name"].lower())
+        if row.get("tpid"):
+            existing = session.scalar(same_name.where(Customer.tpid == row["tpid"]))
+        elif not row.get("msx_id"):
+            matches = session.scalars(same_name.limit(2)).all()
+            existing = matches[0] if len(matches) == 1 else None
     if existing is None:
         create_customer(session, CustomerInput(
             name=row["name"], tpid=row.get("tpid") or None, website=row.get("website") or None,

@@ -340,7 +340,7 @@ def import_store(session: Session, document: Any) -> ImportReport:
 def read_json(path: Path) -> Any:
     """Parse ``path`` as JSON; :class:`ImportFileError` with the position of a syntax error."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{path} is not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:

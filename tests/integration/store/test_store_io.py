@@ -242,3 +242,14 @@ def test_malformed_csv_changes_nothing(
 def test_missing_file_is_a_clear_error(session: Session, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="does not exist"):
         import_file(session, tmp_path / "nope.json")
+
+
+def test_csv_without_tpid_matches_by_name_and_json_with_bom(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("name,website\nSolo Corp,solo.example\n", encoding="utf-8")
+    import_file(session, path)
+    again = import_file(session, path)
+    assert again.created == {} and again.updated == {"customers": 1}
+    document = tmp_path / "export.json"
+    document.write_bytes(b"\xef\xbb\xbf" + json.dumps({"topics": [{"name": "BOM ok"}]}).encode())
+    assert import_file(session, document).created == {"topics": 1}
