@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.dataverse import DataverseClient, NetworkBlocked
-from callnotes.dataverse.query import BATCH_URL_BUDGET, GET_URL_BUDGET
+from callnotes.dataverse.query import BATCH_URL_BUDGET, GET_URL_BUDGET, chunk_in_filters
 from callnotes.msx.errors import VpnDown
 from callnotes.msx.import_plan import ImportPlan, ImportSnapshot
 from callnotes.msx.progress import (
@@ -24,10 +27,12 @@ from callnotes.msx.progress import (
     ProgressEvent,
     ignore_progress,
 )
-from callnotes.msx.rounds import RoundRunner
+from callnotes.msx.rounds import Read, RoundRunner, Rows
+from callnotes.msx.schema import EntitySet
 from callnotes.msx.transport import BatchTransport, SingleTransport
 
 _log = logging.getLogger(__name__)
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,56 @@ def fetch_snapshot(
     return plan.snapshot, stats
 
 
+#: Where to look up each kind of stored record by id: entity set and key (sellers / SEs are users).
+_LOOKUP: dict[str, tuple[str, str]] = {
+    "territories": (EntitySet.TERRITORIES, "territoryid"),
+    "sellers": (EntitySet.SYSTEM_USERS, "systemuserid"),
+    "solution_engineers": (EntitySet.SYSTEM_USERS, "systemuserid"),
+    "customers": (EntitySet.ACCOUNTS, "accountid"),
+    "opportunities": (EntitySet.OPPORTUNITIES, "opportunityid"),
+    "milestones": (EntitySet.MILESTONES, "msp_engagementmilestoneid"),
+}
+
+
+def still_in_msx(
+    client: DataverseClient,
+    unseen: Mapping[K, set[str]],
+    *,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> dict[K, set[str]]:
+    """Which of the ids the import did not return MSX still has (one ``$batch`` round; no request
+    when nothing is unseen). Ids that are no GUID cannot be in MSX."""
+    found: dict[K, set[str]] = {kind: set() for kind in unseen}
+    reads = [read for kind, ids in unseen.items() for read in _existence_reads(client, kind, ids, found)]
+    if reads:
+        RoundRunner(BatchTransport(client), progress=progress, cancel=cancel).run(reads)
+    return found
+
+
+def _existence_reads(client: DataverseClient, kind: K, ids: set[str], found: dict[K, set[str]]) -> list[Read]:
+    entity_set, key = _LOOKUP[str(kind)]
+    guids = sorted({g for g in map(_guid_or_none, ids) if g is not None}, key=str)
+    if not guids:
+        return []
+
+    def _done(rows: Rows) -> list[Read]:
+        found[kind].update(str(row.get(key, "")).lower() for row in rows)
+        return []
+
+    base = f"{client.api_url}/{entity_set}?$select={key}"
+    filters = chunk_in_filters(key, guids, url_without_filter=base, budget=BATCH_URL_BUDGET)
+    return [Read("checking gone records", entity_set, {"$select": key, "$filter": str(f)}, on_done=_done)
+            for f in filters]
+
+
+def _guid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def run_import(
     client: DataverseClient,
     session_factory: sessionmaker[Session],
@@ -74,19 +129,22 @@ def run_import(
 
     ``crm_url`` is the org the stored "open in MSX" links point at (default: the client's org).
     """
-    from callnotes.msx.store_sync import apply_snapshot
+    from callnotes.msx.store_sync import apply_snapshot, records_by_kind, unseen_ids
 
     cancel = cancel or CancelToken()
-    started = time.monotonic()
+    started, sent_before = time.monotonic(), client.pipeline.requests_sent
     snapshot, stats = fetch_snapshot(client, progress=progress, cancel=cancel)
-    cancel.raise_if_cancelled()
-    progress(ProgressEvent("saving", 0, 1))
+    org = crm_url or client.api_url.split("/api/data/")[0]
     with session_factory() as session:
-        org = crm_url or client.api_url.split("/api/data/")[0]
-        summary = apply_snapshot(session, snapshot, crm_url=org)
+        unseen = unseen_ids(session, records_by_kind(snapshot, crm_url=org))
+        still = still_in_msx(client, unseen, progress=progress, cancel=cancel)
+        cancel.raise_if_cancelled()
+        progress(ProgressEvent("saving", 0, 1))
+        summary = apply_snapshot(session, snapshot, crm_url=org, still_in_msx=still)
         cancel.raise_if_cancelled()
         session.commit()
     progress(ProgressEvent("saving", 1, 1))
-    summary.http_requests, summary.batch_parts = stats.http_requests, stats.parts
+    summary.http_requests = client.pipeline.requests_sent - sent_before
+    summary.batch_parts = stats.parts
     summary.seconds = time.monotonic() - started
     return summary

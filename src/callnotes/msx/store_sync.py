@@ -6,6 +6,7 @@ milestones. Notes are never touched (the store's upserts guarantee it). The call
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -122,20 +123,44 @@ def _stored_ids(session: Session, kind: MsxKind, ids: list[str]) -> set[str]:
     return found
 
 
-def apply_snapshot(session: Session, snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> ImportSummary:
-    """Upsert everything the snapshot holds in one call (so references resolve from one lookup
-    cache), mark what MSX no longer returns; per-kind counts. Does not commit."""
+def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict[MsxKind, list[MsxRecord]]:
+    """The store records of a snapshot, by kind, in the order references need."""
     team = _sorted_team(snapshot)
     sellers, engineers = _people(team)
     territories = [TerritoryRecord(t.id, t.name, t.unit_name, t.pod)
                    for t in sorted(snapshot.territories.values(), key=lambda t: t.id)]
-    by_kind: dict[MsxKind, list[MsxRecord]] = {
+    return {
         MsxKind.TERRITORIES: list(territories), MsxKind.SELLERS: list(sellers),
         MsxKind.SOLUTION_ENGINEERS: list(engineers),
         MsxKind.CUSTOMERS: list(_customers(snapshot, team, crm_url)),
         MsxKind.OPPORTUNITIES: list(_opportunities(snapshot)),
         MsxKind.MILESTONES: list(_milestones(snapshot)),
     }
+
+
+def unseen_ids(session: Session, by_kind: Mapping[MsxKind, list[MsxRecord]]) -> dict[MsxKind, set[str]]:
+    """Stored MSX ids, not marked gone yet, that this import did not return: to check in MSX."""
+    unseen: dict[MsxKind, set[str]] = {}
+    for kind, records in by_kind.items():
+        model = _MODELS[kind]
+        stored = session.scalars(select(model.msx_id).where(
+            model.msx_id.is_not(None), model.gone_from_msx_at.is_(None)))
+        unseen[kind] = set(stored) - {r.msx_id for r in records}
+    return unseen
+
+
+def apply_snapshot(
+    session: Session,
+    snapshot: ImportSnapshot,
+    *,
+    crm_url: str = CRM_URL,
+    still_in_msx: Mapping[MsxKind, set[str]] | None = None,
+) -> ImportSummary:
+    """Upsert everything the snapshot holds in one call (so references resolve from one lookup
+    cache); mark gone what the import did not return unless ``still_in_msx`` says MSX still has it
+    (an account no longer mine, a closed opportunity). Per-kind counts. Does not commit."""
+    by_kind = records_by_kind(snapshot, crm_url=crm_url)
+    keep = still_in_msx or {}
     summary = ImportSummary()
     for kind, records in by_kind.items():
         ids = [r.msx_id for r in records]
@@ -144,5 +169,6 @@ def apply_snapshot(session: Session, snapshot: ImportSnapshot, *, crm_url: str =
     counts = upsert_records(session, [r for records in by_kind.values() for r in records])
     summary.updated = counts.updated
     for kind, records in by_kind.items():
-        summary.kind(kind.value).marked_gone = mark_gone(session, kind, {r.msx_id for r in records})
+        seen = {r.msx_id for r in records} | keep.get(kind, set())
+        summary.kind(kind.value).marked_gone = mark_gone(session, kind, seen)
     return summary

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from callnotes.msx.errors import ImportCancelled, VpnDown
 from callnotes.msx.importer import run_import
 from callnotes.msx.progress import CancelToken, ProgressEvent
-from callnotes.store import Milestone, Note
+from callnotes.store import Customer, Milestone, Note
 from callnotes.store.repo.notes import NoteInput, create_note
 
 from ._picture import store_picture
@@ -86,11 +86,17 @@ def test_second_import_changes_nothing_and_keeps_notes(client_40, session_factor
 def test_records_gone_from_msx_are_marked_not_dropped(writable_emulator, writable_client, sqlite_store):
     session_factory = sqlite_store
     run_import(writable_client, session_factory)
+    dataset = writable_emulator.service.dataset
+    mine = {a.lower() for a in dataset.my_account_ids}
+    not_mine = next(i for i in dataset.database.table("account").rows if i not in mine)
+    vanished = "0badc0de-0000-4000-8000-000000000000"
     with session_factory() as session:
         milestone = session.scalars(select(Milestone).where(Milestone.customer_id.is_not(None))).first()
         note = create_note(session, NoteInput(body="x", call_date=date(2026, 11, 21),
                                               customer_id=milestone.customer_id,
                                               milestone_ids=[milestone.id]))
+        session.add_all([Customer(name="Linked by TPID, not on my team", msx_id=not_mine),
+                         Customer(name="Deleted from MSX", msx_id=vanished)])
         session.commit()
         gone_id, note_id = milestone.msx_id, note.id
     writable_client.delete("msp_engagementmilestones", gone_id)
@@ -98,10 +104,15 @@ def test_records_gone_from_msx_are_marked_not_dropped(writable_emulator, writabl
     summary = run_import(writable_client, session_factory)
 
     assert summary.kind("milestones").marked_gone == 1
+    assert summary.kind("customers").marked_gone == 1
+    assert summary.http_requests == 5  # the usual 4 rounds + 1 to ask MSX about the unseen records
     with session_factory() as session:
         row = session.scalar(select(Milestone).where(Milestone.msx_id == gone_id))
         assert row is not None and row.gone_from_msx_at is not None
         assert [m.msx_id for m in session.get(Note, note_id).milestones] == [gone_id]
+        customers = {c.msx_id: c.gone_from_msx_at for c in session.scalars(select(Customer))}
+        assert customers[not_mine] is None  # still in MSX, just not mine: not "gone"
+        assert customers[vanished] is not None
 
 
 def test_faults_and_a_429_storm_end_with_the_same_store_as_a_clean_import(writable_emulator, tmp_path):
