@@ -84,3 +84,13 @@ def test_csv_import_reports_bad_rows_with_line_numbers(api: TestClient) -> None:
     assert response.status_code == 200
     assert "line 3" in response.text
     assert sorted(c["name"] for c in api.get("/api/customers").json()) == ["Good Co", "Other Co"]
+
+
+def test_local_demo_seed_fills_an_empty_database_once(client: TestClient, web_settings) -> None:
+    from callnotes.web.demo import seed_demo_data
+
+    seed_demo_data(web_settings)
+    customers = client.get("/api/customers").json()
+    assert customers and client.get("/api/notes").json()
+    seed_demo_data(web_settings)
+    assert len(client.get("/api/customers").json()) == len(customers)

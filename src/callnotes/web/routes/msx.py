@@ -13,14 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from callnotes.dataverse import DataverseError
 from callnotes.msx import accounts, teams
 from callnotes.msx.connection import connection_status, link_org, open_client
 from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound
 from callnotes.msx.jobs import ImportJob
-from callnotes.msx.links import account_url
+from callnotes.msx.links import account_url, milestone_url
 from callnotes.store.models import Customer, Milestone
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 
@@ -53,6 +53,24 @@ def _failure(request: Request, exc: Exception, status_code: int | None = None) -
 @router.get("/msx", response_class=HTMLResponse)
 def msx_page(request: Request) -> HTMLResponse:
     return render(request, "msx/page.html", active="settings", job=_job(request))
+
+
+@router.get("/msx/milestones", response_class=HTMLResponse)
+def msx_milestones(request: Request, session: SessionDep) -> HTMLResponse:
+    """Imported milestones, mine first, each with its join / leave button and MSX link."""
+    query = (select(Milestone).options(selectinload(Milestone.customer))
+             .where(Milestone.msx_id.is_not(None), Milestone.gone_from_msx_at.is_(None))
+             .order_by(Milestone.on_my_team.desc(), Milestone.milestone_date, Milestone.id).limit(500))
+    return render(request, "msx/milestones.html", active="settings", milestones=list(session.scalars(query)),
+                  milestone_url=milestone_url)
+
+
+@router.get("/msx/unlinked", response_class=HTMLResponse)
+def unlinked_customers(request: Request, session: SessionDep) -> HTMLResponse:
+    """Customers with a TPID but no MSX account yet (fragment), each with a "find in MSX" button."""
+    query = (select(Customer).where(Customer.msx_id.is_(None), Customer.tpid.is_not(None))
+             .order_by(Customer.name).limit(200))
+    return _fragment(request, "_unlinked.html", customers=list(session.scalars(query)))
 
 
 @router.get("/msx/status", response_class=HTMLResponse)
