@@ -86,6 +86,10 @@ def test_tpid_lookup_fills_the_msx_link_and_linking_prevents_a_duplicate(web, wr
         session.add(customer)
         session.commit()
         customer_id = customer.id
+    unlinked = web.get("/msx/unlinked").text
+    assert f"customer_id={customer_id}" in html.unescape(unlinked)
+    offered = web.get("/msx/tpid", params={"tpid": account["msp_mstopparentid"], "customer_id": customer_id})
+    assert f"/msx/customers/{customer_id}/link" in offered.text and account["accountid"] in offered.text
     linked = web.post(f"/msx/customers/{customer_id}/link", data={"account_id": account["accountid"]})
     assert linked.status_code == 200 and "Linked" in linked.text
     _import(web)
@@ -101,6 +105,11 @@ def test_join_and_leave_a_milestone_team(web, writable_emulator, tmp_path):
     with factory() as session:
         milestone = session.scalars(select(Milestone).where(Milestone.on_my_team.is_(False))).first()
         milestone_id, msx_id = milestone.id, milestone.msx_id
+        on_team = session.scalars(select(Milestone).where(Milestone.on_my_team.is_(True))).first()
+    page = web.get("/msx/milestones").text
+    assert f"/msx/milestones/{milestone_id}/team" in page and "Join team" in page
+    mine_first = page.index(f"/msx/milestones/{on_team.id}/team")
+    assert mine_first < page.index(f"/msx/milestones/{milestone_id}/team")
     user = writable_emulator.demo_user_id
     joined = web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "join"})
     assert joined.status_code == 200 and "Leave team" in joined.text
