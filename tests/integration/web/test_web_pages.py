@@ -306,3 +306,21 @@ def test_search_page_highlights_and_filters(client: TestClient, web_settings: Se
         headers={"HX-Request": "true", "HX-Target": "search-results"},
     ).text
     assert "costs" in only and "upgrade" not in only and "<html" not in only
+
+
+def test_draft_of_an_edit_goes_back_to_the_edit_page(client: TestClient) -> None:
+    note_id = client.post(
+        "/api/notes",
+        json={"body": "saved text", "call_date": "2026-11-20"},
+        headers={"X-CSRF-Token": csrf_of(client)},
+    ).json()["id"]
+    key = f"note:{note_id}"
+    client.post(
+        "/editor/draft", data=_form(client, draft_key=key, body="unsaved edit", call_date="2026-11-20")
+    )
+    home = client.get("/").text
+    assert f'href="/notes/{note_id}/edit"' in home
+    editor = client.get(f"/notes/{note_id}/edit").text
+    assert "unsaved edit" in editor and "Draft restored" in editor
+    redirect = client.get("/notes/new", params={"draft": key}, follow_redirects=False)
+    assert redirect.status_code == 303 and redirect.headers["location"] == f"/notes/{note_id}/edit"

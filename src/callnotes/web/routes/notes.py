@@ -44,8 +44,10 @@ def note_new(
     session: SessionDep,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     draft: Annotated[str, Query(max_length=200)] = "",
-) -> HTMLResponse:
+) -> Response:
     restored = None
+    if draft.startswith("note:") and check_draft_key(draft):
+        return RedirectResponse(f"/notes/{draft.split(':', 1)[1]}/edit", status_code=303)
     saved = get_draft(session, check_draft_key(draft)) if draft else None
     if saved is not None:
         form, restored = NoteForm.from_draft(saved), saved.updated_at
