@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.errors import ImportFileError, ImportReport, NaiveDatetimeError, RowError, StoreError
 from callnotes.store.models import (
@@ -131,7 +131,10 @@ def export_store(session: Session) -> dict[str, Any]:
     uid_maps = {s.model: _uids(session, s.model) for s in SECTIONS}
     document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "exported_at": utcnow().isoformat()}
     for section in SECTIONS:
-        rows = session.scalars(select(section.model).order_by(section.model.id))
+        loads = [selectinload(getattr(section.model, key)) for key in section.lists]
+        if section.model is Note:
+            loads.append(selectinload(Note.topics))
+        rows = session.scalars(select(section.model).options(*loads).order_by(section.model.id))
         document[section.name] = [_export_row(section, row, uid_maps) for row in rows]
     return document
 
