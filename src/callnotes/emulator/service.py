@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from callnotes.emulator import errors
 from callnotes.emulator.actions import RecordTeams
 from callnotes.emulator.data import Dataset, build_dataset
-from callnotes.emulator.database import Database, Row, Table
+from callnotes.emulator.database import Database, Row, Table, type_key
 from callnotes.emulator.errors import JSON_CONTENT_TYPE, DataverseFault
 from callnotes.emulator.fetchxml import run_fetch
 from callnotes.emulator.formatting import RecordWriter, etag
@@ -168,6 +168,9 @@ class DataverseService:
                     if method != "POST":
                         raise errors.no_http_resource(f"{request.service_root}/{request.path}")
                     return self._teams.run(action, request, target.key)
+        navigation = target.table.entity.navigations.get(tail)
+        if target.key is not None and navigation is not None and method == "GET":
+            return self._related(request, target, navigation.column, navigation.target)
         raise errors.resource_not_found(tail.split("(")[0])
 
     # -- reads -----------------------------------------------------------------------------
@@ -248,6 +251,18 @@ class DataverseService:
         headers = _applied(prefs)
         headers["ETag"] = etag(row)
         return json_response(200, payload, headers, entity.entity_set)
+
+    def _related(self, request: ApiRequest, target: _Target, column: str, logical_name: str) -> ApiResponse:
+        # retrieve-entity-using-web-api.md "Retrieve related table records": GET <set>(id)/<nav>;
+        # an empty lookup answers 204 No Content.
+        row = target.table.get(target.key or "")
+        if row is None:
+            raise errors.record_not_found(target.table.entity.logical_name, target.key or "")
+        value = row.get(column)
+        stored_type = row.get(type_key(column)) or logical_name
+        if value is None or stored_type != logical_name:
+            return ApiResponse(204, {"OData-Version": "4.0"}, b"", target.table.entity.entity_set)
+        return self._single(request, self.database.tables[logical_name], str(value))
 
     def _memberships(self, request: ApiRequest, users: Table, user_id: str) -> ApiResponse:
         if users.get(user_id) is None:

@@ -289,3 +289,17 @@ def test_service_document_lists_entity_sets(api: httpx.Client) -> None:
     sets = {entry["name"] for entry in api.get("").json()["value"]}
     expected = {"accounts", "msp_accountteams", "msp_engagementmilestones", "tasks", "teams", "systemusers"}
     assert expected <= sets
+
+
+def test_related_record_through_single_valued_navigation(api: httpx.Client, emulator: EmulatorServer) -> None:
+    # retrieve-entity-using-web-api.md "Retrieve related table records" (single-valued navigation property).
+    opportunity = next(iter(emulator.service.database.tables["opportunity"].rows.values()))
+    account = api.get(
+        f"opportunities({opportunity['opportunityid']})/parentaccountid", params={"$select": "name"}
+    )
+    assert account.status_code == 200
+    assert account.json()["accountid"] == opportunity["parentaccountid"]
+    assert set(account.json()) == {"@odata.context", "@odata.etag", "name", "accountid"}
+    task = next(iter(emulator.service.database.tables["task"].rows))
+    other_table = api.get(f"tasks({task})/regardingobjectid_account_task")
+    assert other_table.status_code == 204  # the task is regarding a milestone, not an account
