@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.dataverse import DataverseClient, NetworkBlocked
 from callnotes.dataverse.query import BATCH_URL_BUDGET, GET_URL_BUDGET, chunk_in_filters
+from callnotes.msx._parse import formatted
 from callnotes.msx.errors import VpnDown
 from callnotes.msx.import_plan import ImportPlan, ImportSnapshot
 from callnotes.msx.progress import (
@@ -84,29 +85,34 @@ def still_in_msx(
     *,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
-) -> dict[K, set[str]]:
-    """Which of the ids the import did not return MSX still has (one ``$batch`` round; no request
-    when nothing is unseen). Ids that are no GUID cannot be in MSX."""
-    found: dict[K, set[str]] = {kind: set() for kind in unseen}
+) -> dict[K, dict[str, str | None]]:
+    """Which of the ids the import did not return MSX still has, each with its state label (filled
+    for opportunities: "Won", "Lost"…). One ``$batch`` round; no request when nothing is unseen.
+    Ids that are no GUID cannot be in MSX."""
+    found: dict[K, dict[str, str | None]] = {kind: {} for kind in unseen}
     reads = [read for kind, ids in unseen.items() for read in _existence_reads(client, kind, ids, found)]
     if reads:
         RoundRunner(BatchTransport(client), progress=progress, cancel=cancel).run(reads)
     return found
 
 
-def _existence_reads(client: DataverseClient, kind: K, ids: set[str], found: dict[K, set[str]]) -> list[Read]:
+def _existence_reads(
+    client: DataverseClient, kind: K, ids: set[str], found: dict[K, dict[str, str | None]]
+) -> list[Read]:
     entity_set, key = _LOOKUP[str(kind)]
     guids = sorted({g for g in map(_guid_or_none, ids) if g is not None}, key=str)
     if not guids:
         return []
+    select = f"{key},statecode" if entity_set == EntitySet.OPPORTUNITIES else key
 
     def _done(rows: Rows) -> list[Read]:
-        found[kind].update(str(row.get(key, "")).lower() for row in rows)
+        for row in rows:
+            found[kind][str(row.get(key, "")).lower()] = formatted(row, "statecode")
         return []
 
-    base = f"{client.api_url}/{entity_set}?$select={key}"
+    base = f"{client.api_url}/{entity_set}?$select={select}"
     filters = chunk_in_filters(key, guids, url_without_filter=base, budget=BATCH_URL_BUDGET)
-    return [Read("checking gone records", entity_set, {"$select": key, "$filter": str(f)}, on_done=_done)
+    return [Read("checking gone records", entity_set, {"$select": select, "$filter": str(f)}, on_done=_done)
             for f in filters]
 
 

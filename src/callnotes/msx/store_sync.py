@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from callnotes.msx.import_plan import ImportSnapshot
 from callnotes.msx.links import account_url
@@ -123,6 +123,20 @@ def _stored_ids(session: Session, kind: MsxKind, ids: list[str]) -> set[str]:
     return found
 
 
+def _restate_opportunities(session: Session, states: Mapping[str, str | None]) -> int:
+    """Opportunities MSX still has but no longer lists as open get their new state ("Won"…)."""
+    changed = [msx_id for msx_id, state in states.items() if state]
+    rows = session.scalars(select(Opportunity).options(selectinload(Opportunity.customer))
+                           .where(Opportunity.msx_id.in_(changed))) if changed else []
+    records = [
+        OpportunityRecord(msx_id=row.msx_id, name=row.name, number=row.number, state=states[row.msx_id],
+                          estimated_close_date=row.estimated_close_date,
+                          customer_msx_id=row.customer.msx_id if row.customer else None)
+        for row in rows if row.state != states[row.msx_id]
+    ]
+    return upsert_records(session, records).updated if records else 0
+
+
 def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict[MsxKind, list[MsxRecord]]:
     """The store records of a snapshot, by kind, in the order references need."""
     team = _sorted_team(snapshot)
@@ -154,7 +168,7 @@ def apply_snapshot(
     snapshot: ImportSnapshot,
     *,
     crm_url: str = CRM_URL,
-    still_in_msx: Mapping[MsxKind, set[str]] | None = None,
+    still_in_msx: Mapping[MsxKind, Mapping[str, str | None]] | None = None,
 ) -> ImportSummary:
     """Upsert everything the snapshot holds in one call (so references resolve from one lookup
     cache); mark gone what the import did not return unless ``still_in_msx`` says MSX still has it
@@ -167,8 +181,8 @@ def apply_snapshot(
         entry = summary.kind(kind.value)
         entry.seen, entry.created = len(ids), len(ids) - len(_stored_ids(session, kind, ids))
     counts = upsert_records(session, [r for records in by_kind.values() for r in records])
-    summary.updated = counts.updated
+    summary.updated = counts.updated + _restate_opportunities(session, keep.get(MsxKind.OPPORTUNITIES, {}))
     for kind, records in by_kind.items():
-        seen = {r.msx_id for r in records} | keep.get(kind, set())
+        seen = {r.msx_id for r in records} | set(keep.get(kind, {}))
         summary.kind(kind.value).marked_gone = mark_gone(session, kind, seen)
     return summary

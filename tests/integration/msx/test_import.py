@@ -11,7 +11,7 @@ from sqlalchemy import select
 from callnotes.msx.errors import ImportCancelled, VpnDown
 from callnotes.msx.importer import run_import
 from callnotes.msx.progress import CancelToken, ProgressEvent
-from callnotes.store import Customer, Milestone, Note
+from callnotes.store import Customer, Milestone, Note, Opportunity
 from callnotes.store.repo.notes import NoteInput, create_note
 
 from ._picture import store_picture
@@ -99,7 +99,9 @@ def test_records_gone_from_msx_are_marked_not_dropped(writable_emulator, writabl
                          Customer(name="Deleted from MSX", msx_id=vanished)])
         session.commit()
         gone_id, note_id = milestone.msx_id, note.id
+        won_id = session.scalars(select(Opportunity.msx_id)).first()
     writable_client.delete("msp_engagementmilestones", gone_id)
+    writable_client.update("opportunities", won_id, {"statecode": 1, "statuscode": 3})  # closed as won
 
     summary = run_import(writable_client, session_factory)
 
@@ -113,6 +115,8 @@ def test_records_gone_from_msx_are_marked_not_dropped(writable_emulator, writabl
         customers = {c.msx_id: c.gone_from_msx_at for c in session.scalars(select(Customer))}
         assert customers[not_mine] is None  # still in MSX, just not mine: not "gone"
         assert customers[vanished] is not None
+        won = session.scalar(select(Opportunity).where(Opportunity.msx_id == won_id))
+        assert (won.state, won.gone_from_msx_at) == ("Won", None)  # no longer open, not gone
 
 
 def test_faults_and_a_429_storm_end_with_the_same_store_as_a_clean_import(writable_emulator, tmp_path):
