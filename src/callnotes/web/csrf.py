@@ -27,6 +27,8 @@ HEADER_NAME = "x-csrf-token"
 FORM_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
+#: Persistent (a year), so an editor tab restored after a browser crash still holds a valid token.
+_COOKIE_ATTRIBUTES = "Path=/; Max-Age=31536000; SameSite=Strict; HttpOnly"
 
 
 class CsrfError(Exception):
@@ -62,9 +64,7 @@ class CsrfCookieMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.append(
-                    "set-cookie", f"{COOKIE_NAME}={token}; Path=/; SameSite=Strict; HttpOnly"
-                )
+                headers.append("set-cookie", f"{COOKIE_NAME}={token}; {_COOKIE_ATTRIBUTES}")
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

@@ -77,6 +77,7 @@ def test_csrf_cookie_is_strict_and_http_only(client: TestClient) -> None:
     cookie = client.get("/").headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE_NAME}=")
     assert "SameSite=Strict" in cookie and "HttpOnly" in cookie
+    assert "Max-Age=" in cookie  # survives a browser restart, like the drafts
 
 
 def test_cross_site_form_post_without_token_is_refused(client: TestClient) -> None:
