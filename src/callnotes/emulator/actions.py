@@ -20,7 +20,7 @@ from callnotes.emulator import errors
 from callnotes.emulator.database import Database, Row, Table, type_key
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.schema import OBJECT_TYPE_CODES, OPPORTUNITY_TEAM_TEMPLATE_ID
-from callnotes.emulator.writes import Writer
+from callnotes.emulator.writes import Writer, json_body
 
 _CRM = "Microsoft.Dynamics.CRM."
 _TYPE_PREFIXES = ("#Microsoft.Dynamics.CRM.", "Microsoft.Dynamics.CRM.")
@@ -53,10 +53,7 @@ class RecordTeams:
         return ApiResponse(204, {"OData-Version": "4.0"}, b"", "systemusers")
 
     def _parameters(self, request: ApiRequest) -> tuple[Table, str, Row]:
-        try:
-            body = json.loads(request.body.decode("utf-8") or "null")
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise errors.payload_error("systemusers", f"Microsoft.OData.ODataException: {exc}") from exc
+        body = json_body(request, "systemusers")
         if not isinstance(body, dict):
             raise errors.invalid_argument("The action requires the parameters Record and TeamTemplate.")
         record_table, record_id = self._entity_parameter(body, "Record")

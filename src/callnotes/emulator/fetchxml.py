@@ -89,6 +89,8 @@ class _Compiler:
         count = _int_attr(root, "count", MAX_PAGE_SIZE)
         if not 1 <= count <= MAX_PAGE_SIZE:
             raise _bad(f"count must be between 1 and {MAX_PAGE_SIZE}.")
+        if _int_attr(root, "page", 1) < 1:
+            raise _bad("page must be 1 or more.")
         top = root.get("top")
         return _Fetch(
             table=table,

@@ -10,7 +10,6 @@ property the emulator knows is the N:N ``systemusers(id)/teammembership_associat
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qsl, unquote
 from uuid import uuid4
@@ -19,7 +18,7 @@ from callnotes.emulator import errors
 from callnotes.emulator.database import Database, Table, type_key
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.schema import Navigation
-from callnotes.emulator.writes import Writer
+from callnotes.emulator.writes import Writer, json_body
 
 MEMBERSHIP_NAV = "teammembership_association"
 _KEYED_RE = re.compile(r"^(?P<nav>\w+)\((?P<id>[0-9a-fA-F-]{36})\)$")
@@ -92,10 +91,7 @@ class References:
 
 
 def _odata_id(request: ApiRequest, entity_set: str) -> object:
-    try:
-        body = json.loads(request.body.decode("utf-8") or "null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise errors.payload_error(entity_set, f"Microsoft.OData.ODataException: {exc}") from exc
+    body = json_body(request, entity_set)
     if not isinstance(body, dict) or "@odata.id" not in body:
         raise errors.payload_error(entity_set, "Microsoft.OData.ODataException: an @odata.id is required.")
     return unquote(str(body["@odata.id"]))

@@ -126,10 +126,7 @@ class Writer:
                 memberships.delete(membership_id)
 
     def read_body(self, request: ApiRequest, entity: EntityType) -> Row:
-        try:
-            payload = json.loads(request.body.decode("utf-8")) if request.body.strip() else None
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise errors.payload_error(entity.entity_set, f"Microsoft.OData.ODataException: {exc}") from exc
+        payload = json_body(request, entity.entity_set)
         if not isinstance(payload, dict):
             raise errors.payload_error(
                 entity.entity_set,
@@ -229,6 +226,17 @@ class Writer:
         }
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return ApiResponse(201 if created else 200, headers, body, entity.entity_set)
+
+
+def json_body(request: ApiRequest, entity_set: str) -> object:
+    """The request body as JSON (``None`` when empty); malformed JSON is the documented payload error."""
+    if not request.body.strip():
+        return None
+    try:
+        return json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        detail = "the JSON is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise errors.payload_error(entity_set, f"Microsoft.OData.ODataException: {detail}") from exc
 
 
 def _clear(entity: EntityType, column: str, changes: Row) -> None:

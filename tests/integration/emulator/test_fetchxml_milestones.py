@@ -159,6 +159,7 @@ def test_simple_paging_without_cookie(api: httpx.Client, emulator: EmulatorServe
         "<fetch><entity name='account'><attribute name='name'/></entity></fetch>",
         "<fetch><entity name='msp_engagementmilestone'><attribute name='nope'/></entity></fetch>",
         "<fetch count='0'><entity name='msp_engagementmilestone'/></fetch>",
+        "<fetch count='5' page='0'><entity name='msp_engagementmilestone'/></fetch>",
         "<!DOCTYPE x [<!ENTITY a 'b'>]><fetch><entity name='msp_engagementmilestone'/></fetch>",
         "<fetch><entity name='msp_engagementmilestone'><filter>"
         "<condition attribute='msp_name' operator='under' value='x'/></filter></entity></fetch>",

@@ -151,7 +151,7 @@ def test_unknown_attribute_is_refused(api: httpx.Client, fresh_emulator: Emulato
     assert len(fresh_emulator.service.database.tables["task"]) == before
 
 
-@pytest.mark.parametrize("payload", [b"{not json", b"[1, 2]", b"", b'"text"'])
+@pytest.mark.parametrize("payload", [b"{not json", b"[1, 2]", b"", b'"text"', b"[" * 100_000, b"\xff\xfe{}"])
 def test_bad_json_body_is_payload_error(
     api: httpx.Client, fresh_emulator: EmulatorServer, payload: bytes
 ) -> None:
