@@ -6,22 +6,34 @@ warm-up. Printed: p50 / p95 in ms and the ratios against ``/healthz`` and the pa
 with 10 notes.
 
     .venv/bin/python bench/web_bench.py [--notes 1000] [--requests 60]
+    CALLNOTES_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test .venv/bin/python bench/web_bench.py
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from callnotes.config import Settings
-from callnotes.store.db import make_engine, make_session_factory, session_scope, upgrade_database
+from callnotes.store.db import (
+    make_engine,
+    make_session_factory,
+    normalise_url,
+    session_scope,
+    upgrade_database,
+)
 from callnotes.store.repo.customers import CustomerInput, create_customer
 from callnotes.store.repo.notes import NoteInput, create_note
 from callnotes.web.app import create_app
@@ -53,6 +65,26 @@ def _seed(settings: Settings, big: int) -> tuple[int, int]:
         engine.dispose()
 
 
+@contextlib.contextmanager
+def _database(folder: Path) -> Iterator[str]:
+    """SQLite in ``folder``, or a throw-away schema in ``CALLNOTES_DATABASE_URL`` (PostgreSQL)."""
+    base = os.environ.get("CALLNOTES_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    schema = f"web_bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(normalise_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def _timings(client: httpx.Client, path: str, requests: int) -> list[float]:
     for _ in range(5):
         client.get(path).raise_for_status()
@@ -73,8 +105,7 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="callnotes-web-bench-") as folder:
-        url = os.environ.get("CALLNOTES_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
+    with tempfile.TemporaryDirectory(prefix="callnotes-web-bench-") as folder, _database(Path(folder)) as url:
         settings = Settings(database_url=url, data_dir=Path(folder), crm_url=None)
         started = time.perf_counter()
         large, small = _seed(settings, args.notes)
