@@ -28,7 +28,7 @@ from callnotes.msx.progress import (
     ProgressEvent,
     ignore_progress,
 )
-from callnotes.msx.rounds import Read, RoundRunner, Rows
+from callnotes.msx.rounds import Read, ReadTransport, RoundRunner, Rows
 from callnotes.msx.schema import EntitySet
 from callnotes.msx.transport import BatchTransport, SingleTransport
 
@@ -52,16 +52,21 @@ def fetch_snapshot(
     batched: bool = True,
 ) -> tuple[ImportSnapshot, FetchStats]:
     """Everything the import needs, typed. ``batched=False`` sends one request per query (baseline)."""
+    with BatchTransport(client) if batched else SingleTransport(client) as transport:
+        return _fetch(transport, progress=progress, cancel=cancel, batched=batched)
+
+
+def _fetch(
+    transport: ReadTransport, *, progress: ProgressCallback, cancel: CancelToken | None, batched: bool
+) -> tuple[ImportSnapshot, FetchStats]:
     plan = ImportPlan(url_budget=BATCH_URL_BUDGET if batched else GET_URL_BUDGET)
-    transport = BatchTransport(client) if batched else SingleTransport(client)
     runner = RoundRunner(transport, progress=progress, cancel=cancel)
-    sent_before = client.pipeline.requests_sent
-    started = time.monotonic()
+    sent_before, started = transport.http_requests, time.monotonic()
     try:
         runner.run(plan.first_reads())
     except NetworkBlocked as exc:
         raise VpnDown(exc.message) from exc
-    stats = FetchStats(runner.rounds, runner.parts, client.pipeline.requests_sent - sent_before,
+    stats = FetchStats(runner.rounds, runner.parts, transport.http_requests - sent_before,
                        time.monotonic() - started)
     _log.info("import read %d accounts in %d rounds, %d HTTP requests", len(plan.snapshot.accounts),
               stats.rounds, stats.http_requests)
@@ -80,7 +85,7 @@ _LOOKUP: dict[str, tuple[str, str]] = {
 
 
 def still_in_msx(
-    client: DataverseClient,
+    transport: ReadTransport,
     unseen: Mapping[K, set[str]],
     *,
     progress: ProgressCallback = ignore_progress,
@@ -90,14 +95,15 @@ def still_in_msx(
     for opportunities: "Won", "Lost"…). One ``$batch`` round; no request when nothing is unseen.
     Ids that are no GUID cannot be in MSX."""
     found: dict[K, dict[str, str | None]] = {kind: {} for kind in unseen}
-    reads = [read for kind, ids in unseen.items() for read in _existence_reads(client, kind, ids, found)]
+    api_url = transport.api_url
+    reads = [read for kind, ids in unseen.items() for read in _existence_reads(api_url, kind, ids, found)]
     if reads:
-        RoundRunner(BatchTransport(client), progress=progress, cancel=cancel).run(reads)
+        RoundRunner(transport, progress=progress, cancel=cancel).run(reads)
     return found
 
 
 def _existence_reads(
-    client: DataverseClient, kind: K, ids: set[str], found: dict[K, dict[str, str | None]]
+    api_url: str, kind: K, ids: set[str], found: dict[K, dict[str, str | None]]
 ) -> list[Read]:
     entity_set, key = _LOOKUP[str(kind)]
     guids = sorted({g for g in map(_guid_or_none, ids) if g is not None}, key=str)
@@ -110,7 +116,7 @@ def _existence_reads(
             found[kind][str(row.get(key, "")).lower()] = formatted(row, "statecode")
         return []
 
-    base = f"{client.api_url}/{entity_set}?$select={select}"
+    base = f"{api_url}/{entity_set}?$select={select}"
     filters = chunk_in_filters(key, guids, url_without_filter=base, budget=BATCH_URL_BUDGET)
     return [Read("checking gone records", entity_set, {"$select": select, "$filter": str(f)}, on_done=_done)
             for f in filters]
@@ -138,19 +144,19 @@ def run_import(
     from callnotes.msx.store_sync import apply_snapshot, records_by_kind, unseen_ids
 
     cancel = cancel or CancelToken()
-    started, sent_before = time.monotonic(), client.pipeline.requests_sent
-    snapshot, stats = fetch_snapshot(client, progress=progress, cancel=cancel)
+    started = time.monotonic()
     org = crm_url or client.api_url.split("/api/data/")[0]
-    with session_factory() as session:
+    with BatchTransport(client) as transport, session_factory() as session:
+        snapshot, stats = _fetch(transport, progress=progress, cancel=cancel, batched=True)
         unseen = unseen_ids(session, records_by_kind(snapshot, crm_url=org))
-        still = still_in_msx(client, unseen, progress=progress, cancel=cancel)
+        still = still_in_msx(transport, unseen, progress=progress, cancel=cancel)
         cancel.raise_if_cancelled()
         progress(ProgressEvent("saving", 0, 1))
         summary = apply_snapshot(session, snapshot, crm_url=org, still_in_msx=still)
         cancel.raise_if_cancelled()
         session.commit()
+        summary.http_requests = transport.http_requests
     progress(ProgressEvent("saving", 1, 1))
-    summary.http_requests = client.pipeline.requests_sent - sent_before
     summary.batch_parts = stats.parts
     summary.seconds = time.monotonic() - started
     return summary

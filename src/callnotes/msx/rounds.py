@@ -61,10 +61,12 @@ class PartOutcome:
 class ReadTransport(Protocol):
     """Sends one round of GETs (relative paths or absolute nextLinks) and answers in order."""
 
+    api_url: str
+
     def send(self, urls: Sequence[str]) -> list[PartOutcome]: ...
 
     @property
-    def requests(self) -> int: ...
+    def http_requests(self) -> int: ...
 
 
 @dataclass

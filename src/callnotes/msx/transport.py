@@ -4,22 +4,20 @@ The batch transport sends up to 1,000 GET parts per ``$batch`` request, the docu
 (powerapps-docs/developer/data-platform/webapi/execute-batch-operations-using-web-api.md, "Batch
 requests can contain up to 1000 individual requests"), with ``Prefer: odata.continue-on-error`` so one
 failed part does not stop the others. ``DataverseClient.batch`` splits a long list into chunks of its
-adaptive size (5..25, meant for writes); a round of reads should cost one round trip, so the round is
-sent with the client's chunk size fixed to the round's length (and restored right after).
+adaptive size (5..25 by default, meant for writes); a round of reads should cost one round trip, so the
+transport reads through its own client (same org, token provider and retry policy as the caller's)
+whose chunk size is fixed at 1,000. The caller's client is never reconfigured.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from types import TracebackType
 
 from callnotes.dataverse import AdaptiveChunkSize, BatchRequest, DataverseClient, DataverseError
 from callnotes.dataverse.batch import MAX_BATCH_PARTS
 from callnotes.dataverse.retry import parse_retry_after
 from callnotes.msx.rounds import PartOutcome
-
-_CHUNK_LOCK = threading.Lock()
 
 
 def _relative(client: DataverseClient, url: str) -> str:
@@ -28,38 +26,40 @@ def _relative(client: DataverseClient, url: str) -> str:
     return url[len(root):] if url.startswith(root) else url
 
 
-@contextlib.contextmanager
-def _one_round_trip(client: DataverseClient, parts: int) -> Iterator[None]:
-    """The client's batch chunk size fixed to ``parts`` for one call, then restored."""
-    with _CHUNK_LOCK:
-        saved = client.chunk_size
-        client.chunk_size = AdaptiveChunkSize(start=parts, low=parts, high=parts)
-        try:
-            yield
-        finally:
-            client.chunk_size = saved
-
-
 class BatchTransport:
-    """One ``$batch`` POST per round (per 1,000 parts)."""
+    """One ``$batch`` POST per round (per 1,000 parts). Close it (or use ``with``) when done."""
 
-    def __init__(self, client: DataverseClient, *, max_parts: int = MAX_BATCH_PARTS) -> None:
-        self._client = client
-        self._max_parts = max_parts
-        self.requests = 0
+    def __init__(self, client: DataverseClient) -> None:
+        whole = AdaptiveChunkSize(start=MAX_BATCH_PARTS, low=MAX_BATCH_PARTS, high=MAX_BATCH_PARTS)
+        self._client = DataverseClient(client.api_url, client.pipeline.tokens, retry=client.pipeline.retry,
+                                       chunk_size=whole)
+        self.api_url = client.api_url
+
+    @property
+    def http_requests(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._client.pipeline.requests_sent
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> BatchTransport:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
     def send(self, urls: Sequence[str]) -> list[PartOutcome]:
         outcomes: list[PartOutcome] = []
-        for start in range(0, len(urls), self._max_parts):
-            chunk = urls[start:start + self._max_parts]
+        for start in range(0, len(urls), MAX_BATCH_PARTS):
+            chunk = urls[start:start + MAX_BATCH_PARTS]
             outcomes += self._send_one([_relative(self._client, u) for u in chunk])
         return outcomes
 
     def _send_one(self, paths: list[str]) -> list[PartOutcome]:
         requests = [BatchRequest("GET", path) for path in paths]
-        self.requests += 1
-        with _one_round_trip(self._client, len(requests)):
-            results = self._client.batch(requests, continue_on_error=True)
+        results = self._client.batch(requests, continue_on_error=True)
         return [
             PartOutcome(r.status or 0, r.json() if r.ok else None, r.error,
                         parse_retry_after(r.headers.get("retry-after")))
@@ -72,12 +72,25 @@ class SingleTransport:
 
     def __init__(self, client: DataverseClient) -> None:
         self._client = client
-        self.requests = 0
+        self.api_url = client.api_url
+        self._sent_before = client.pipeline.requests_sent
+
+    @property
+    def http_requests(self) -> int:
+        return self._client.pipeline.requests_sent - self._sent_before
+
+    def close(self) -> None:
+        """The caller's client stays open."""
+
+    def __enter__(self) -> SingleTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def send(self, urls: Sequence[str]) -> list[PartOutcome]:
         outcomes = []
         for url in urls:
-            self.requests += 1
             try:
                 outcomes.append(PartOutcome(200, self._client.get(_relative(self._client, url))))
             except DataverseError as exc:
