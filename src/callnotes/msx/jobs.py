@@ -61,7 +61,8 @@ class ImportJob:
         self._cancel.cancel()
 
     def _progress(self, event: ProgressEvent) -> None:
-        self.phases[event.phase] = event
+        # a new dict each time: a page rendering the old one in another thread never sees it change
+        self.phases = {**self.phases, event.phase: event}
 
     def _run(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
         try:
