@@ -8,6 +8,8 @@ Database (``db.py``)
     URL: ``Settings.resolved_database_url()`` — SQLite in the data dir, or ``CALLNOTES_DATABASE_URL``
     (PostgreSQL via psycopg 3, ``postgresql+psycopg://``; plain ``postgresql://`` is mapped to it).
     Repository functions never commit: the caller owns the transaction (``session.commit()``).
+    SQLite: WAL, foreign keys, 10 s busy timeout, transactions ``BEGIN IMMEDIATE`` (writers queue
+    instead of failing) — keep transactions short.
 
 Models (``models.py``)
     ``Pod``, ``Territory``, ``Seller`` (``SellerType``), ``SolutionEngineer`` (``SeSpecialty``),
@@ -36,13 +38,22 @@ Repositories (``repo/``) — typed inputs (dataclasses), typed errors
     ``UpsertResult`` CREATED / UPDATED / UNCHANGED; ``mark_gone(session, kind, seen_ids)``;
     ``pod_name_for_territory``. Upserts never touch notes or the customer's local notes field.
 
-Search (``search.py``)
+Search (``search.py``, import from there)
     ``search(session, query, SearchFilters(...)) -> list[SearchHit(kind, id, title, snippet, rank)]``;
-    snippets are HTML-escaped with ``<mark>`` around matches (safe to render as-is).
+    kinds ``note``, ``customer``, ``seller``, ``solution_engineer``, ``topic``; snippets are
+    HTML-escaped with ``<mark>`` around matches (safe to render as-is); any query text is safe.
 
-Files (``io.py``)
-    ``export_store(session) -> dict``, ``import_store(session, document) -> ImportReport``,
-    ``import_file(session, path) -> ImportReport`` (JSON export, customers CSV, notes CSV).
+Files (``io.py`` / ``csv_import.py``, import from there; nothing commits)
+    ``export_store(session) -> dict``, ``write_export(session, path_or_stream)``,
+    ``import_store(session, document) -> ImportReport``, ``import_file(session, path) -> ImportReport``
+    (JSON export, customers CSV, notes CSV; per-row errors in ``report.errors``).
+
+Demo (``demo.py``)
+    ``seed_demo(session)`` fills an empty store with a small demo set; False when not empty.
+
+CLI (``cli.py``)
+    ``callnotes export PATH|-``, ``callnotes import-file PATH``, ``callnotes db upgrade``,
+    ``callnotes db seed-demo``.
 
 Errors (``errors.py``)
     ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``NaiveDatetimeError``,
