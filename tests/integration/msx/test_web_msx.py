@@ -35,13 +35,7 @@ def _store(tmp_path):
 def _import(web: TestClient) -> str:
     started = web.post("/msx/import")
     assert started.status_code == 200
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body = web.get("/msx/import").text
-        if "msx-import-summary" in body or "msx-import-error" in body:
-            return body
-        time.sleep(0.1)
-    raise AssertionError("the import did not finish")
+    return _import_result(web)
 
 
 def test_settings_show_who_i_am_and_the_token_expiry(web, writable_emulator):
@@ -122,3 +116,27 @@ def test_join_and_leave_a_milestone_team(web, writable_emulator, tmp_path):
         assert session.get(Milestone, milestone_id).on_my_team is False
     assert web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "delete"}).status_code == 422
     assert web.post("/msx/milestones/999999/team", data={"action": "join"}).status_code == 404
+
+
+def test_an_import_can_be_cancelled_from_the_page(web, writable_emulator, tmp_path):
+    writable_emulator.configure(latency_ms=300)
+    try:
+        started = web.post("/msx/import")
+        assert "msx-import-cancel" in started.text and 'hx-trigger="every' in started.text
+        web.post("/msx/import/cancel")
+        body = _import_result(web)
+    finally:
+        writable_emulator.configure(latency_ms=0)
+    assert "Import cancelled" in body
+    with _store(tmp_path)() as session:
+        assert session.scalar(select(func.count(Customer.id))) == 0
+
+
+def _import_result(web: TestClient) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body = web.get("/msx/import").text
+        if "msx-import-summary" in body or "msx-import-error" in body:
+            return body
+        time.sleep(0.1)
+    raise AssertionError("the import did not finish")
