@@ -324,3 +324,12 @@ def test_draft_of_an_edit_goes_back_to_the_edit_page(client: TestClient) -> None
     assert "unsaved edit" in editor and "Draft restored" in editor
     redirect = client.get("/notes/new", params={"draft": key}, follow_redirects=False)
     assert redirect.status_code == 303 and redirect.headers["location"] == f"/notes/{note_id}/edit"
+
+
+def test_autosave_survives_a_stale_customer_and_refuses_a_deleted_note(client: TestClient) -> None:
+    key = "new:12345678-1234-1234-1234-123456789abd"
+    saved = client.post("/editor/draft", data=_form(client, draft_key=key, body="keep", customer_id="424242"))
+    assert saved.status_code == 200
+    assert "keep" in client.get("/notes/new", params={"draft": key}).text
+    gone = client.post("/editor/draft", data=_form(client, draft_key="note:424242", body="x"))
+    assert gone.status_code == 404

@@ -35,6 +35,8 @@ from callnotes.web.schemas import (
     NoteCreate,
     NoteOut,
     NotePatch,
+    SearchResult,
+    SearchResults,
 )
 from callnotes.web.search_view import run_search
 
@@ -150,7 +152,7 @@ def notes_delete(session: SessionDep, note_id: _Id) -> Response:
     return Response(status_code=204)
 
 
-@api.get("/search")
+@api.get("/search", response_model=SearchResults)
 def search(
     session: SessionDep,
     q: Annotated[str, Query(min_length=1, max_length=500)],
@@ -160,11 +162,11 @@ def search(
     date_from: date | None = None,
     date_to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, list[dict[str, object]]]:
+) -> SearchResults:
     """Ranked results; ``snippet`` is HTML-escaped text with ``<mark>`` around the matches."""
     hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic,
                       date_from=date_from, date_to=date_to, limit=limit)
-    return {"results": [{"kind": h.kind, "id": h.id, "title": h.title, "snippet": h.snippet} for h in hits]}
+    return SearchResults(results=[SearchResult.model_validate(hit, from_attributes=True) for hit in hits])
 
 
 @api.get("/milestones", response_model=list[MilestoneOut])

@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from callnotes.store.models import Customer
 from callnotes.store.repo.customers import find_customers, get_customer
 from callnotes.store.repo.drafts import delete_draft, save_draft
+from callnotes.store.repo.notes import get_note
 from callnotes.store.repo.templates import get_template
-from callnotes.web.deps import SessionDep, render
+from callnotes.web.deps import SessionDep, checked_id, render
 from callnotes.web.markdown import render_markdown
 from callnotes.web.note_form import NoteForm, check_draft_key, customer_milestones
 from callnotes.web.schemas import MAX_ID
@@ -27,7 +28,12 @@ async def draft_save(request: Request, session: SessionDep) -> HTMLResponse:
     form = NoteForm.from_form(await request.form())
     key = check_draft_key(form.draft_key)
     note_id = int(key.split(":", 1)[1]) if key.startswith("note:") else None
-    draft = save_draft(session, key, form.to_draft(note_id))
+    if note_id is not None:
+        get_note(session, checked_id(note_id, "note"))  # the note was deleted meanwhile: 404
+    data = form.to_draft(note_id)
+    if data.customer_id is not None and session.get(Customer, data.customer_id) is None:
+        data.customer_id = None  # a stale pick is not worth losing the text over
+    draft = save_draft(session, key, data)
     when = draft.updated_at.strftime("%H:%M:%S UTC")
     response = HTMLResponse(f"Draft saved {when}")
     if note_id is None:  # a reopened or restored tab comes back to this draft
