@@ -213,6 +213,15 @@ class _Importer:
     session: Session
     report: ImportReport
     uid_maps: dict[Any, dict[str, int]] = field(default_factory=dict)
+    topic_cache: dict[str, Topic] = field(default_factory=dict)
+
+    def topics(self, names: list[str]) -> list[Topic]:
+        """Topics by name, from a per-import cache (one query per new name, not per note)."""
+        keys = {normalise_topic_name(name)[1]: name for name in names}
+        missing = [name for key, name in keys.items() if key not in self.topic_cache]
+        for topic in get_or_create_topics(self.session, missing):
+            self.topic_cache[topic.name_key] = topic
+        return [self.topic_cache[key] for key in keys]
 
     def uid_map(self, model: Any) -> dict[str, int]:
         if model not in self.uid_maps:
@@ -282,7 +291,7 @@ class _Importer:
         if section.model is Note and "topics" in item:
             if not isinstance(item["topics"], list) or not all(isinstance(t, str) for t in item["topics"]):
                 raise _RowProblem("topics must be a list of names")
-            record.topics = get_or_create_topics(self.session, item["topics"])
+            record.topics = self.topics(item["topics"])
         self.session.flush()
         self.uid_map(section.model)[record.uid] = record.id
         return created
@@ -297,6 +306,7 @@ class _Importer:
             except (_RowProblem, StoreError, NaiveDatetimeError, ValueError, sa_exc.IntegrityError) as exc:
                 savepoint.rollback()
                 self.uid_maps.pop(section.model, None)
+                self.topic_cache.clear()  # topics created in the rolled-back savepoint are gone
                 self.report.errors.append(RowError(position, _reason(exc), section.name))
                 continue
             savepoint.commit()
