@@ -42,10 +42,19 @@ class Read:
     single: bool = False
     cap: int | None = None
     on_truncated: Callable[[Rows], Iterable[Read]] | None = None
+    page_size: int | None = None
 
     def url(self) -> str:
         query = encode_query(self.params)
         return f"{self.path}?{query}" if query else self.path
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    """One GET of a round: a relative path with query, or a nextLink; ``page_size`` → ``Prefer``."""
+
+    url: str
+    page_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class ReadTransport(Protocol):
 
     api_url: str
 
-    def send(self, urls: Sequence[str]) -> list[PartOutcome]: ...
+    def send(self, parts: Sequence[PartRequest]) -> list[PartOutcome]: ...
 
     @property
     def http_requests(self) -> int: ...
@@ -118,7 +127,7 @@ class RoundRunner:
         queue = [self._start(r) for r in reads]
         while queue:
             self._cancel.raise_if_cancelled()
-            outcomes = self._transport.send([p.url for p in queue])
+            outcomes = self._transport.send([PartRequest(p.url, p.read.page_size) for p in queue])
             self.rounds += 1
             self.parts += len(queue)
             queue = self._settle(queue, outcomes)

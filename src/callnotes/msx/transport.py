@@ -17,13 +17,21 @@ from types import TracebackType
 from callnotes.dataverse import AdaptiveChunkSize, BatchRequest, DataverseClient, DataverseError
 from callnotes.dataverse.batch import MAX_BATCH_PARTS
 from callnotes.dataverse.retry import parse_retry_after
-from callnotes.msx.rounds import PartOutcome
+from callnotes.msx.rounds import PartOutcome, PartRequest
 
 
 def _relative(client: DataverseClient, url: str) -> str:
     """A nextLink made relative to the API root (left untouched otherwise, as page-results.md asks)."""
     root = client.api_url.rstrip("/") + "/"
     return url[len(root):] if url.startswith(root) else url
+
+
+def _prefer(page_size: int | None) -> dict[str, str]:
+    """Annotations always; a page size when asked (powerapps-docs/.../webapi/query/page-results.md)."""
+    preferences = ['odata.include-annotations="*"']
+    if page_size is not None:
+        preferences.append(f"odata.maxpagesize={page_size}")
+    return {"Prefer": ",".join(preferences)}
 
 
 class BatchTransport:
@@ -50,15 +58,15 @@ class BatchTransport:
                  trace: TracebackType | None) -> None:
         self.close()
 
-    def send(self, urls: Sequence[str]) -> list[PartOutcome]:
+    def send(self, parts: Sequence[PartRequest]) -> list[PartOutcome]:
         outcomes: list[PartOutcome] = []
-        for start in range(0, len(urls), MAX_BATCH_PARTS):
-            chunk = urls[start:start + MAX_BATCH_PARTS]
-            outcomes += self._send_one([_relative(self._client, u) for u in chunk])
+        for start in range(0, len(parts), MAX_BATCH_PARTS):
+            outcomes += self._send_one(parts[start:start + MAX_BATCH_PARTS])
         return outcomes
 
-    def _send_one(self, paths: list[str]) -> list[PartOutcome]:
-        requests = [BatchRequest("GET", path) for path in paths]
+    def _send_one(self, parts: Sequence[PartRequest]) -> list[PartOutcome]:
+        requests = [BatchRequest("GET", _relative(self._client, p.url), headers=_prefer(p.page_size))
+                    for p in parts]
         results = self._client.batch(requests, continue_on_error=True)
         return [
             PartOutcome(r.status or 0, r.json() if r.ok else None, r.error,
@@ -88,11 +96,12 @@ class SingleTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def send(self, urls: Sequence[str]) -> list[PartOutcome]:
+    def send(self, parts: Sequence[PartRequest]) -> list[PartOutcome]:
+        """``page_size`` is not applied here (the client's ``get`` takes no headers): server default."""
         outcomes = []
-        for url in urls:
+        for part in parts:
             try:
-                outcomes.append(PartOutcome(200, self._client.get(_relative(self._client, url))))
+                outcomes.append(PartOutcome(200, self._client.get(_relative(self._client, part.url))))
             except DataverseError as exc:
                 outcomes.append(PartOutcome(exc.status or 0, None, exc))
         return outcomes

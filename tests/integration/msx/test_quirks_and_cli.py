@@ -106,3 +106,22 @@ def test_cli_import_accounts_exit_codes(writable_emulator, tmp_path):
     errors = [line for line in blocked.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "VPN seems down" in errors[0]
     assert "Traceback" not in blocked.stderr
+
+
+def test_the_round_runner_follows_next_links_page_by_page(emulator_200):
+    from callnotes.msx.rounds import Read, RoundRunner
+    from callnotes.msx.transport import BatchTransport
+
+    expected = set(emulator_200.service.dataset.database.table("opportunity").rows)
+    got: list[dict] = []
+
+    def keep(rows):
+        got.extend(rows)
+        return []
+
+    with make_client(emulator_200) as client, BatchTransport(client) as transport:
+        runner = RoundRunner(transport)
+        read = Read("paging", "opportunities", {"$select": "opportunityid"}, on_done=keep, page_size=250)
+        runner.run([read])
+    assert {r["opportunityid"] for r in got} == expected and len(got) == len(expected)
+    assert runner.rounds == -(-len(expected) // 250)  # one round per page
