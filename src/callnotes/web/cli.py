@@ -11,6 +11,7 @@ import typer
 
 from callnotes.cli import app
 from callnotes.config import Settings, load_settings
+from callnotes.web.demo import ensure_starter_templates
 
 _log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def run_command() -> None:
     if settings.demo_mode:
         typer.echo("No CRM configured (CALLNOTES_CRM_URL unset): demo mode, preparing demo data…")
         demo = _demo_preparer()(settings)
+        ensure_starter_templates(settings)
     try:
         _serve(settings, settings.host, settings.port, allow_remote=False)
     finally:

@@ -94,3 +94,12 @@ def test_local_demo_seed_fills_an_empty_database_once(client: TestClient, web_se
     assert customers and client.get("/api/notes").json()
     seed_demo_data(web_settings)
     assert len(client.get("/api/customers").json()) == len(customers)
+
+
+def test_starter_templates_only_fill_an_empty_template_list(client: TestClient, web_settings) -> None:
+    from callnotes.web.demo import STARTER_TEMPLATES, ensure_starter_templates
+
+    assert ensure_starter_templates(web_settings) == len(STARTER_TEMPLATES)
+    assert ensure_starter_templates(web_settings) == 0
+    page = client.get("/notes/new").text
+    assert all(name in page for name, _ in STARTER_TEMPLATES)
