@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from callnotes.msx.errors import MalformedCrmAnswer
+from callnotes.msx.errors import InvalidInput, MalformedCrmAnswer
 
 Row = Mapping[str, Any]
 Literal = str | int | float | uuid.UUID | None
@@ -96,5 +96,8 @@ def etag(row: Row) -> str | None:
 
 
 def as_uuid(value: str) -> uuid.UUID:
-    """A GUID for an OData filter (formatted bare by the filter builder); ValueError if not one."""
-    return uuid.UUID(str(value).strip().strip("{}"))
+    """A GUID for an OData filter (formatted bare by the filter builder); `InvalidInput` if not one."""
+    try:
+        return uuid.UUID(str(value).strip().strip("{}"))
+    except ValueError as exc:
+        raise InvalidInput(f"not a GUID: {value!r}") from exc
