@@ -25,13 +25,31 @@ def _register_commands() -> None:
     from callnotes import cli_commands  # noqa: F401
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Every typed error a person can act on, from each layer (imported late: the CLI sits on top)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from callnotes.dataverse import DataverseError
+    from callnotes.msx.errors import MsxError
+    from callnotes.store.errors import StoreError
+
+    return (DataverseError, MsxError, StoreError, SQLAlchemyError, OSError)
+
+
 def main() -> None:
-    """Entry point: run the Typer app; typed errors become one readable line and exit 1."""
+    """Entry point: run the Typer app; typed errors become one readable line and exit 1.
+
+    This is the one place the CLI maps errors: commands let typed errors propagate.
+    """
     _register_commands()
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except _user_errors() as exc:
+        _log.debug("command failed", exc_info=exc)
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
