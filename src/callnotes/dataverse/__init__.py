@@ -3,7 +3,7 @@ FetchXML, typed errors. Knows nothing of MSX (DESIGN.md §dataverse)."""
 
 from callnotes.dataverse.annotations import etag, formatted_value, lookup_logical_name
 from callnotes.dataverse.auth import AccessToken, AzureCliToken, EmulatorToken, StaticToken, TokenProvider
-from callnotes.dataverse.batch import AdaptiveChunkSize, BatchRequest, BatchResult
+from callnotes.dataverse.batch import MAX_BATCH_PARTS, AdaptiveChunkSize, BatchRequest, BatchResult
 from callnotes.dataverse.client import DataverseClient
 from callnotes.dataverse.errors import (
     AuthError,
@@ -29,6 +29,7 @@ from callnotes.dataverse.query import ODataFilter
 from callnotes.dataverse.retry import RetryPolicy
 
 __all__ = [
+    "MAX_BATCH_PARTS",
     "AccessToken",
     "AdaptiveChunkSize",
     "AuthError",

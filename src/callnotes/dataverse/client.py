@@ -14,6 +14,7 @@ import httpx
 
 from callnotes.dataverse.auth import TokenProvider
 from callnotes.dataverse.batch import (
+    MAX_BATCH_PARTS,
     AdaptiveChunkSize,
     BatchRequest,
     BatchResult,
@@ -42,6 +43,10 @@ logger = logging.getLogger(__name__)
 
 API_PATH = "/api/data/v9.2"
 _ENTITY_SET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: An entity set, or a collection-valued navigation property reached through records by GUID key
+#: (``systemusers(<id>)/teammembership_association``; powerapps-docs/developer/data-platform/webapi/
+#: query/join-tables.md, "Retrieve related table records"); no other text can reach the URL path.
+_COLLECTION_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\([0-9a-fA-F-]{36}\)/[A-Za-z_][A-Za-z0-9_]*)*$")
 _ORDERBY = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*( (asc|desc))?(,[A-Za-z_][A-Za-z0-9_/]*( (asc|desc))?)*$")
 _EXPAND = re.compile(r"^[A-Za-z0-9_(),;=$ /'-]+$")
 #: Activity tables share the ``activityid`` primary key
@@ -65,6 +70,12 @@ def _entity_set(name: str) -> str:
     if not _ENTITY_SET.match(name or ""):
         raise ValueError(f"not a valid entity set name: {name!r}")
     return name
+
+
+def _collection_path(path: str) -> str:
+    if not _COLLECTION_PATH.match(path or ""):
+        raise ValueError(f"not an entity set or a navigation path through GUID keys: {path!r}")
+    return path
 
 
 class DataverseClient:
@@ -160,7 +171,7 @@ class DataverseClient:
 
     def iter_rows(
         self,
-        entity_set: str,
+        path: str,
         *,
         select: Sequence[str] | None = None,
         filter: ODataFilter | None = None,
@@ -169,16 +180,21 @@ class DataverseClient:
         top: int | None = None,
         page_size: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every matching row, page by page via ``@odata.nextLink`` (never ``$skip``)."""
+        """Every matching row of a collection, page by page via ``@odata.nextLink`` (never ``$skip``).
+
+        ``path`` is an entity set (``accounts``) or a collection-valued navigation property
+        (``systemusers(<id>)/teammembership_association``); both page the same way, with the same
+        guard against a repeated page or next link (paging.py).
+        """
         params = _query_options(select=select, filter=filter, orderby=orderby, expand=expand, top=top)
-        first = self._url(_entity_set(entity_set), params)
+        first = self._url(_collection_path(path), params)
         prefer = f"{ANNOTATIONS_ALL},{prefer_max_page_size(page_size or self.page_size)}"
-        fetch = lambda url: self._get_json(url, what=f"list {entity_set}", prefer=prefer)  # noqa: E731
+        fetch = lambda url: self._get_json(url, what=f"list {path}", prefer=prefer)  # noqa: E731
         for rows in iter_pages(fetch, first):
             yield from rows
 
-    def list_rows(self, entity_set: str, **options: Any) -> list[dict[str, Any]]:
-        return list(self.iter_rows(entity_set, **options))
+    def list_rows(self, path: str, **options: Any) -> list[dict[str, Any]]:
+        return list(self.iter_rows(path, **options))
 
     def get_by_ids(
         self,
@@ -291,30 +307,51 @@ class DataverseClient:
 
     # -- $batch ----------------------------------------------------------------------------------
     def batch(
-        self, requests: Sequence[BatchRequest], *, atomic: bool = False, continue_on_error: bool = False
+        self,
+        requests: Sequence[BatchRequest],
+        *,
+        atomic: bool = False,
+        continue_on_error: bool = False,
+        chunk_size: int | None = None,
     ) -> list[BatchResult]:
         """Run ``requests`` through ``$batch``; results in request order, one per request.
 
         ``atomic`` sends them as one change set (all or nothing, at most 1,000). Otherwise they are
-        split into chunks whose size adapts to measured latency (5..25, starting at 15).
+        split into chunks of ``chunk_size`` parts per ``$batch`` request. By default (``None``) the
+        size adapts to measured latency (5..25, starting at 15: gentle on a throttled org, meant for
+        writes); a number fixes it, and ``chunk_size=MAX_BATCH_PARTS`` asks for as few requests as
+        the documented 1,000-part limit allows (a round of reads in one round trip;
+        powerapps-docs/developer/data-platform/webapi/execute-batch-operations-using-web-api.md).
         """
         requests = list(requests)
-        if atomic or len(requests) <= self.chunk_size.size:
-            return self._send_batch(requests, atomic=atomic, continue_on_error=continue_on_error)
+        if chunk_size is not None and not 1 <= chunk_size <= MAX_BATCH_PARTS:
+            raise ValueError(f"chunk_size must be between 1 and {MAX_BATCH_PARTS}")
+        adaptive = chunk_size is None and len(requests) > self.chunk_size.size
+        if atomic:
+            return self._send_batch(requests, atomic=True, continue_on_error=continue_on_error)
         results: list[BatchResult] = []
         while len(results) < len(requests):
-            chunk = requests[len(results) : len(results) + self.chunk_size.size]
-            started = time.monotonic()
-            try:
-                answers = self._send_batch(chunk, atomic=False, continue_on_error=continue_on_error)
-            except Throttled:
-                self.chunk_size.record(time.monotonic() - started, throttled=True)
-                raise
-            self.chunk_size.record(time.monotonic() - started)
-            results += answers
-            if not continue_on_error and any(not r.ok for r in answers):
+            size = chunk_size or self.chunk_size.size
+            chunk = requests[len(results) : len(results) + size]
+            results += self._send_chunk(chunk, continue_on_error=continue_on_error, adaptive=adaptive)
+            if not continue_on_error and any(not r.ok for r in results):
                 results += [_not_run(r) for r in requests[len(results) :]]
         return results
+
+    def _send_chunk(
+        self, chunk: Sequence[BatchRequest], *, continue_on_error: bool, adaptive: bool
+    ) -> list[BatchResult]:
+        """One ``$batch`` request; its latency (or throttling) feeds the adaptive size when in use."""
+        started = time.monotonic()
+        try:
+            answers = self._send_batch(chunk, atomic=False, continue_on_error=continue_on_error)
+        except Throttled:
+            if adaptive:
+                self.chunk_size.record(time.monotonic() - started, throttled=True)
+            raise
+        if adaptive:
+            self.chunk_size.record(time.monotonic() - started)
+        return answers
 
     def _send_batch(
         self, requests: Sequence[BatchRequest], *, atomic: bool, continue_on_error: bool

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from callnotes.dataverse import BatchRequest, DataverseClient, DataverseError, ODataFilter
 from callnotes.dataverse.query import chunk_in_filters
@@ -53,28 +52,11 @@ def team_memberships(
     base = ODataFilter.eq("_teamtemplateid_value", p.as_uuid(kind.template_id)) & ODataFilter.eq(
         "teamtype", ACCESS_TEAM_TYPE)
     path = _membership_path(user_id)
-    found: set[str] = set()
     field = "_regardingobjectid_value"
-    url = f"{client.api_url}/{path}?$select=_regardingobjectid_value,teamid"
+    url = f"{client.api_url}/{path}?$select={field},teamid"
     chunks = chunk_in_filters(field, ids, url_without_filter=url, extra=base) if ids else []
-    for flt in chunks:
-        params = {"$select": "_regardingobjectid_value,teamid", "$filter": str(flt)}
-        for row in _navigation_rows(client, path, params):
-            found.add(p.guid("teammembership", row, "_regardingobjectid_value"))  # type: ignore[arg-type]
-    return found
-
-
-def _navigation_rows(client: DataverseClient, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
-    """Rows of a collection-valued navigation property, every page (nextLink followed untouched)."""
-    root = client.api_url.rstrip("/") + "/"
-    page = client.get(path, params)
-    rows = list(page.get("value", []))
-    seen: set[str] = set()
-    while isinstance(next_link := page.get("@odata.nextLink"), str) and next_link not in seen:
-        seen.add(next_link)
-        page = client.get(next_link.removeprefix(root))
-        rows.extend(page.get("value", []))
-    return rows
+    rows = (row for flt in chunks for row in client.iter_rows(path, select=[field, "teamid"], filter=flt))
+    return {p.guid("teammembership", row, field) for row in rows}  # type: ignore[misc]
 
 
 def deal_team_memberships(client: DataverseClient, user_id: str, opportunity_ids: Iterable[str]) -> set[str]:

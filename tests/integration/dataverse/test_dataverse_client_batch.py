@@ -9,29 +9,65 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from dv_helpers import client_for, settled_stats
 
-from callnotes.dataverse import BatchRequest, NotExecuted, NotFound, ODataFilter, RolledBack
+from callnotes.dataverse import MAX_BATCH_PARTS, BatchRequest, NotExecuted, NotFound, ODataFilter, RolledBack
 
 
-def test_1200_part_batch_is_split_and_reassembled_in_order(emulator: Any) -> None:
-    with client_for(emulator) as client:
-        accounts = client.list_rows("accounts", select=["name"])
-        requests = [
-            BatchRequest("GET", f"accounts({accounts[i % len(accounts)]['accountid']})?$select=name")
-            for i in range(1200)
-        ]
-        results = client.batch(requests)
-        sent = client.pipeline.requests_sent - 1
-        assert 5 <= client.chunk_size.size <= 25
-    assert len(results) == 1200
+def _reads_of_accounts(client: Any, count: int) -> tuple[list[dict[str, Any]], list[BatchRequest]]:
+    accounts = client.list_rows("accounts", select=["name"])
+    requests = [
+        BatchRequest("GET", f"accounts({accounts[i % len(accounts)]['accountid']})?$select=name")
+        for i in range(count)
+    ]
+    return accounts, requests
+
+
+def _assert_in_order(
+    results: list[Any], requests: list[BatchRequest], accounts: list[dict[str, Any]]
+) -> None:
+    assert len(results) == len(requests)
     for i, result in enumerate(results):
         expected = accounts[i % len(accounts)]
         assert result.request is requests[i] and result.status == 200
         assert (
             result.json()["accountid"] == expected["accountid"] and result.json()["name"] == expected["name"]
         )
+
+
+def test_1200_part_batch_is_split_and_reassembled_in_order(emulator: Any) -> None:
+    with client_for(emulator) as client:
+        accounts, requests = _reads_of_accounts(client, 1200)
+        results = client.batch(requests)
+        sent = client.pipeline.requests_sent - 1
+        assert 5 <= client.chunk_size.size <= 25
+    _assert_in_order(results, requests, accounts)
     assert 1200 / 25 <= sent <= 1200 / 5  # chunks of 5..25 parts, never one part per request
+
+
+def test_fixed_chunk_size_asks_for_as_few_requests_as_the_part_limit_allows(emulator: Any) -> None:
+    with client_for(emulator) as client:
+        accounts, requests = _reads_of_accounts(client, 1200)
+        before = client.pipeline.requests_sent
+        results = client.batch(requests, chunk_size=MAX_BATCH_PARTS)
+        assert client.pipeline.requests_sent - before == 2  # 1,000 + 200: the documented maximum per $batch
+        assert client.chunk_size.size == 15  # the adaptive default is left alone
+        small = client.batch(requests[:40], chunk_size=MAX_BATCH_PARTS)
+        assert client.pipeline.requests_sent - before == 3  # 40 parts: one request, not 15 + 25
+        adaptive = client.batch(requests[:40])
+        assert client.pipeline.requests_sent - before >= 5  # the default still splits (15 + 25)
+    _assert_in_order(results, requests, accounts)
+    _assert_in_order(small, requests[:40], accounts)
+    _assert_in_order(adaptive, requests[:40], accounts)
+
+
+def test_a_fixed_chunk_size_outside_1_to_1000_is_refused(emulator: Any) -> None:
+    with client_for(emulator) as client:
+        for bad in (0, -1, MAX_BATCH_PARTS + 1):
+            with pytest.raises(ValueError, match="between 1 and 1000"):
+                client.batch([BatchRequest("GET", "accounts")], chunk_size=bad)
+        assert client.pipeline.requests_sent == 0
 
 
 def test_changeset_failure_rolls_back_and_is_reported_per_part(fresh_emulator: Any) -> None:

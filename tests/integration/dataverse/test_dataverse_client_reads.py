@@ -33,6 +33,23 @@ def test_iter_rows_pages_by_next_link_and_never_skip(emulator: Any) -> None:
     assert not any("$skip=" in str(entry) for entry in emulator.requests(limit=50))
 
 
+def test_iter_rows_pages_a_navigation_path_like_an_entity_set(emulator: Any) -> None:
+    """``systemusers(id)/teammembership_association`` (join-tables.md, collection-valued navigation
+    properties) pages by nextLink like an entity set; the path takes GUID keys and names only."""
+    path = f"systemusers({emulator.demo_user_id})/teammembership_association"
+    with client_for(emulator) as client:
+        whole = client.list_rows(path, select=["teamid"], page_size=5000)
+        before = client.pipeline.requests_sent
+        paged = client.list_rows(path, select=["teamid"], page_size=3)
+        assert client.pipeline.requests_sent - before == -(-len(whole) // 3) > 1
+        for bad in ("systemusers('x')/teammembership_association", "systemusers(1)/x", "accounts/../x",
+                    f"systemusers({emulator.demo_user_id})", "accounts?$top=1", ""):
+            with pytest.raises(ValueError, match="navigation path"):
+                client.list_rows(bad)
+    assert [r["teamid"] for r in paged] == [r["teamid"] for r in whole]
+    assert len({r["teamid"] for r in paged}) == len(paged)
+
+
 def test_filter_values_with_quotes_and_url_metacharacters_round_trip(fresh_emulator: Any) -> None:
     tag = "cn-test "  # not in the seeded data set
     names = [
