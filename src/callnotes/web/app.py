@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -22,6 +21,7 @@ from callnotes.store import errors as store_errors
 from callnotes.store.db import make_engine, make_session_factory, upgrade_database
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.errors import install_error_handlers
+from callnotes.web.links import milestone_msx_url
 from callnotes.web.markdown import render_markdown
 
 _log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["datetime"] = _format_datetime
     templates.env.globals["version"] = __version__
+    templates.env.globals["milestone_link"] = milestone_msx_url
     return templates
 
 
@@ -84,29 +85,23 @@ def _format_datetime(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _routers() -> tuple[list[APIRouter], bool]:
-    """The routers, and whether the MSX connection pages (owned by the msx area) exist."""
+def _routers() -> list[APIRouter]:
     from callnotes.web.routes import (
         api,
         customers,
         directory,
         editor,
         home,
+        milestones,
+        msx,
         notes,
         search,
         settings,
         templates,
     )
 
-    routers = [api.router, home.router, customers.router, editor.router, notes.router, search.router,
-               directory.router, templates.router, settings.router]
-    try:
-        routers.append(importlib.import_module("callnotes.web.routes.msx").router)
-    except ModuleNotFoundError as exc:
-        if exc.name != "callnotes.web.routes.msx":
-            raise
-        return routers, False
-    return routers, True
+    return [api.router, home.router, milestones.router, customers.router, editor.router, notes.router,
+            search.router, directory.router, templates.router, settings.router, msx.router]
 
 
 def create_app(settings: Settings | None = None, *, trusted_hosts: Sequence[str] | None = None) -> FastAPI:
@@ -142,8 +137,8 @@ def create_app(settings: Settings | None = None, *, trusted_hosts: Sequence[str]
     app.state.templates = _templates()
     install_error_handlers(app, _STORE_ERROR_STATUS)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
-    routers, app.state.has_msx = _routers()
-    for router in routers:
+    app.state.has_msx = True
+    for router in _routers():
         app.include_router(router)
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(_SecurityHeadersMiddleware)

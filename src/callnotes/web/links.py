@@ -1,12 +1,11 @@
-"""Links out of the app (MSX records, Teams chats), via the MSX area's builders when present."""
+"""Links out of the app (MSX records, Teams chats) for pages: the MSX area's builders, or no link
+when the stored value cannot make one (a page never breaks over a bad id or email)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
+from callnotes.msx import links
+from callnotes.msx.errors import InvalidInput
 from callnotes.store.models import Customer
-
-_TEAMS_CHAT = "https://teams.microsoft.com/l/chat/0/0?users="
 
 
 def customer_msx_url(customer: Customer) -> str | None:
@@ -16,18 +15,22 @@ def customer_msx_url(customer: Customer) -> str | None:
     if not customer.msx_id:
         return None
     try:
-        from callnotes.msx.links import account_url
-    except ImportError:
-        return None
-    try:
-        return account_url(customer.msx_id)
-    except Exception:  # the MSX area's InvalidInput (bad GUID): no link rather than a broken page
+        return links.account_url(customer.msx_id)
+    except InvalidInput:
         return None
 
 
 def teams_chat_url(email: str | None) -> str | None:
-    """Teams deep link for a 1:1 chat with ``email`` (reference msx-api-catalog, Teams chat links)."""
-    address = (email or "").strip()
-    if "@" not in address or any(ch.isspace() for ch in address):
+    """Teams deep link for a 1:1 chat with ``email``; None without a usable address."""
+    try:
+        return links.teams_chat_url(email or "")
+    except InvalidInput:
         return None
-    return _TEAMS_CHAT + quote(address, safe="@")
+
+
+def milestone_msx_url(msx_id: str | None) -> str | None:
+    """The milestone's MSX page, or None when it has no (valid) MSX id."""
+    try:
+        return links.milestone_url(msx_id) if msx_id else None
+    except InvalidInput:
+        return None

@@ -6,11 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from callnotes.config import Settings
+from callnotes.msx.connection import link_org
+from callnotes.msx.errors import InvalidInput
+from callnotes.msx.links import account_url, normalize_guid
 from callnotes.store import ValidationError
-from callnotes.store.models import Milestone, Note, Opportunity
+from callnotes.store.models import Customer, Milestone, Note, Opportunity
 from callnotes.store.repo.customers import (
     CustomerInput,
     CustomerSort,
@@ -21,12 +26,25 @@ from callnotes.store.repo.customers import (
     list_customers,
     update_customer,
 )
-from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.links import customer_msx_url, teams_chat_url
 from callnotes.web.schemas import MAX_ID
 
 router = APIRouter(include_in_schema=False)
 _Id = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+
+class CustomerForm(BaseModel):
+    """The customer form's fields; ``msx_account_id`` comes from the TPID lookup's picker."""
+
+    name: str = ""
+    tpid: str = ""
+    website: str = ""
+    account_notes: str = ""
+    msx_account_id: str = Field(default="", max_length=64)
+
+
+_FormDep = Annotated[CustomerForm, Form()]
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -61,7 +79,8 @@ def _customer_notes(session: Session, customer_id: int) -> list[Note]:
 
 @router.get("/customers/new", response_class=HTMLResponse)
 def customer_new(request: Request) -> HTMLResponse:
-    return render(request, "customers/form.html", active="customers", customer=None, form={}, errors=[])
+    return render(request, "customers/form.html", active="customers", customer=None,
+                  form=CustomerForm().model_dump(), errors=[])
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -85,50 +104,63 @@ def customer_page(request: Request, session: SessionDep, customer_id: int) -> HT
 
 
 @router.post("/customers", response_class=HTMLResponse)
-def customer_create(
-    request: Request,
-    session: SessionDep,
-    name: Annotated[str, Form()] = "",
-    tpid: Annotated[str, Form()] = "",
-    website: Annotated[str, Form()] = "",
-    account_notes: Annotated[str, Form()] = "",
-) -> Response:
-    form = {"name": name, "tpid": tpid, "website": website, "account_notes": account_notes}
-    try:
-        customer = create_customer(session, CustomerInput(
-            name=name, tpid=tpid or None, website=website or None, account_notes=account_notes))
-    except ValidationError as exc:
-        session.rollback()
-        return render(request, "customers/form.html", status_code=422, active="customers", customer=None,
-                      form=form, errors=[str(exc)])
-    return RedirectResponse(f"/customers/{customer.id}", status_code=303)
+def customer_create(request: Request, session: SessionDep, settings: SettingsDep, form: _FormDep) -> Response:
+    return _save(request, session, settings, None, form)
 
 
 @router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
 def customer_edit(request: Request, session: SessionDep, customer_id: int) -> HTMLResponse:
     customer = get_customer(session, checked_id(customer_id, "customer"))
-    form = {"name": customer.name, "tpid": customer.tpid or "", "website": customer.website or "",
-            "account_notes": customer.account_notes or ""}
+    form = CustomerForm(name=customer.name, tpid=customer.tpid or "", website=customer.website or "",
+                        account_notes=customer.account_notes or "").model_dump()
     return render(request, "customers/form.html", active="customers", customer=customer, form=form, errors=[])
 
 
 @router.post("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_update(
-    request: Request,
-    session: SessionDep,
-    customer_id: int,
-    name: Annotated[str, Form()] = "",
-    tpid: Annotated[str, Form()] = "",
-    website: Annotated[str, Form()] = "",
-    account_notes: Annotated[str, Form()] = "",
+    request: Request, session: SessionDep, settings: SettingsDep, customer_id: int, form: _FormDep
 ) -> Response:
     customer = get_customer(session, checked_id(customer_id, "customer"))
-    form = {"name": name, "tpid": tpid, "website": website, "account_notes": account_notes}
+    return _save(request, session, settings, customer, form)
+
+
+def _save(
+    request: Request, session: Session, settings: Settings, customer: Customer | None, form: CustomerForm
+) -> Response:
+    """Create or update from the form; a validation error re-renders the form with what was typed."""
     try:
-        update_customer(session, customer.id, CustomerUpdate(
-            name=name, tpid=tpid or None, website=website or None, account_notes=account_notes))
+        link = _msx_link(session, settings, customer, form.msx_account_id)
+        if customer is None:
+            customer = create_customer(session, CustomerInput(
+                name=form.name, tpid=form.tpid or None, website=form.website or None,
+                account_notes=form.account_notes))
+        else:
+            update_customer(session, customer.id, CustomerUpdate(
+                name=form.name, tpid=form.tpid or None, website=form.website or None,
+                account_notes=form.account_notes))
     except ValidationError as exc:
         session.rollback()
         return render(request, "customers/form.html", status_code=422, active="customers",
-                      customer=customer, form=form, errors=[str(exc)])
+                      customer=customer, form=form.model_dump(), errors=[str(exc)])
+    if link is not None:
+        customer.msx_id, customer.msx_url = link
     return RedirectResponse(f"/customers/{customer.id}", status_code=303)
+
+
+def _msx_link(
+    session: Session, settings: Settings, customer: Customer | None, choice: str
+) -> tuple[str | None, str | None] | None:
+    """The (MSX account id, link) the form's TPID lookup picked; None = leave as is, "none" = unlink."""
+    if not choice:
+        return None
+    if choice == "none":
+        return (None, None)
+    try:
+        account_id = normalize_guid(choice)
+    except InvalidInput as exc:
+        raise ValidationError(f"the MSX account picked is not valid ({exc})") from exc
+    taken = session.scalar(select(Customer).where(
+        Customer.msx_id == account_id, Customer.id != (customer.id if customer else None)))
+    if taken is not None:
+        raise ValidationError(f"that MSX account is already linked to the customer {taken.name!r}")
+    return account_id, account_url(account_id, crm_url=link_org(settings))

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from callnotes.store.models import Customer, Draft, Milestone, Note
+from callnotes.store.models import Customer, Draft, Note
 from callnotes.web.deps import SessionDep, render
 from callnotes.web.pending import pending_writes
+from callnotes.web.routes.milestones import DUE_SOON_DAYS, milestones_due
 
 router = APIRouter(include_in_schema=False)
-
-#: Milestones dated within this many days count as "due soon".
-DUE_SOON_DAYS = 30
 
 
 def recent_notes(session: Session, limit: int = 10) -> list[Note]:
@@ -24,19 +20,6 @@ def recent_notes(session: Session, limit: int = 10) -> list[Note]:
         select(Note)
         .options(selectinload(Note.customer), selectinload(Note.topics))
         .order_by(Note.call_date.desc(), Note.created_at.desc(), Note.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
-def milestones_due(session: Session, days: int = DUE_SOON_DAYS, limit: int = 15) -> list[Milestone]:
-    today = datetime.now(UTC).date()
-    query = (
-        select(Milestone)
-        .options(selectinload(Milestone.customer))
-        .where(Milestone.milestone_date >= today, Milestone.milestone_date <= today + timedelta(days=days))
-        .where(Milestone.gone_from_msx_at.is_(None))
-        .order_by(Milestone.on_my_team.desc(), Milestone.milestone_date, Milestone.id)
         .limit(limit)
     )
     return list(session.scalars(query))

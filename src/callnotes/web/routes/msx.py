@@ -1,28 +1,30 @@
-"""MSX pages and fragments (owned by the msx area): connection status, import with progress,
-TPID lookup for the customer form, join / leave a milestone's access team.
+"""MSX pages and fragments: connection status, import with progress (polled fragment and a
+Server-Sent Events stream), TPID lookup for the customer form, join / leave a milestone's access team.
 
 State changes are POSTs; the app-wide CSRF dependency (web/csrf.py) checks them (htmx sends the token
 header from base.html, plain forms carry the hidden ``csrf_token`` field). Every MSX or store error
-becomes a message in the fragment (`_failure`), never a stack trace.
+becomes a message in the fragment (`_failure`, worded by `msx_message`), never a stack trace.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from callnotes.dataverse import DataverseError
+from callnotes.dataverse import AuthError, DataverseError, NetworkBlocked, TransportError
 from callnotes.msx import accounts, teams
-from callnotes.msx.connection import connection_status, link_org, open_client
-from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound
+from callnotes.msx.connection import NotConfigured, connection_status, link_org, open_client
+from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound, VpnDown
 from callnotes.msx.jobs import ImportJob
-from callnotes.msx.links import account_url, milestone_url
+from callnotes.msx.links import account_url
+from callnotes.store.errors import NotFound
 from callnotes.store.models import Customer, Milestone
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
+from callnotes.web.import_stream import import_events
 
 router = APIRouter(include_in_schema=False)
 _MSX_ERRORS = (MsxError, DataverseError)
@@ -46,23 +48,25 @@ def _status_of(exc: Exception) -> int:
     return next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 502)
 
 
+def msx_message(exc: Exception) -> str:
+    """The one place an MSX or CRM error becomes a sentence a person can act on."""
+    if isinstance(exc, NetworkBlocked):
+        return str(VpnDown(exc.message))
+    if isinstance(exc, (AuthError, NotConfigured)):
+        return f"Not signed in to MSX: {exc} Sign in on the MSX connection page (/msx)."
+    if isinstance(exc, TransportError):
+        return f"MSX cannot be reached (is the VPN or the network down?): {exc}"
+    return str(exc)
+
+
 def _failure(request: Request, exc: Exception, status_code: int | None = None) -> HTMLResponse:
-    return render(request, "msx/_error.html", status_code=status_code or _status_of(exc), message=str(exc))
+    return render(request, "msx/_error.html", status_code=status_code or _status_of(exc),
+                  message=msx_message(exc))
 
 
 @router.get("/msx", response_class=HTMLResponse)
 def msx_page(request: Request) -> HTMLResponse:
     return render(request, "msx/page.html", active="settings", job=_job(request))
-
-
-@router.get("/msx/milestones", response_class=HTMLResponse)
-def msx_milestones(request: Request, session: SessionDep) -> HTMLResponse:
-    """Imported milestones, mine first, each with its join / leave button and MSX link."""
-    query = (select(Milestone).options(selectinload(Milestone.customer))
-             .where(Milestone.msx_id.is_not(None), Milestone.gone_from_msx_at.is_(None))
-             .order_by(Milestone.on_my_team.desc(), Milestone.milestone_date, Milestone.id).limit(500))
-    return render(request, "msx/milestones.html", active="settings", milestones=list(session.scalars(query)),
-                  milestone_url=milestone_url)
 
 
 @router.get("/msx/unlinked", response_class=HTMLResponse)
@@ -90,6 +94,14 @@ def import_progress(request: Request) -> HTMLResponse:
     return _fragment(request, "_import.html", job=_job(request))
 
 
+@router.get("/msx/import/events")
+async def import_event_stream(request: Request) -> StreamingResponse:
+    """The running import as Server-Sent Events: ``phase`` events (phase, done, total), then one
+    ``summary`` event (state, lines, error); the stream ends after the summary."""
+    return StreamingResponse(import_events(_job(request), request), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
 @router.post("/msx/import/cancel", response_class=HTMLResponse)
 def cancel_import(request: Request) -> HTMLResponse:
     job = _job(request)
@@ -100,9 +112,10 @@ def cancel_import(request: Request) -> HTMLResponse:
 @router.get("/msx/tpid", response_class=HTMLResponse)
 def tpid_lookup(
     request: Request, settings: SettingsDep, tpid: Annotated[str, Query(max_length=40)] = "",
-    customer_id: Annotated[int | None, Query()] = None,
+    customer_id: Annotated[int | None, Query()] = None, mode: Literal["", "form"] = "",
 ) -> HTMLResponse:
-    """Accounts of a TPID with their MSX links (htmx fragment for the customer form)."""
+    """Accounts of a TPID with their MSX links. ``mode=form``: the customer form's picker, whose
+    choice (``msx_account_id``) is saved with the customer; else "link this account" buttons."""
     try:
         with open_client(settings) as client:
             found = accounts.accounts_by_tpids(client, [tpid])
@@ -110,7 +123,8 @@ def tpid_lookup(
         return _failure(request, exc)
     crm = link_org(settings)
     links = [(a, account_url(a.id, crm_url=crm)) for a in found]
-    return _fragment(request, "_tpid.html", tpid=tpid, accounts=links, customer_id=customer_id)
+    name = "_tpid_pick.html" if mode == "form" else "_tpid.html"
+    return _fragment(request, name, tpid=tpid.strip(), accounts=links, customer_id=customer_id)
 
 
 @router.get("/api/msx/accounts")
@@ -176,8 +190,6 @@ def milestone_team(
 
 
 def _customer(session: Session, customer_id: int) -> Customer:
-    from callnotes.store.errors import NotFound
-
     customer = session.get(Customer, checked_id(customer_id, "customer"))
     if customer is None:
         raise NotFound("customer", customer_id)

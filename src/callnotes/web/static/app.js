@@ -10,12 +10,24 @@
     try {
       var body = JSON.parse(xhr.responseText);
       if (body && body.detail) { message += ": " + (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)); }
-    } catch (e) { /* HTML error page: keep the status line */ }
+    } catch (e) {
+      // An HTML fragment: its role="alert" element holds the sentence (read as text, never as markup).
+      var alert = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[role=alert]");
+      if (alert) { message = alert.textContent.trim(); }
+    }
     box.innerHTML = "";
     var div = document.createElement("div");
     div.className = "flash error";
     div.textContent = message;
     box.appendChild(div);
+  });
+  // Elements marked data-swap-errors show the server's error fragment in place (e.g. the TPID lookup).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (event.detail.isError && elt && elt.closest && elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
   });
   document.addEventListener("htmx:sendError", function () {
     var box = document.getElementById("htmx-error");
