@@ -32,6 +32,7 @@ from callnotes.emulator.batch import (
     format_batch_response,
     parse_batch,
 )
+from callnotes.emulator.batch_preferences import BatchPreferences, batch_preferences, part_headers
 from callnotes.emulator.config import EmulatorConfig, Service
 from callnotes.emulator.control import EmulatorState, control_routes
 from callnotes.emulator.errors import INVALID_ARGUMENT, fault_response
@@ -182,6 +183,7 @@ class EmulatorApp:
         if request.method != "POST":
             return _Outcome(fault_response(405, INVALID_ARGUMENT, "$batch requests must use POST."), "error")
         try:
+            prefs = batch_preferences(request.headers.get("prefer"))
             items = parse_batch(request.headers.get("content-type"), request.body)
         except BatchFormatError as exc:
             return _Outcome(fault_response(400, INVALID_ARGUMENT, str(exc)), "error")
@@ -192,27 +194,25 @@ class EmulatorApp:
                 f"{MAX_BATCH_OPERATIONS} requests."
             )
             return _Outcome(fault_response(400, INVALID_ARGUMENT, message), "error", batch_parts=count)
-        continue_on_error = _prefers(request.headers.get("prefer", ""), "odata.continue-on-error")
-        result = await anyio.to_thread.run_sync(
-            self._run_batch_locked, request, caller, items, continue_on_error
-        )
+        result = await anyio.to_thread.run_sync(self._run_batch_locked, request, caller, items, prefs)
         self.state.stats.record_batch_parts(count, result.entity_sets)
         content_type, body = format_batch_response(result.results)
         headers = {"Content-Type": content_type, "OData-Version": "4.0"}
-        if continue_on_error:
+        if prefs.continue_on_error:
             headers["Preference-Applied"] = "odata.continue-on-error"
         label = "ok" if result.status < 400 else "error"
         return _Outcome(ApiResponse(result.status, headers, body), label, batch_parts=count)
 
     def _run_batch_locked(
-        self, request: _HttpRequest, caller: str, items: list[BatchItem], continue_on_error: bool
+        self, request: _HttpRequest, caller: str, items: list[BatchItem], prefs: BatchPreferences
     ) -> BatchOutcome:
         def make_request(method: str, path: str, query: str, headers: Any, body: bytes) -> ApiRequest:
-            return ApiRequest(method, path, query, dict(headers), body, caller, request.service_root)
+            merged = part_headers(headers, prefs.inherited)
+            return ApiRequest(method, path, query, merged, body, caller, request.service_root)
 
         with self.state.service_lock:
             runner = BatchRunner(self.state.service, make_request)
-            return runner.run(items, continue_on_error=continue_on_error)
+            return runner.run(items, continue_on_error=prefs.continue_on_error)
 
 
 def create_app(config: EmulatorConfig, service: Service) -> EmulatorApp:
@@ -226,10 +226,6 @@ def _fault_outcome(fault: Fault) -> _Outcome:
     code, message = fault.error_body()
     headers = {"Retry-After": str(fault.retry_after or 1)} if fault.status == 429 else {}
     return _Outcome(fault_response(fault.status, code, message, headers), "fault", fault=fault)
-
-
-def _prefers(prefer: str, preference: str) -> bool:
-    return any(item.strip().split("=")[0].lower() == preference for item in prefer.split(","))
 
 
 def _http_request(scope: Scope, body: bytes) -> _HttpRequest:

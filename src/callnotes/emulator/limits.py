@@ -1,10 +1,16 @@
-"""Service protection API limits: requests per sliding window, combined execution time and
-concurrent requests, each evaluated per user, answered with 429 + ``Retry-After``.
+"""Service protection API limits: number of requests, combined execution time and concurrent
+requests, each evaluated per user, answered with 429 + ``Retry-After``.
 
 Follows powerapps-docs/developer/data-platform/api-limits.md: three facets (number of requests,
-execution time, concurrent requests), a sliding window (300 s in Dataverse), hex codes
-0x80072322 / 0x80072321 / 0x80072326 and a ``Retry-After`` header in seconds. The emulator's
-numbers are configurable so tests can meet the limits in a few hundred requests.
+execution time, concurrent requests), a 300-second window in Dataverse, hex codes
+0x80072322 / 0x80072321 / 0x80072326 and a ``Retry-After`` header in seconds.
+
+The number of requests is metered like a sliding window that refills steadily (a token bucket,
+computed as GCRA): a caller may send ``requests_per_window`` requests at once, then one more every
+``window_seconds / requests_per_window`` seconds. ``Retry-After`` is honest (the next request
+fits after it) and short, whatever the window. The defaults of ``throttle: true`` (100 requests
+per 300 s, as in Dataverse's 300-second window) mean a burst of a few hundred requests meets 429
+with ``Retry-After: 3`` on any machine that sends more than one request every two seconds.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ class ThrottleLimits:
     """Service-protection numbers. ``None`` switches one facet off."""
 
     requests_per_window: int | None = 100
-    window_seconds: float = 5.0
+    window_seconds: float = 300.0
     max_concurrent: int | None = 20
     execution_ms_per_window: int | None = None
 
@@ -77,9 +83,13 @@ class Rejection:
     retry_after: int
 
 
+# Float slack so that exactly ``requests_per_window`` simultaneous requests always fit.
+_SLACK = 1e-9
+
+
 @dataclass
 class _CallerUsage:
-    arrivals: deque[float] = field(default_factory=deque)
+    next_free: float | None = None  # GCRA "theoretical arrival time" of the caller's next request
     executions: deque[tuple[float, float]] = field(default_factory=deque)  # (finished_at, ms)
     in_flight: int = 0
 
@@ -113,7 +123,8 @@ class ServiceProtection:
                 rejection = self._check(usage, now, limits)
                 if rejection is not None:
                     return rejection
-                usage.arrivals.append(now)
+                if limits.requests_per_window is not None:
+                    usage.next_free = _spent_until(usage, now) + _interval(limits)
             usage.in_flight += 1
             return None
 
@@ -133,7 +144,7 @@ class ServiceProtection:
                 return {}
             headers: dict[str, str] = {}
             if limits.requests_per_window is not None:
-                left = max(0, limits.requests_per_window - len(usage.arrivals))
+                left = _requests_left(usage, limits, self._clock())
                 headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(left)
             if limits.execution_ms_per_window is not None:
                 spent = sum(ms for _, ms in usage.executions)
@@ -144,8 +155,6 @@ class ServiceProtection:
 
     @staticmethod
     def _expire(usage: _CallerUsage, now: float, window: float) -> None:
-        while usage.arrivals and usage.arrivals[0] <= now - window:
-            usage.arrivals.popleft()
         while usage.executions and usage.executions[0][0] <= now - window:
             usage.executions.popleft()
 
@@ -160,8 +169,8 @@ class ServiceProtection:
                 f"Number of concurrent requests exceeded the limit of {limits.max_concurrent}.",
                 1,
             )
-        if limits.requests_per_window is not None and len(usage.arrivals) >= limits.requests_per_window:
-            wait = usage.arrivals[0] + window - now
+        if limits.requests_per_window is not None and _requests_left(usage, limits, now) < 1:
+            wait = _spent_until(usage, now) + _interval(limits) - window - now
             return Rejection(
                 CODE_NUMBER_OF_REQUESTS,
                 f"Number of requests exceeded the limit of {limits.requests_per_window} "
@@ -181,9 +190,26 @@ class ServiceProtection:
         return None
 
 
+def _interval(limits: ThrottleLimits) -> float:
+    """Seconds the bucket takes to earn back one request."""
+    assert limits.requests_per_window is not None
+    return limits.window_seconds / limits.requests_per_window
+
+
+def _spent_until(usage: _CallerUsage, now: float) -> float:
+    """Up to when the caller's past requests use the window (never in the past)."""
+    return now if usage.next_free is None else max(usage.next_free, now)
+
+
+def _requests_left(usage: _CallerUsage, limits: ThrottleLimits, now: float) -> int:
+    """Requests the caller may still send at once (``x-ms-ratelimit-burst-remaining-xrm-requests``)."""
+    free = limits.window_seconds - (_spent_until(usage, now) - now)
+    return max(0, math.floor(free / _interval(limits) + _SLACK))
+
+
 def _retry_after(seconds: float) -> int:
     """Whole seconds, at least 1 (the header carries an integer number of seconds)."""
-    return max(1, math.ceil(seconds))
+    return max(1, math.ceil(seconds - 1e-6))
 
 
 def _fmt_seconds(seconds: float) -> str:

@@ -98,6 +98,11 @@ def parse_preferences(header: str | None) -> Preferences:
     return Preferences(wants, annotations_text, max_page, representation)
 
 
+def split_prefer(header: str | None) -> list[str]:
+    """The comma-separated preferences of a ``Prefer`` header (commas inside quotes kept)."""
+    return [item.strip() for item in _split_outside_quotes(header or "", ",") if item.strip()]
+
+
 def _split_outside_quotes(text: str, sep: str) -> list[str]:
     parts, current, quoted = [], [], False
     for ch in text:

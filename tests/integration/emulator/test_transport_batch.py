@@ -293,3 +293,82 @@ def test_batch_needs_a_token_like_any_request(emulator: EmulatorServer) -> None:
         headers={"Content-Type": "multipart/mixed; boundary=batch_test"},
     )
     assert response.status_code == 401 and "WWW-Authenticate" in response.headers
+
+
+# The batch's own Prefer header (src/callnotes/emulator/batch_preferences.py): Dataverse documents
+# odata.continue-on-error on the batch (execute-batch-operations-using-web-api.md, "Handling
+# errors"); OData Version 4.01 Part 1 §8.2.8: include-annotations is inherited by parts that
+# state none (8.2.8.4), maxpagesize applies to parts only (8.2.8.5), return is refused on the
+# batch itself (8.2.8.7).
+FORMATTED = "@OData.Community.Display.V1.FormattedValue"
+LOOKUP = "@Microsoft.Dynamics.CRM.lookuplogicalname"
+MILESTONE_QUERY = "msp_engagementmilestones?$select=msp_milestonestatus,_msp_opportunityid_value&$top=1"
+
+
+def test_parts_inherit_the_batch_include_annotations_unless_they_state_their_own(
+    emulator: EmulatorServer,
+) -> None:
+    response = post_batch(
+        emulator,
+        [
+            request_part("GET", MILESTONE_QUERY),
+            request_part("GET", MILESTONE_QUERY, prefer=f'odata.include-annotations="{LOOKUP[1:]}"'),
+        ],
+        prefer='odata.include-annotations="*"',
+    )
+    assert response.status_code == 200 and statuses(response) == [200, 200]
+    inherited, own = (body["value"][0] for body in response_bodies(response))
+    assert f"msp_milestonestatus{FORMATTED}" in inherited and f"_msp_opportunityid_value{LOOKUP}" in inherited
+    assert f"msp_milestonestatus{FORMATTED}" not in own and f"_msp_opportunityid_value{LOOKUP}" in own
+    assert 'Preference-Applied: odata.include-annotations="*"' in response.text  # reported per part
+    assert "Preference-Applied" not in response.headers  # nothing applied to the batch as a whole
+
+
+def test_without_a_batch_prefer_parts_get_no_annotations(emulator: EmulatorServer) -> None:
+    response = post_batch(emulator, [request_part("GET", MILESTONE_QUERY)])
+    record = response_bodies(response)[0]["value"][0]
+    assert not [key for key in record if "@OData.Community" in key or "@Microsoft.Dynamics" in key]
+
+
+def test_batch_maxpagesize_is_not_applied_to_parts(emulator: EmulatorServer) -> None:
+    query = "territories?$select=name"
+    response = post_batch(
+        emulator,
+        [request_part("GET", query), request_part("GET", query, prefer="odata.maxpagesize=1")],
+        prefer="odata.maxpagesize=1",
+    )
+    whole, paged = response_bodies(response)
+    assert len(whole["value"]) > 1 and "@odata.nextLink" not in whole
+    assert len(paged["value"]) == 1 and "@odata.nextLink" in paged
+
+
+def test_return_representation_on_the_batch_itself_is_refused(fresh_emulator: EmulatorServer) -> None:
+    task = new_id()
+    parts = [request_part("POST", "tasks", {"activityid": task, "subject": "never written"})]
+    refused = post_batch(fresh_emulator, parts, prefer="return=representation")
+    assert refused.status_code == 400
+    assert "return=representation" in refused.json()["error"]["message"]
+    assert get_json(fresh_emulator, f"tasks({task})").status_code == 404
+    # in a part it is honoured: 201 with the record
+    allowed = post_batch(
+        fresh_emulator,
+        [
+            request_part(
+                "POST", "tasks", {"activityid": task, "subject": "made"}, prefer="return=representation"
+            )
+        ],
+    )
+    assert statuses(allowed) == [201] and response_bodies(allowed)[0]["subject"] == "made"
+
+
+def test_continue_on_error_in_a_part_does_not_apply_to_the_batch(fresh_emulator: EmulatorServer) -> None:
+    later = new_id()
+    response = post_batch(
+        fresh_emulator,
+        [
+            request_part("GET", "nosuchentities", prefer="odata.continue-on-error"),
+            request_part("POST", "tasks", {"activityid": later, "subject": "never"}),
+        ],
+    )
+    assert response.status_code == 404 and statuses(response) == [404]
+    assert get_json(fresh_emulator, f"tasks({later})").status_code == 404
