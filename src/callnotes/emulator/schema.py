@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+# These constants (template ids, roles, option-set values) also appear in callnotes/msx/schema.py,
+# on purpose: the emulator plays the server and imports nothing of callnotes, so a client-side
+# mistake cannot be mirrored into the server it is tested against. Both copies follow
+# shared/reference/msx-api-catalog.md; when one changes, check the other against the reference.
 MILESTONE_TEAM_TEMPLATE_ID = "316e4735-9e83-eb11-a812-0022481e1be0"  # catalog "Key Constants"
 OPPORTUNITY_TEAM_TEMPLATE_ID = "cc923a9d-7651-e311-9405-00155db3ba1e"  # catalog "Key Constants"
 # Not in the references: MSX's account access-team template id is unknown, so the emulator uses a fixed one.

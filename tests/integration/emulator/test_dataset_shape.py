@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
 
@@ -22,13 +23,7 @@ HOK = {861980004, 861980006, 861980008, 861980007, 861980002, 861980005, 6068200
 
 @pytest.fixture()
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {
-        "Authorization": f"Bearer {emulator.mint_token()}",
-        "OData-Version": "4.0",
-        "Accept": "application/json",
-        "Prefer": 'odata.include-annotations="*"',
-    }
-    with httpx.Client(base_url=f"{emulator.api_url}/", headers=headers, timeout=30) as client:
+    with web_api_client(emulator, prefer='odata.include-annotations="*"') as client:
         yield client
 
 

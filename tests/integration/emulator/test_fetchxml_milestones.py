@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
+from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
 
@@ -59,12 +60,7 @@ def catalog_fetch(user_id: str, paging: str = "") -> str:
 
 @pytest.fixture()
 def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {
-        "Authorization": f"Bearer {emulator.mint_token()}",
-        "OData-Version": "4.0",
-        "Accept": "application/json",
-    }
-    with httpx.Client(base_url=f"{emulator.api_url}/", headers=headers, timeout=30) as client:
+    with web_api_client(emulator) as client:
         yield client
 
 

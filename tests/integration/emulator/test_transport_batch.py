@@ -56,6 +56,11 @@ def post_batch(emu: EmulatorServer, items: list[str], *, prefer: str | None = No
     return httpx.post(f"{emu.api_url}/$batch", content=batch_body("batch_test", items), headers=headers)
 
 
+def post_changeset(emu: EmulatorServer, parts: list[str]) -> httpx.Response:
+    """A ``$batch`` whose only item is one changeset of ``parts``."""
+    return post_batch(emu, [changeset("changeset_t", parts)])
+
+
 def statuses(response: httpx.Response) -> list[int]:
     return [int(code) for code in re.findall(r"\r\nHTTP/1\.1 (\d{3}) ", response.text)]
 
@@ -93,16 +98,11 @@ def test_get_parts_answer_like_single_requests(emulator: EmulatorServer) -> None
 
 def test_changeset_creates_all_with_changesetresponse(fresh_emulator: EmulatorServer) -> None:
     ids = [new_id(), new_id()]
-    response = post_batch(
+    response = post_changeset(
         fresh_emulator,
         [
-            changeset(
-                "changeset_a",
-                [
-                    request_part("POST", f"{PREFIX}tasks", {"activityid": ids[0], "subject": "one"}, "1"),
-                    request_part("POST", f"{PREFIX}tasks", {"activityid": ids[1], "subject": "two"}, "2"),
-                ],
-            )
+            request_part("POST", f"{PREFIX}tasks", {"activityid": ids[0], "subject": "one"}, "1"),
+            request_part("POST", f"{PREFIX}tasks", {"activityid": ids[1], "subject": "two"}, "2"),
         ],
     )
     assert response.status_code == 200
@@ -115,16 +115,11 @@ def test_changeset_creates_all_with_changesetresponse(fresh_emulator: EmulatorSe
 
 def test_failing_part_rolls_back_its_changeset(fresh_emulator: EmulatorServer) -> None:
     first = new_id()
-    response = post_batch(
+    response = post_changeset(
         fresh_emulator,
         [
-            changeset(
-                "changeset_b",
-                [
-                    request_part("POST", f"{PREFIX}tasks", {"activityid": first, "subject": "kept?"}, "1"),
-                    request_part("POST", f"{PREFIX}tasks", {"subject": "bad", "nosuchcolumn": 1}, "2"),
-                ],
-            )
+            request_part("POST", f"{PREFIX}tasks", {"activityid": first, "subject": "kept?"}, "1"),
+            request_part("POST", f"{PREFIX}tasks", {"subject": "bad", "nosuchcolumn": 1}, "2"),
         ],
     )
     assert response.status_code == 400
@@ -170,16 +165,11 @@ def test_continue_on_error_runs_every_part(fresh_emulator: EmulatorServer) -> No
 
 def test_content_id_reference_in_url(fresh_emulator: EmulatorServer) -> None:
     task = new_id()
-    response = post_batch(
+    response = post_changeset(
         fresh_emulator,
         [
-            changeset(
-                "changeset_c",
-                [
-                    request_part("POST", f"{PREFIX}tasks", {"activityid": task, "subject": "draft"}, "1"),
-                    request_part("PATCH", "$1", {"subject": "final"}, "2"),
-                ],
-            )
+            request_part("POST", f"{PREFIX}tasks", {"activityid": task, "subject": "draft"}, "1"),
+            request_part("PATCH", "$1", {"subject": "final"}, "2"),
         ],
     )
     assert response.status_code == 200 and statuses(response) == [204, 204]
@@ -188,27 +178,20 @@ def test_content_id_reference_in_url(fresh_emulator: EmulatorServer) -> None:
 
 def test_content_id_reference_in_body_bind(fresh_emulator: EmulatorServer) -> None:
     account, task = new_id(), new_id()
-    response = post_batch(
+    response = post_changeset(
         fresh_emulator,
         [
-            changeset(
-                "changeset_d",
-                [
-                    request_part(
-                        "POST", f"{PREFIX}accounts", {"accountid": account, "name": "Batch Co"}, "1"
-                    ),
-                    request_part(
-                        "POST",
-                        f"{PREFIX}tasks",
-                        {
-                            "activityid": task,
-                            "subject": "linked",
-                            "regardingobjectid_account_task@odata.bind": "$1",
-                        },
-                        "2",
-                    ),
-                ],
-            )
+            request_part("POST", f"{PREFIX}accounts", {"accountid": account, "name": "Batch Co"}, "1"),
+            request_part(
+                "POST",
+                f"{PREFIX}tasks",
+                {
+                    "activityid": task,
+                    "subject": "linked",
+                    "regardingobjectid_account_task@odata.bind": "$1",
+                },
+                "2",
+            ),
         ],
     )
     assert response.status_code == 200, response.text

@@ -12,19 +12,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
 
 
 @pytest.fixture()
 def api(fresh_emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    headers = {
-        "Authorization": f"Bearer {fresh_emulator.mint_token()}",
-        "OData-Version": "4.0",
-        "Accept": "application/json",
-        "Content-Type": "application/json",
-    }
-    with httpx.Client(base_url=f"{fresh_emulator.api_url}/", headers=headers, timeout=30) as client:
+    with web_api_client(fresh_emulator, json_body=True) as client:
         yield client
 
 
