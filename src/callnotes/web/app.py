@@ -13,12 +13,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from callnotes import __version__
 from callnotes.config import Settings, load_settings
 from callnotes.store import errors as store_errors
 from callnotes.store.db import make_engine, make_session_factory, upgrade_database
+from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.errors import install_error_handlers
 from callnotes.web.links import milestone_msx_url
@@ -45,25 +46,17 @@ _STORE_ERROR_STATUS: dict[type[Exception], int] = {
 }
 
 
-class _SecurityHeadersMiddleware:
+class _SecurityHeadersMiddleware(ResponseStartMiddleware):
     """Adds CSP and friends to every response (scripts only from /static, no framing)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def prepare(self, scope: Scope) -> StartEditor:
+        return _add_security_headers
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {name for name, _ in message.get("headers", [])}
-                extra = [header for header in _SECURITY_HEADERS if header[0] not in names]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def _add_security_headers(message: Message) -> None:
+    names = {name for name, _ in message.get("headers", [])}
+    extra = [header for header in _SECURITY_HEADERS if header[0] not in names]
+    message["headers"] = [*message.get("headers", []), *extra]
 
 
 def _templates() -> Jinja2Templates:

@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request, cookie_parser
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
+
+from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 
 COOKIE_NAME = "callnotes_csrf"
 HEADER_NAME = "x-csrf-token"
@@ -44,30 +46,20 @@ def _cookie_token(scope: Scope) -> str | None:
     return None
 
 
-class CsrfCookieMiddleware:
+class CsrfCookieMiddleware(ResponseStartMiddleware):
     """Gives every client a CSRF token cookie and exposes it as ``request.state.csrf_token``."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def prepare(self, scope: Scope) -> StartEditor | None:
         existing = _cookie_token(scope)
         token = existing or secrets.token_urlsafe(32)
         scope.setdefault("state", {})["csrf_token"] = token
         if existing:
-            await self.app(scope, receive, send)
-            return
+            return None
 
-        async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.append("set-cookie", f"{COOKIE_NAME}={token}; {_COOKIE_ATTRIBUTES}")
-            await send(message)
+        def set_cookie(message: Message) -> None:
+            MutableHeaders(scope=message).append("set-cookie", f"{COOKIE_NAME}={token}; {_COOKIE_ATTRIBUTES}")
 
-        await self.app(scope, receive, send_with_cookie)
+        return set_cookie
 
 
 def _check_same_origin(request: Request) -> None:
