@@ -70,6 +70,18 @@ def as_guid(value: str | uuid.UUID) -> uuid.UUID:
     return uuid.UUID(str(value).strip().strip("{}"))
 
 
+def _builder(name: str, *, function: bool = False) -> classmethod[ODataFilter, [str, Any], ODataFilter]:
+    """The public builder ``ODataFilter.<name>(field, value)``: ``field <name> value`` for a
+    comparison operator, ``name(field, 'text')`` for a string function (``function=True``)."""
+
+    def build(cls: type[ODataFilter], field: str, value: Any) -> ODataFilter:
+        return cls._function(name, field, value) if function else cls._compare(name, field, value)
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = f"``{name}(field, 'text')``" if function else f"``field {name} value``"
+    return classmethod(build)
+
+
 class ODataFilter:
     """An immutable ``$filter`` expression built only from escaped pieces.
 
@@ -94,34 +106,17 @@ class ODataFilter:
     def __hash__(self) -> int:
         return hash(self._expr)
 
-    # comparisons
+    # comparisons: ``ODataFilter.eq(field, value)`` … ``le``; ``value`` goes through ``literal``
     @classmethod
     def _compare(cls, op: str, field: str, value: Literal) -> ODataFilter:
         return cls(f"{_field(field)} {op} {literal(value)}")
 
-    @classmethod
-    def eq(cls, field: str, value: Literal) -> ODataFilter:
-        return cls._compare("eq", field, value)
-
-    @classmethod
-    def ne(cls, field: str, value: Literal) -> ODataFilter:
-        return cls._compare("ne", field, value)
-
-    @classmethod
-    def gt(cls, field: str, value: Literal) -> ODataFilter:
-        return cls._compare("gt", field, value)
-
-    @classmethod
-    def ge(cls, field: str, value: Literal) -> ODataFilter:
-        return cls._compare("ge", field, value)
-
-    @classmethod
-    def lt(cls, field: str, value: Literal) -> ODataFilter:
-        return cls._compare("lt", field, value)
-
-    @classmethod
-    def le(cls, field: str, value: Literal) -> ODataFilter:
-        return cls._compare("le", field, value)
+    eq = _builder("eq")
+    ne = _builder("ne")
+    gt = _builder("gt")
+    ge = _builder("ge")
+    lt = _builder("lt")
+    le = _builder("le")
 
     @classmethod
     def is_null(cls, field: str) -> ODataFilter:
@@ -131,24 +126,16 @@ class ODataFilter:
     def not_null(cls, field: str) -> ODataFilter:
         return cls._compare("ne", field, None)
 
-    # string functions
+    # string functions: ``ODataFilter.startswith(field, text)``, ``contains``, ``endswith``
     @classmethod
     def _function(cls, name: str, field: str, value: str) -> ODataFilter:
         if not isinstance(value, str):
             raise TypeError(f"{name} needs a string value")
         return cls(f"{name}({_field(field)},{literal(value)})")
 
-    @classmethod
-    def startswith(cls, field: str, value: str) -> ODataFilter:
-        return cls._function("startswith", field, value)
-
-    @classmethod
-    def contains(cls, field: str, value: str) -> ODataFilter:
-        return cls._function("contains", field, value)
-
-    @classmethod
-    def endswith(cls, field: str, value: str) -> ODataFilter:
-        return cls._function("endswith", field, value)
+    startswith = _builder("startswith", function=True)
+    contains = _builder("contains", function=True)
+    endswith = _builder("endswith", function=True)
 
     @classmethod
     def in_(cls, field: str, values: Iterable[Literal]) -> ODataFilter:

@@ -5,12 +5,15 @@ Level 0: WhoAmI. Level 1: my msp_accountteams rows (one query per Cloud & AI rol
 memberships (account access teams: MSX has been seen to leave msp_accountteams stale; milestone and
 opportunity access teams feed "on my team"), my user record. Level 2, for all my accounts at once:
 accounts, account team (Cloud & AI rows, 3 accounts a query to stay under the 100-row cap, split
-further when a query comes back full), open opportunities, milestones. Level 3: territories.
+further when a query comes back full), open opportunities, milestones. Level 3: territories (after
+the accounts), the sellers' and SEs' user records for their email (after the whole account team),
+the tasks regarding the milestones (after the milestones); all by id lists chunked by URL budget.
 Queries and filters follow reference/001 ("Import Flow", "Fetching Account Team Members").
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +23,7 @@ from callnotes.msx.records import (
     Account,
     AccountTeamMember,
     Milestone,
+    MsxTask,
     MsxUser,
     Opportunity,
     Territory,
@@ -38,6 +42,7 @@ from callnotes.msx.schema import (
     OPPORTUNITY_SELECT,
     OPPORTUNITY_TEAM_TEMPLATE_ID,
     QUALIFIER1_CORPORATE,
+    TASK_SELECT,
     TERRITORY_SELECT,
     USER_SELECT,
     EntitySet,
@@ -63,10 +68,19 @@ class ImportSnapshot:
     team: dict[tuple[str, str, str], AccountTeamMember] = field(default_factory=dict)
     opportunities: dict[str, Opportunity] = field(default_factory=dict)
     milestones: dict[str, Milestone] = field(default_factory=dict)
+    users: dict[str, MsxUser] = field(default_factory=dict)
+    tasks: dict[str, MsxTask] = field(default_factory=dict)
 
     @property
     def my_account_ids(self) -> set[str]:
         return set(self.my_roles) | self.access_team_accounts
+
+    def my_team(self) -> list[AccountTeamMember]:
+        """The sellers' and SEs' rows on my accounts, in a stable order."""
+        mine = self.my_account_ids
+        return sorted((m for m in self.team.values() if m.account_id in mine
+                       and (m.seller_type is not None or m.se_specialty is not None)),
+                      key=lambda m: (m.account_id, m.user_id, m.role or ""))
 
 
 def _select(*columns: str) -> str:
@@ -89,6 +103,7 @@ class ImportPlan:
         """``url_budget``: 64 KB for a request line inside ``$batch``, 32 KB for a plain GET."""
         self.snapshot = snapshot or ImportSnapshot()
         self.url_budget = url_budget
+        self._read_names = itertools.count()
 
     def first_reads(self) -> list[Read]:
         return [Read("signing in", "WhoAmI", single=True, on_done=self._after_whoami)]
@@ -163,29 +178,23 @@ class ImportPlan:
         ids = sorted(self.snapshot.my_account_ids)
         if not ids:
             return []
-        account_chunks = self._chunks(EntitySet.ACCOUNTS, "accountid", ids, ACCOUNT_SELECT)
-        barrier = Barrier([f"accounts:{i}" for i in range(len(account_chunks))], self._after_accounts)
-        reads = []
-        for index, flt in enumerate(account_chunks):
-            read = _read("accounts", EntitySet.ACCOUNTS, ACCOUNT_SELECT, flt)
-            accounts = self.snapshot.accounts
-            read.on_done = self._collect(f"accounts:{index}", barrier, Account.from_row, accounts)
-            reads.append(read)
-        reads += [self._team_read(ids[i:i + TEAM_ACCOUNTS_PER_QUERY])
+        snap = self.snapshot
+        accounts = Barrier((), self._after_accounts)
+        reads = [self._collect(read, accounts, Account.from_row, snap.accounts)
+                 for read in self._by_ids("accounts", EntitySet.ACCOUNTS, "accountid", ids, ACCOUNT_SELECT)]
+        team = Barrier((), self._after_team)
+        reads += [self._team_read(ids[i:i + TEAM_ACCOUNTS_PER_QUERY], team)
                   for i in range(0, len(ids), TEAM_ACCOUNTS_PER_QUERY)]
-        open_opps = ODataFilter.eq("statecode", OPPORTUNITY_OPEN)
-        for flt in self._chunks(EntitySet.OPPORTUNITIES, "_parentaccountid_value", ids, OPPORTUNITY_SELECT,
-                                extra=open_opps):
-            read = _read("opportunities", EntitySet.OPPORTUNITIES, OPPORTUNITY_SELECT, flt, orderby="name")
-            read.on_done = self._store(Opportunity.from_row, self.snapshot.opportunities)
-            reads.append(read)
-        for flt in self._chunks(EntitySet.MILESTONES, "_msp_parentaccount_value", ids, MILESTONE_SELECT):
-            read = _read("milestones", EntitySet.MILESTONES, MILESTONE_SELECT, flt, orderby="msp_name")
-            read.on_done = self._store(Milestone.from_row, self.snapshot.milestones)
-            reads.append(read)
+        reads += self._by_ids("opportunities", EntitySet.OPPORTUNITIES, "_parentaccountid_value", ids,
+                              OPPORTUNITY_SELECT, extra=ODataFilter.eq("statecode", OPPORTUNITY_OPEN),
+                              orderby="name", parse=Opportunity.from_row, into=snap.opportunities)
+        milestones = Barrier((), self._after_milestones)
+        by_account = self._by_ids("milestones", EntitySet.MILESTONES, "_msp_parentaccount_value", ids,
+                                  MILESTONE_SELECT, orderby="msp_name")
+        reads += [self._collect(read, milestones, Milestone.from_row, snap.milestones) for read in by_account]
         return reads
 
-    def _team_read(self, account_ids: Sequence[str], role: Role | None = None) -> Read:
+    def _team_read(self, account_ids: Sequence[str], barrier: Barrier, role: Role | None = None) -> Read:
         """Cloud & AI rows of a few accounts (reference/001 server-side filter); split when full."""
         by_account = ODataFilter.in_("_msp_accountid_value", [p.as_uuid(a) for a in account_ids])
         by_role = (ODataFilter.eq("msp_qualifier2", role.value) if role is not None
@@ -193,14 +202,22 @@ class ImportPlan:
         flt = ODataFilter.all_of(by_account, ODataFilter.eq("msp_qualifier1", QUALIFIER1_CORPORATE), by_role)
         read = _read("account teams", EntitySet.ACCOUNT_TEAMS, ACCOUNT_TEAM_SELECT, flt)
         read.cap = ACCOUNT_TEAM_ROW_CAP
-        read.on_done = self._team_rows
+        name = self._expect(barrier)
+        read.on_done = lambda rows: barrier.arrive(name, self._team_rows(rows))
         if len(account_ids) > 1:
-            read.on_truncated = lambda _rows: [self._team_read([a]) for a in account_ids]
+            read.on_truncated = lambda _rows: self._split(name, barrier, [
+                self._team_read([a], barrier) for a in account_ids])
         elif role is None:
-            read.on_truncated = lambda _rows: [self._team_read(account_ids, r) for r in Role]
+            read.on_truncated = lambda _rows: self._split(name, barrier, [
+                self._team_read(account_ids, barrier, r) for r in Role])
         return read
 
-    def _team_rows(self, rows: Rows) -> list[Read]:
+    @staticmethod
+    def _split(name: str, barrier: Barrier, reads: list[Read]) -> list[Read]:
+        """A full (possibly cut) team query is replaced by narrower ones; the barrier waits for them."""
+        return [*reads, *barrier.arrive(name, [])]
+
+    def _team_rows(self, rows: Rows) -> Rows:
         for row in rows:
             member = AccountTeamMember.from_row(row)
             self.snapshot.team[(member.account_id, member.user_id, member.role or "")] = member
@@ -209,14 +226,35 @@ class ImportPlan:
     # level 3 ---------------------------------------------------------------------------------
     def _after_accounts(self, _results: dict[str, Rows]) -> list[Read]:
         ids = sorted({a.territory_id for a in self.snapshot.accounts.values() if a.territory_id})
-        reads = []
-        for flt in self._chunks(EntitySet.TERRITORIES, "territoryid", ids, TERRITORY_SELECT) if ids else []:
-            read = _read("territories", EntitySet.TERRITORIES, TERRITORY_SELECT, flt)
-            read.on_done = self._store(Territory.from_row, self.snapshot.territories)
-            reads.append(read)
-        return reads
+        return self._by_ids("territories", EntitySet.TERRITORIES, "territoryid", ids, TERRITORY_SELECT,
+                            parse=Territory.from_row, into=self.snapshot.territories)
+
+    def _after_team(self, _results: dict[str, Rows]) -> list[Read]:
+        """The sellers' and SEs' user records: their ``internalemailaddress`` makes Teams chat links."""
+        ids = sorted({m.user_id for m in self.snapshot.my_team()})
+        return self._by_ids("people", EntitySet.SYSTEM_USERS, "systemuserid", ids, USER_SELECT,
+                            parse=MsxUser.from_row, into=self.snapshot.users)
+
+    def _after_milestones(self, _results: dict[str, Rows]) -> list[Read]:
+        """Tasks regarding the imported milestones (``_regardingobjectid_value``, reference/000 §6)."""
+        ids = sorted(self.snapshot.milestones)
+        return self._by_ids("tasks", EntitySet.TASKS, "_regardingobjectid_value", ids, TASK_SELECT,
+                            parse=MsxTask.from_row, into=self.snapshot.tasks)
 
     # helpers ---------------------------------------------------------------------------------
+    def _by_ids(self, phase: str, entity_set: str, field_name: str, ids: Sequence[str], select: Sequence[str],
+                *, extra: ODataFilter | None = None, orderby: str | None = None,
+                parse: Callable[[object], object] | None = None, into: dict | None = None) -> list[Read]:
+        """Reads of the rows whose ``field_name`` is one of ``ids``, chunked by URL budget; each
+        parsed row lands in ``into`` by its id when ``parse`` is given."""
+        options = {"orderby": orderby} if orderby else {}
+        reads = [_read(phase, entity_set, select, flt, **options)
+                 for flt in (self._chunks(entity_set, field_name, ids, select, extra) if ids else [])]
+        if parse is not None and into is not None:
+            for read in reads:
+                read.on_done = self._store(parse, into)
+        return reads
+
     def _chunks(self, entity_set: str, field_name: str, ids: Sequence[str], select: Sequence[str],
                 extra: ODataFilter | None = None) -> list[ODataFilter]:
         # the base stands in for the absolute URL: service root + path + the other options
@@ -234,11 +272,17 @@ class ImportPlan:
             return []
         return _done
 
-    def _collect(self, name: str, barrier: Barrier, parse: Callable[[object], object],
-                 into: dict) -> Callable[[Rows], Iterable[Read]]:
-        store = self._store(parse, into)
+    def _expect(self, barrier: Barrier) -> str:
+        name = f"read:{next(self._read_names)}"
+        barrier.expect(name)
+        return name
+
+    def _collect(self, read: Read, barrier: Barrier, parse: Callable[[object], object], into: dict) -> Read:
+        """``read`` stores its rows in ``into``, then arrives at ``barrier``."""
+        store, name = self._store(parse, into), self._expect(barrier)
 
         def _done(rows: Rows) -> Iterable[Read]:
             store(rows)
             return barrier.arrive(name, rows)
-        return _done
+        read.on_done = _done
+        return read

@@ -81,6 +81,7 @@ _LOOKUP: dict[str, tuple[str, str]] = {
     "customers": (EntitySet.ACCOUNTS, "accountid"),
     "opportunities": (EntitySet.OPPORTUNITIES, "opportunityid"),
     "milestones": (EntitySet.MILESTONES, "msp_engagementmilestoneid"),
+    "tasks": (EntitySet.TASKS, "activityid"),
 }
 
 

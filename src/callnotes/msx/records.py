@@ -15,6 +15,7 @@ from callnotes.msx.schema import (
     SE_SPECIALTY_BY_ROLE,
     SELLER_TITLE,
     SELLER_TYPE_BY_ROLE,
+    TASK_STATE_LABELS,
     HokCategory,
     Role,
     SellerType,
@@ -266,6 +267,7 @@ class MsxTask:
     regarding_id: str | None
     created_on: datetime | None
     scheduled_end: datetime | None
+    state_label: str | None = None
 
     @property
     def is_hok(self) -> bool:
@@ -274,17 +276,18 @@ class MsxTask:
     @classmethod
     def from_row(cls, row: object) -> MsxTask:
         e, r = "task", p.require_row("task", row)
-        code = p.integer(e, r, "msp_taskcategory")
+        code, state = p.integer(e, r, "msp_taskcategory"), p.integer(e, r, "statecode")
         return cls(
             id=p.guid(e, r, "activityid"),  # type: ignore[arg-type]
             subject=p.text(e, r, "subject") or "",
             category=HokCategory(code) if code in HokCategory._value2member_map_ else None,
             category_code=code,
             duration_minutes=p.integer(e, r, "scheduleddurationminutes"),
-            state=p.integer(e, r, "statecode"),
+            state=state,
             status=p.integer(e, r, "statuscode"),
             owner_id=p.guid(e, r, "_ownerid_value", required=False),
             regarding_id=p.guid(e, r, "_regardingobjectid_value", required=False),
             created_on=p.moment(e, r, "createdon"),
             scheduled_end=p.moment(e, r, "scheduledend"),
+            state_label=p.formatted(r, "statecode") or TASK_STATE_LABELS.get(-1 if state is None else state),
         )

@@ -155,6 +155,9 @@ MILESTONE_STATUS_LABELS: Final = {
     861980007: "Hygiene/Duplicate",
 }
 #: Statuses after which a milestone needs no more work.
+#: Task ``statecode`` labels (powerapps-docs/developer/data-platform/reference/entities/task.md,
+#: StateCode choices), used when an answer carries no formatted value.
+TASK_STATE_LABELS: Final = {0: "Open", 1: "Completed", 2: "Canceled"}
 MILESTONE_CLOSED_LABELS: Final = frozenset(
     {"Completed", "Cancelled", "Lost to Competitor", "Hygiene/Duplicate"}
 )

@@ -1,7 +1,7 @@
 """Writes an `ImportSnapshot` into the store: upsert by MSX id, mark what MSX no longer returns.
 
 Order follows the store's references: territories → sellers / SEs → customers → opportunities →
-milestones. Notes are never touched (the store's upserts guarantee it). The caller commits.
+milestones → tasks. Notes are never touched (the store's upserts guarantee it). The caller commits.
 """
 
 from __future__ import annotations
@@ -17,21 +17,31 @@ from callnotes.msx.links import account_url
 from callnotes.msx.progress import ImportSummary
 from callnotes.msx.records import AccountTeamMember
 from callnotes.msx.schema import CRM_URL, SellerType, SeSpecialty
-from callnotes.store import Customer, Milestone, Opportunity, Seller, SolutionEngineer, Territory
-from callnotes.store import SellerType as StoreSellerType
-from callnotes.store import SeSpecialty as StoreSpecialty
-from callnotes.store.repo.msx_records import (
+from callnotes.store import (
+    Customer,
     CustomerRecord,
+    Milestone,
     MilestoneRecord,
     MsxKind,
-    MsxRecord,
+    Opportunity,
     OpportunityRecord,
+    Seller,
     SellerRecord,
+    SolutionEngineer,
     SolutionEngineerRecord,
+    Task,
+    TaskRecord,
+    Territory,
     TerritoryRecord,
     mark_gone,
     upsert_records,
 )
+from callnotes.store import SellerType as StoreSellerType
+from callnotes.store import SeSpecialty as StoreSpecialty
+
+#: One store record of any MSX kind (the store's upsert_records takes any mix).
+MsxRecord = (TerritoryRecord | SellerRecord | SolutionEngineerRecord | CustomerRecord | OpportunityRecord
+             | MilestoneRecord | TaskRecord)
 
 _SELLER_TYPES = {
     SellerType.GROWTH: StoreSellerType.GROWTH,
@@ -46,22 +56,20 @@ def _name(member: AccountTeamMember) -> str:
     return (member.full_name or "").strip() or UNNAMED
 
 
-def _sorted_team(snapshot: ImportSnapshot) -> list[AccountTeamMember]:
-    mine = snapshot.my_account_ids
-    return sorted((m for m in snapshot.team.values() if m.account_id in mine),
-                  key=lambda m: (m.account_id, m.user_id, m.role or ""))
-
-
-def _people(team: list[AccountTeamMember]) -> tuple[list[SellerRecord], list[SolutionEngineerRecord]]:
+def _people(snapshot: ImportSnapshot,
+            team: list[AccountTeamMember]) -> tuple[list[SellerRecord], list[SolutionEngineerRecord]]:
+    """Sellers and SEs, each with the email of their MSX user record (None when MSX has none)."""
     sellers: dict[str, SellerRecord] = {}
     engineers: dict[str, SolutionEngineerRecord] = {}
     for member in team:
+        user = snapshot.users.get(member.user_id)
+        email = user.email if user is not None else None
         if member.seller_type is not None and member.user_id not in sellers:
             kind = _SELLER_TYPES[member.seller_type]
-            sellers[member.user_id] = SellerRecord(member.user_id, _name(member), kind)
+            sellers[member.user_id] = SellerRecord(member.user_id, _name(member), kind, email)
         if member.se_specialty is not None and member.user_id not in engineers:
             engineers[member.user_id] = SolutionEngineerRecord(
-                member.user_id, _name(member), _SPECIALTIES[member.se_specialty])
+                member.user_id, _name(member), _SPECIALTIES[member.se_specialty], email)
     return list(sellers.values()), list(engineers.values())
 
 
@@ -108,9 +116,20 @@ def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
     ]
 
 
+def _tasks(snapshot: ImportSnapshot) -> list[TaskRecord]:
+    """Tasks regarding the imported milestones: category code, HoK flag (`HokCategory`), state label."""
+    return [
+        TaskRecord(msx_id=t.id, subject=t.subject.strip() or UNNAMED, category_code=t.category_code,
+                   is_hok=t.is_hok, duration_minutes=t.duration_minutes, state=t.state_label,
+                   milestone_msx_id=t.regarding_id if t.regarding_id in snapshot.milestones else None)
+        for t in sorted(snapshot.tasks.values(), key=lambda t: t.id)
+    ]
+
+
 _MODELS: dict[MsxKind, Any] = {
     MsxKind.TERRITORIES: Territory, MsxKind.SELLERS: Seller, MsxKind.SOLUTION_ENGINEERS: SolutionEngineer,
     MsxKind.CUSTOMERS: Customer, MsxKind.OPPORTUNITIES: Opportunity, MsxKind.MILESTONES: Milestone,
+    MsxKind.TASKS: Task,
 }
 _CHUNK = 500
 
@@ -139,8 +158,8 @@ def _restate_opportunities(session: Session, states: Mapping[str, str | None]) -
 
 def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict[MsxKind, list[MsxRecord]]:
     """The store records of a snapshot, by kind, in the order references need."""
-    team = _sorted_team(snapshot)
-    sellers, engineers = _people(team)
+    team = snapshot.my_team()
+    sellers, engineers = _people(snapshot, team)
     territories = [TerritoryRecord(t.id, t.name, t.unit_name, t.pod)
                    for t in sorted(snapshot.territories.values(), key=lambda t: t.id)]
     return {
@@ -149,6 +168,7 @@ def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict
         MsxKind.CUSTOMERS: list(_customers(snapshot, team, crm_url)),
         MsxKind.OPPORTUNITIES: list(_opportunities(snapshot)),
         MsxKind.MILESTONES: list(_milestones(snapshot)),
+        MsxKind.TASKS: _tasks(snapshot),
     }
 
 

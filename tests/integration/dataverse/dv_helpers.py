@@ -1,5 +1,6 @@
-"""Helpers for the dataverse integration tests: a fake clock for retries (so nothing waits for
-real) and a real loopback HTTP(S) server in a thread for apps other than the emulator."""
+"""Helpers for the dataverse tests (unit tests import them as ``tests.integration.dataverse.dv_helpers``):
+a fake clock for retries (so nothing waits for real) and a real loopback HTTP(S) server in a thread for
+apps other than the emulator."""
 
 from __future__ import annotations
 
@@ -31,13 +32,17 @@ class FakeClock:
         self.now += seconds
 
 
-def fast_policy(clock: FakeClock, *, max_attempts: int = 12, budget: float = 600.0) -> RetryPolicy:
+def fast_policy(
+    clock: FakeClock, *, max_attempts: int = 12, budget: float = 600.0, **options: Any
+) -> RetryPolicy:
+    """A retry policy on ``clock`` (seeded jitter): waits are recorded, never slept for real."""
     return RetryPolicy(
         max_attempts=max_attempts,
         budget=budget,
         sleep=clock.sleep,
         clock=clock.monotonic,
         rng=random.Random(5),
+        **options,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from callnotes.store import Customer, Milestone, Opportunity, Pod, Seller, SolutionEngineer, Territory
+from callnotes.store import Customer, Milestone, Opportunity, Pod, Seller, SolutionEngineer, Task, Territory
 
 
 def store_picture(session: Session) -> dict[str, Any]:
@@ -18,6 +18,7 @@ def store_picture(session: Session) -> dict[str, Any]:
         selectinload(Milestone.opportunity), selectinload(Milestone.customer)))
     opportunities = session.scalars(select(Opportunity).options(selectinload(Opportunity.customer)))
     territories = session.scalars(select(Territory).options(selectinload(Territory.pod)))
+    tasks = session.scalars(select(Task).options(selectinload(Task.milestone)))
     return {
         "customers": {
             c.msx_id: (c.name, c.tpid, c.territory.msx_id if c.territory else None, c.msx_url,
@@ -28,9 +29,13 @@ def store_picture(session: Session) -> dict[str, Any]:
         "territories": {t.msx_id: (t.name, t.pod.name if t.pod else None, t.gone_from_msx_at is None)
                         for t in territories},
         "pods": sorted(session.scalars(select(Pod.name))),
-        "sellers": {s.msx_id: (s.name, s.seller_type.value) for s in session.scalars(select(Seller))},
-        "solution_engineers": {e.msx_id: (e.name, e.specialty.value)
+        "sellers": {s.msx_id: (s.name, s.seller_type.value, s.email)
+                    for s in session.scalars(select(Seller))},
+        "solution_engineers": {e.msx_id: (e.name, e.specialty.value, e.email)
                                for e in session.scalars(select(SolutionEngineer))},
+        "tasks": {t.msx_id: (t.subject, t.category_code, t.is_hok, t.duration_minutes, t.state,
+                             t.milestone.msx_id if t.milestone else None, t.gone_from_msx_at is None)
+                  for t in tasks},
         "opportunities": {o.msx_id: (o.name, o.number, o.estimated_close_date,
                                      o.customer.msx_id if o.customer else None, o.gone_from_msx_at is None)
                           for o in opportunities},

@@ -94,6 +94,8 @@ class GroundTruth:
     opportunities: dict[str, dict]
     milestones: dict[str, dict]
     my_team_milestones: set[str]
+    emails: dict[str, str | None]
+    tasks: dict[str, dict]
 
 
 def ground_truth(server: EmulatorServer) -> GroundTruth:
@@ -117,6 +119,9 @@ def ground_truth(server: EmulatorServer) -> GroundTruth:
         t["regardingobjectid"] for t in database.table("team").rows.values()
         if t["teamid"] in my_teams and t["teamtemplateid"] == MILESTONE_TEMPLATE and t["teamtype"] == 1
     }
+    milestones = {i: r for i, r in database.table("msp_engagementmilestone").rows.items()
+                  if r["msp_parentaccount"] in mine}
+    users = database.table("systemuser").rows
     return GroundTruth(
         accounts=accounts,
         territories=territories,
@@ -126,7 +131,8 @@ def ground_truth(server: EmulatorServer) -> GroundTruth:
         team_by_account=team,
         opportunities={i: r for i, r in database.table("opportunity").rows.items()
                        if r["parentaccountid"] in mine and r["statecode"] == 0},
-        milestones={i: r for i, r in database.table("msp_engagementmilestone").rows.items()
-                    if r["msp_parentaccount"] in mine},
+        milestones=milestones,
         my_team_milestones=my_team_milestones,
+        emails={u: users[u]["internalemailaddress"] for s, e in team.values() for u in s | e},
+        tasks={i: r for i, r in database.table("task").rows.items() if r["regardingobjectid"] in milestones},
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from callnotes.msx.errors import ImportCancelled, VpnDown
 from callnotes.msx.importer import run_import
 from callnotes.msx.progress import CancelToken, ProgressEvent
-from callnotes.store import Customer, Milestone, Note, Opportunity
+from callnotes.store import Customer, Milestone, Note, Opportunity, Task
 from callnotes.store.repo.notes import NoteInput, create_note
 
 from ._picture import store_picture
@@ -60,6 +60,29 @@ def test_import_of_200_accounts_is_exactly_what_the_emulator_holds(emulator_200,
         assert values[0] == truth.milestones[milestone_id]["msp_name"]
         assert values[2] == truth.milestones[milestone_id]["msp_milestonestatus"]
     assert summary.kind("customers").created == 200
+    people = {**picture["sellers"], **picture["solution_engineers"]}
+    assert {user: values[2] for user, values in people.items()} == truth.emails
+    assert all(truth.emails.values())  # every seller and SE gets a Teams chat link
+    _assert_tasks_match(picture["tasks"], truth.tasks)
+
+
+#: Task ``statecode`` labels (powerapps-docs/developer/data-platform/reference/entities/task.md).
+_TASK_STATES = {0: "Open", 1: "Completed", 2: "Canceled"}
+#: The eight hands-on-keyboard ``msp_taskcategory`` codes (reference/001, "HoK Task Categories").
+_HOK_CODES = {861980004, 861980006, 861980008, 861980007, 861980002, 861980005, 606820005, 861980001}
+
+
+def _assert_tasks_match(stored: dict, truth: dict) -> None:
+    """Tasks regarding my milestones: subject, category, HoK flag, duration, state, milestone."""
+    assert stored.keys() == truth.keys() and truth
+    for task_id, (subject, code, hok, minutes, state, milestone, live) in stored.items():
+        row = truth[task_id]
+        assert (subject, code, minutes, milestone, live) == (
+            row["subject"], row["msp_taskcategory"], row["scheduleddurationminutes"],
+            row["regardingobjectid"], True)
+        assert hok == (code in _HOK_CODES)
+        assert state == _TASK_STATES[row["statecode"]]
+    assert {v[2] for v in stored.values()} == {True, False}  # both kinds present
 
 
 def test_second_import_changes_nothing_and_keeps_notes(client_40, session_factory):
@@ -100,13 +123,17 @@ def test_records_gone_from_msx_are_marked_not_dropped(writable_emulator, writabl
         session.commit()
         gone_id, note_id = milestone.msx_id, note.id
         won_id = session.scalars(select(Opportunity.msx_id)).first()
+        other_tasks = select(Task.msx_id).join(Task.milestone).where(Milestone.msx_id != gone_id)
+        task_id = session.scalars(other_tasks).first()
     writable_client.delete("msp_engagementmilestones", gone_id)
+    writable_client.delete("tasks", task_id)
     writable_client.update("opportunities", won_id, {"statecode": 1, "statuscode": 3})  # closed as won
 
     summary = run_import(writable_client, session_factory)
 
     assert summary.kind("milestones").marked_gone == 1
     assert summary.kind("customers").marked_gone == 1
+    assert summary.kind("tasks").marked_gone >= 1
     assert summary.http_requests == 5  # the usual 4 rounds + 1 to ask MSX about the unseen records
     with session_factory() as session:
         row = session.scalar(select(Milestone).where(Milestone.msx_id == gone_id))
@@ -117,6 +144,8 @@ def test_records_gone_from_msx_are_marked_not_dropped(writable_emulator, writabl
         assert customers[vanished] is not None
         won = session.scalar(select(Opportunity).where(Opportunity.msx_id == won_id))
         assert (won.state, won.gone_from_msx_at) == ("Won", None)  # no longer open, not gone
+        task = session.scalar(select(Task).where(Task.msx_id == task_id))
+        assert task is not None and task.gone_from_msx_at is not None
 
 
 def test_faults_and_a_429_storm_end_with_the_same_store_as_a_clean_import(writable_emulator, tmp_path):

@@ -5,27 +5,11 @@ powerapps-docs/developer/data-platform/api-limits.md (Retry-After on 429); RFC 9
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 
-from callnotes.dataverse.retry import RETRY_STATUSES, RetryPolicy, clamp_timeout, parse_retry_after
+from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def _policy(clock: FakeClock, **kwargs: object) -> RetryPolicy:
-    return RetryPolicy(sleep=clock.sleep, clock=clock.monotonic, rng=random.Random(1), **kwargs)  # type: ignore[arg-type]
+from callnotes.dataverse.retry import RETRY_STATUSES, clamp_timeout, parse_retry_after
 
 
 def test_retry_after_seconds_and_http_date() -> None:
@@ -46,7 +30,7 @@ def test_statuses_retried() -> None:
 
 def test_backoff_grows_exponentially_with_jitter_and_caps() -> None:
     clock = FakeClock()
-    policy = _policy(clock, base_delay=1.0, max_delay=8.0)
+    policy = fast_policy(clock, base_delay=1.0, max_delay=8.0)
     for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (6, 8.0)]:
         delay = policy.backoff(attempt)
         assert ceiling / 2 <= delay <= ceiling
@@ -56,17 +40,17 @@ def test_backoff_grows_exponentially_with_jitter_and_caps() -> None:
 
 def test_retry_after_wins_over_backoff() -> None:
     clock = FakeClock()
-    state = _policy(clock, base_delay=0.01).start()
+    state = fast_policy(clock, base_delay=0.01).start()
     state.attempts = 1
     assert state.next_delay(retry_after=5.0) == 5.0
 
 
 def test_attempt_limit_and_total_budget_end_retries() -> None:
     clock = FakeClock()
-    state = _policy(clock, max_attempts=3, base_delay=1.0, budget=100.0).start()
+    state = fast_policy(clock, max_attempts=3, base_delay=1.0, budget=100.0).start()
     state.attempts = 3
     assert state.next_delay() is None
-    state = _policy(clock, max_attempts=10, budget=10.0).start()
+    state = fast_policy(clock, max_attempts=10, budget=10.0).start()
     state.attempts = 1
     assert state.next_delay(retry_after=11.0) is None  # would overrun the budget
     state.wait(4.0)
