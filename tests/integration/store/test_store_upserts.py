@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from callnotes.store import (
@@ -19,6 +21,7 @@ from callnotes.store import (
     NotFound,
     OpportunityRecord,
     Pod,
+    Seller,
     SellerRecord,
     SellerType,
     SeSpecialty,
@@ -26,6 +29,7 @@ from callnotes.store import (
     TaskRecord,
     TerritoryRecord,
     UpsertResult,
+    ValidationError,
     create_note,
     mark_gone,
     pod_name_for_territory,
@@ -233,3 +237,93 @@ def test_local_create_with_taken_msx_id_is_a_conflict(session: Session) -> None:
         create_customer(session, CustomerInput(name="Dup", msx_id=ACCOUNT))
     with pytest.raises(Conflict):
         create_seller(session, PersonInput(name="Dup", role="growth", msx_id=SELLER))
+
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[list[str]]:
+    """Every SQL statement the session's engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _writes(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def _accounts(count: int, sellers: list[str]) -> list:
+    return [CustomerRecord(f"acc-{i}", f"Account {i}", territory_msx_id=TERRITORY,
+                           seller_msx_ids=[sellers[i % len(sellers)]]) for i in range(count)]
+
+
+def test_bulk_upsert_uses_a_few_statements_not_one_per_row(session: Session) -> None:
+    """200 accounts with teams, opportunities and milestones: statements stay flat, not per row."""
+    records = [*_batch()[:3], *_accounts(200, [SELLER]),
+               *[OpportunityRecord(f"opp-{i}", f"O {i}", customer_msx_id=f"acc-{i}") for i in range(200)],
+               *[MilestoneRecord(f"ms-{i}", f"M {i}", opportunity_msx_id=f"opp-{i}",
+                                 customer_msx_id=f"acc-{i}") for i in range(200)]]
+    with _statements(session) as first:
+        counts = upsert_records(session, records)
+    with _statements(session) as second:
+        again = upsert_records(session, records)
+    assert (counts.created, again.unchanged) == (603, 603)
+    assert len(first) < 40, first  # a SELECT and an INSERT per table, the links, the POD
+    assert len(second) < 15 and _writes(second) == []
+    customer = session.scalar(select(Customer).where(Customer.msx_id == "acc-7"))
+    assert [s.msx_id for s in customer.sellers] == [SELLER] and len(customer.opportunities) == 1
+    assert customer.territory.pod.name == "East POD 06" and customer.msx_synced_at is not None
+
+
+def test_bulk_update_of_mixed_batch(session: Session) -> None:
+    """Existing rows update in place (teams replaced, gone cleared), new rows are created, in one call."""
+    upsert_records(session, [*_batch(), SellerRecord("s-2", "Other Seller", SellerType.ACQUISITION)])
+    customer = session.scalar(select(Customer).where(Customer.msx_id == ACCOUNT))
+    assert [s.msx_id for s in customer.sellers] == [SELLER]  # collection loaded before the bulk write
+    mark_gone(session, MsxKind.CUSTOMERS, seen_ids=[])
+    customer.account_notes = "local only"
+    session.flush()
+    counts = upsert_records(session, [
+        CustomerRecord(ACCOUNT, "Contoso", tpid="1234", territory_msx_id=TERRITORY, seller_msx_ids=["s-2"],
+                       solution_engineer_msx_ids=[SE]),
+        CustomerRecord("new-1", "Newco", seller_msx_ids=[SELLER, "s-2", SELLER]),
+        OpportunityRecord(OPP, "Contoso AI", number="7-ABC", customer_msx_id="new-1"),
+    ])
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 2, 0)
+    assert [s.msx_id for s in customer.sellers] == ["s-2"]  # reloaded, not stale
+    assert customer.gone_from_msx_at is None and customer.account_notes == "local only"
+    newco = session.scalar(select(Customer).where(Customer.msx_id == "new-1"))
+    assert sorted(s.msx_id for s in newco.sellers) == sorted([SELLER, "s-2"])
+    assert [o.msx_id for o in newco.opportunities] == [OPP]
+
+
+def test_same_msx_id_twice_in_one_batch(session: Session) -> None:
+    counts = upsert_records(session, [SellerRecord("s-9", "First", SellerType.GROWTH),
+                                      SellerRecord("s-9", "First", SellerType.GROWTH),
+                                      SellerRecord("s-9", "Second", SellerType.GROWTH)])
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert [s.name for s in session.scalars(select(Seller).where(Seller.msx_id == "s-9"))] == ["Second"]
+
+
+def test_bad_record_in_a_batch_is_refused_before_its_kind_is_written(session: Session) -> None:
+    upsert_records(session, _batch())
+    session.commit()
+    with pytest.raises(NotFound):
+        upsert_records(session, [CustomerRecord("c-ok", "Fine"),
+                                 CustomerRecord("c-bad", "Broken", seller_msx_ids=["nobody"])])
+    session.rollback()
+    with pytest.raises(ValidationError):
+        upsert_records(session, [SellerRecord("s-blank", "   ", SellerType.GROWTH)])
+    session.rollback()
+    with pytest.raises(ValidationError):
+        upsert_records(session, [object()])
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Customer)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from callnotes.store.errors import NotFound, ValidationError
 
 _M = TypeVar("_M")
+_V = TypeVar("_V")
 
 
 def get_or_raise(session: Session, model: type[_M], record_id: int, kind: str) -> _M:
@@ -56,3 +58,13 @@ def apply_changes(record: Any, values: dict[str, Any]) -> bool:
             setattr(record, name, value)
             changed = True
     return changed
+
+
+#: Values per ``IN (…)`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+IN_CHUNK = 500
+
+
+def in_chunks(values: list[_V], size: int = IN_CHUNK) -> Iterator[list[_V]]:
+    """``values`` in slices of at most ``size`` (for ``IN`` lists)."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

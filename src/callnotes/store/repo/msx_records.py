@@ -1,25 +1,28 @@
 """Upserts of MSX records, keyed by MSX id — the write side of the MSX import.
 
-Each ``upsert_*`` takes a typed record, finds the local row by ``msx_id`` and creates it, updates
-the fields that differ, or leaves it alone, returning :class:`Upserted` (``CREATED`` / ``UPDATED`` /
-``UNCHANGED`` + the row). A second identical upsert changes nothing (not even ``updated_at``).
-References to other MSX records are given by MSX id (``customer_msx_id``…) and must already be
-stored (import territories → people → customers → opportunities → milestones → tasks), else
-:class:`NotFound`. Collections given as ``None`` are left untouched; a list replaces them.
-Upserts never touch notes, topics or the customer's local ``account_notes``.
-:func:`mark_gone` stamps ``gone_from_msx_at`` on rows MSX no longer returns (never deletes);
-an upsert of a gone row clears the stamp.
+:func:`upsert_records` takes typed records (``msx_types``, any mix of kinds) and for each finds the
+local row by ``msx_id`` and creates it, updates the fields that differ, or leaves it alone
+(``CREATED`` / ``UPDATED`` / ``UNCHANGED``). A second identical upsert changes nothing (not even
+``updated_at``). It works in bulk: every table the batch touches or refers to is read in a few
+``IN`` queries, new rows are written with one multi-row ``INSERT … RETURNING`` per table, account
+teams with one insert / delete per link table; only changed rows are updated one by one.
+The ``upsert_*`` functions do the same for one record and return :class:`Upserted` with the row.
+
+References to other MSX records are MSX ids (``customer_msx_id``…); they must be stored already or
+be in the same batch (kinds are written territories → people → customers → opportunities →
+milestones → tasks), else :class:`NotFound`. Collections given as ``None`` are left untouched; a
+list replaces them. Upserts never touch notes, topics or the customer's local ``account_notes``.
+:func:`mark_gone` stamps ``gone_from_msx_at`` on rows MSX no longer returns (never deletes); an
+upsert of a gone row clears the stamp.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, delete, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from callnotes.store.errors import NotFound, ValidationError
@@ -35,48 +38,33 @@ from callnotes.store.models import (
     SolutionEngineer,
     Task,
     Territory,
+    customer_sellers,
+    customer_solution_engineers,
 )
-from callnotes.store.repo._common import apply_changes, required_text
+from callnotes.store.repo._common import apply_changes, in_chunks, required_text
+from callnotes.store.repo.msx_types import (
+    CustomerRecord,
+    MilestoneRecord,
+    MsxKind,
+    MsxRecord,
+    OpportunityRecord,
+    SellerRecord,
+    SolutionEngineerRecord,
+    TaskRecord,
+    TerritoryRecord,
+    UpsertCounts,
+    Upserted,
+    UpsertResult,
+    pod_name_for_territory,
+)
 from callnotes.store.types import utcnow
 
-_CHUNK = 500
-
-
-class UpsertResult(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-
-
-@dataclass(frozen=True)
-class Upserted:
-    result: UpsertResult
-    record: Any
-
-
-@dataclass
-class UpsertCounts:
-    """Totals of :func:`upsert_records`."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def add(self, result: UpsertResult) -> None:
-        setattr(self, result.value, getattr(self, result.value) + 1)
-
-
-class MsxKind(StrEnum):
-    """Which table :func:`mark_gone` works on."""
-
-    TERRITORIES = "territories"
-    SELLERS = "sellers"
-    SOLUTION_ENGINEERS = "solution_engineers"
-    CUSTOMERS = "customers"
-    OPPORTUNITIES = "opportunities"
-    MILESTONES = "milestones"
-    TASKS = "tasks"
-
+__all__ = [
+    "CustomerRecord", "MilestoneRecord", "MsxKind", "MsxRecord", "OpportunityRecord", "SellerRecord",
+    "SolutionEngineerRecord", "TaskRecord", "TerritoryRecord", "UpsertCounts", "UpsertResult", "Upserted",
+    "mark_gone", "pod_name_for_territory", "upsert_customer", "upsert_milestone", "upsert_opportunity",
+    "upsert_records", "upsert_seller", "upsert_solution_engineer", "upsert_task", "upsert_territory",
+]
 
 _MODELS: dict[MsxKind, type[Base]] = {
     MsxKind.TERRITORIES: Territory, MsxKind.SELLERS: Seller, MsxKind.SOLUTION_ENGINEERS: SolutionEngineer,
@@ -85,271 +73,286 @@ _MODELS: dict[MsxKind, type[Base]] = {
 }
 
 
-@dataclass
-class TerritoryRecord:
-    """``territories``: ``pod_name`` None → derived from the name (:func:`pod_name_for_territory`)."""
+@dataclass(frozen=True)
+class _Team:
+    """An account-team list on a record, stored as a link table (``customer_id`` → ``column``)."""
 
-    msx_id: str
-    name: str
-    account_team_unit_name: str | None = None
-    pod_name: str | None = None
-
-
-@dataclass
-class SellerRecord:
-    """An account-team seller; ``msx_id`` is the ``systemuserid``."""
-
-    msx_id: str
-    name: str
-    seller_type: SellerType
-    email: str | None = None
+    table: Table
+    column: str
+    model: Any
+    kind: str
 
 
-@dataclass
-class SolutionEngineerRecord:
-    msx_id: str
-    name: str
-    specialty: SeSpecialty
-    email: str | None = None
+@dataclass(frozen=True)
+class _Spec:
+    """How one record type becomes a row: plain values, references (record attr → fk column), teams."""
+
+    model: Any
+    values: Callable[[Any, dict[str, int]], dict[str, Any]]  # (record, POD ids by name) → columns
+    refs: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
+    teams: dict[str, _Team] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # None here = "leave as stored"
 
 
-@dataclass
-class CustomerRecord:
-    """``accounts``: ``msx_id`` = ``accountid``, ``tpid`` = ``msp_mstopparentid``."""
-
-    msx_id: str
-    name: str
-    tpid: str | None = None
-    territory_msx_id: str | None = None
-    website: str | None = None
-    msx_url: str | None = None
-    seller_msx_ids: list[str] | None = None
-    solution_engineer_msx_ids: list[str] | None = None
+def _pod_name(record: TerritoryRecord) -> str | None:
+    return record.pod_name or pod_name_for_territory(record.name)
 
 
-@dataclass
-class OpportunityRecord:
-    msx_id: str
-    name: str
-    number: str | None = None
-    state: str | None = None
-    estimated_close_date: date | None = None
-    customer_msx_id: str | None = None
+def _person(record: SellerRecord | SolutionEngineerRecord) -> dict[str, Any]:
+    return {"name": required_text(record.name, "name", 200), "email": record.email}
 
 
-@dataclass
-class MilestoneRecord:
-    """``msp_engagementmilestones``; ``on_my_team`` None = leave as stored."""
-
-    msx_id: str
-    name: str
-    number: str | None = None
-    status: int | None = None
-    status_label: str | None = None
-    milestone_date: date | None = None
-    monthly_use: float | None = None
-    workload: str | None = None
-    on_my_team: bool | None = None
-    opportunity_msx_id: str | None = None
-    customer_msx_id: str | None = None
+_SPECS: dict[type, _Spec] = {
+    TerritoryRecord: _Spec(Territory, lambda r, pods: {
+        "name": required_text(r.name, "name", 200), "account_team_unit_name": r.account_team_unit_name,
+        "pod_id": pods.get(_pod_name(r) or "")}),
+    SellerRecord: _Spec(Seller, lambda r, _: {**_person(r), "seller_type": SellerType(r.seller_type)}),
+    SolutionEngineerRecord: _Spec(
+        SolutionEngineer, lambda r, _: {**_person(r), "specialty": SeSpecialty(r.specialty)}),
+    CustomerRecord: _Spec(
+        Customer, lambda r, _: {"name": required_text(r.name, "name", 300), "tpid": r.tpid,
+                                "website": r.website, "msx_url": r.msx_url},
+        refs={"territory_msx_id": ("territory_id", Territory, "territory")},
+        teams={"seller_msx_ids": _Team(customer_sellers, "seller_id", Seller, "seller"),
+               "solution_engineer_msx_ids": _Team(customer_solution_engineers, "solution_engineer_id",
+                                                  SolutionEngineer, "solution engineer")}),
+    OpportunityRecord: _Spec(
+        Opportunity, lambda r, _: {"name": required_text(r.name, "name", 500), "number": r.number,
+                                   "state": r.state, "estimated_close_date": r.estimated_close_date},
+        refs={"customer_msx_id": ("customer_id", Customer, "customer")}),
+    MilestoneRecord: _Spec(
+        Milestone, lambda r, _: {
+            "name": required_text(r.name, "name", 500), "number": r.number, "status": r.status,
+            "status_label": r.status_label, "milestone_date": r.milestone_date, "monthly_use": r.monthly_use,
+            "workload": r.workload, "on_my_team": r.on_my_team},
+        refs={"opportunity_msx_id": ("opportunity_id", Opportunity, "opportunity"),
+              "customer_msx_id": ("customer_id", Customer, "customer")},
+        defaults={"on_my_team": False}),
+    TaskRecord: _Spec(
+        Task, lambda r, _: {"subject": required_text(r.subject, "subject", 500),
+                            "category_code": r.category_code, "is_hok": r.is_hok,
+                            "duration_minutes": r.duration_minutes, "state": r.state},
+        refs={"milestone_msx_id": ("milestone_id", Milestone, "milestone")}),
+}
+_ORDER = list(_SPECS)  # dependency order: a kind only refers to kinds before it
 
 
 @dataclass
-class TaskRecord:
-    msx_id: str
-    subject: str
-    category_code: int | None = None
-    is_hok: bool = False
-    duration_minutes: int | None = None
-    state: str | None = None
-    milestone_msx_id: str | None = None
+class _Batch:
+    """Rows and ids known in this batch, by model and MSX id (pre-loaded in a few queries)."""
 
+    session: Session
+    rows: dict[tuple[Any, str], Any] = field(default_factory=dict)
+    ids: dict[tuple[Any, str], int] = field(default_factory=dict)
+    pods: dict[str, int] = field(default_factory=dict)
+    touched: set[Any] = field(default_factory=set)  # models whose rows / links changed outside the ORM
 
-MsxRecord = (TerritoryRecord | SellerRecord | SolutionEngineerRecord | CustomerRecord | OpportunityRecord
-             | MilestoneRecord | TaskRecord)
-
-
-def pod_name_for_territory(territory_name: str) -> str | None:
-    """``East.SMECC.MAA.0601`` → ``East POD 06`` (msx-integration-guide, Step 4); None if not that shape."""
-    parts = territory_name.split(".")
-    if len(parts) < 2 or len(parts[-1]) < 2 or not parts[-1][:2].isdigit() or not parts[0]:
-        return None
-    return f"{parts[0]} POD {parts[-1][:2]}"
-
-
-@dataclass
-class _Cache:
-    """Rows already looked up in this batch, by model and MSX id."""
-
-    rows: dict[tuple[type[Base], str], Any] = field(default_factory=dict)
-
-    def prefetch(self, session: Session, model: Any, msx_ids: Iterable[str]) -> None:
-        ids = [i for i in dict.fromkeys(msx_ids) if (model, i) not in self.rows]
-        for start in range(0, len(ids), _CHUNK):
-            for row in session.scalars(select(model).where(model.msx_id.in_(ids[start:start + _CHUNK]))):
+    def load(self, model: Any, msx_ids: Iterable[str]) -> None:
+        wanted = [i for i in dict.fromkeys(msx_ids) if (model, i) not in self.ids]
+        for chunk in in_chunks(wanted):
+            for row in self.session.scalars(select(model).where(model.msx_id.in_(chunk))):
                 self.rows[(model, row.msx_id)] = row
+                self.ids[(model, row.msx_id)] = row.id
 
-    def find(self, session: Session, model: Any, msx_id: str) -> Any:
-        key = (model, msx_id)
-        if key not in self.rows:
-            self.rows[key] = session.scalar(select(model).where(model.msx_id == msx_id))
-        return self.rows[key]
-
-    def ref(self, session: Session, model: Any, msx_id: str | None, kind: str) -> int | None:
+    def ref(self, model: Any, msx_id: str | None, kind: str) -> int | None:
         if msx_id is None:
             return None
-        row = self.find(session, model, msx_id)
+        if (model, msx_id) not in self.ids:
+            raise NotFound(kind, msx_id)
+        return self.ids[(model, msx_id)]
+
+    def load_pods(self, names: Iterable[str]) -> None:
+        """POD ids by name; PODs not stored yet are created (they are keyed by name)."""
+        wanted = sorted({n for n in names if n})
+        for chunk in in_chunks(wanted):
+            self.pods.update(self.session.execute(select(Pod.name, Pod.id).where(Pod.name.in_(chunk))).all())
+        missing = [{"name": name} for name in wanted if name not in self.pods]
+        if missing:
+            self.pods.update(self.session.execute(insert(Pod).returning(Pod.name, Pod.id), missing).all())
+            self.touched.add(Pod)
+
+
+def _preload(batch: _Batch, records: list[Any]) -> None:
+    wanted: dict[Any, list[str]] = {}
+    for record in records:
+        spec = _SPECS[type(record)]
+        wanted.setdefault(spec.model, []).append(record.msx_id)
+        for attr, (_, model, _) in spec.refs.items():
+            if getattr(record, attr) is not None:
+                wanted.setdefault(model, []).append(getattr(record, attr))
+        for attr, team in spec.teams.items():
+            wanted.setdefault(team.model, []).extend(getattr(record, attr) or [])
+    for model, ids in wanted.items():
+        batch.load(model, ids)
+    batch.load_pods(_pod_name(r) or "" for r in records if isinstance(r, TerritoryRecord))
+
+
+@dataclass
+class _Group:
+    """The records of one kind: new rows to insert and team links to write."""
+
+    spec: _Spec
+    new: dict[str, dict[str, Any]] = field(default_factory=dict)
+    teams: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # msx id → team attr → ids
+    existing: set[int] = field(default_factory=set)  # ids of stored rows whose links are replaced
+
+
+def _row_values(batch: _Batch, spec: _Spec, record: Any) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    values = spec.values(record, batch.pods)
+    for attr, (column, model, kind) in spec.refs.items():
+        values[column] = batch.ref(model, getattr(record, attr), kind)
+    teams = {}
+    for attr, team in spec.teams.items():
+        members = getattr(record, attr)
+        if members is not None:
+            teams[attr] = [batch.ref(team.model, i, team.kind) or 0 for i in dict.fromkeys(members)]
+    return values, teams
+
+
+def _current_teams(batch: _Batch, group: _Group, owners: dict[int, str]) -> dict[str, dict[str, set[int]]]:
+    """Stored team ids of the existing rows ``owners`` (id → msx id), by msx id and team attr."""
+    current: dict[str, dict[str, set[int]]] = {}
+    for attr, team in group.spec.teams.items():
+        table = team.table
+        for chunk in in_chunks(list(owners)):
+            stmt = select(table.c.customer_id, table.c[team.column]).where(table.c.customer_id.in_(chunk))
+            for owner, member in batch.session.execute(stmt):
+                current.setdefault(owners[owner], {}).setdefault(attr, set()).add(member)
+    return current
+
+
+def _classify(batch: _Batch, group: _Group, records: list[Any]) -> list[UpsertResult]:
+    """Update existing rows in place; collect new ones in ``group.new``; return each record's result."""
+    spec, now, results = group.spec, utcnow(), []
+    prepared = [(required_text(r.msx_id, "msx_id", 64), *_row_values(batch, spec, r)) for r in records]
+    owners = {batch.ids[(spec.model, m)]: m for m, _, teams in prepared
+              if teams and (spec.model, m) in batch.rows}
+    current = _current_teams(batch, group, owners) if owners else {}
+    for msx_id, values, teams in prepared:
+        row = batch.rows.get((spec.model, msx_id))
         if row is None:
-            raise NotFound(kind, msx_id)
-        return row.id
+            values = {k: spec.defaults.get(k) if v is None else v for k, v in values.items()}
+            seen = msx_id in group.new
+            changed = seen and (group.new[msx_id] != values or any(
+                group.teams[msx_id].get(a) != ids for a, ids in teams.items()))
+            group.new[msx_id] = values
+            group.teams.setdefault(msx_id, {}).update(teams)
+            results.append(UpsertResult.UPDATED if changed else
+                           UpsertResult.UNCHANGED if seen else UpsertResult.CREATED)
+            continue
+        values = {k: v for k, v in values.items() if not (v is None and k in spec.defaults)}
+        changed = apply_changes(row, values)
+        for attr, ids in teams.items():
+            if set(ids) != current.get(msx_id, {}).get(attr, set()):
+                current.setdefault(msx_id, {})[attr] = set(ids)
+                group.teams.setdefault(msx_id, {})[attr] = ids
+                group.existing.add(row.id)
+                changed = True
+        if row.gone_from_msx_at is not None:
+            row.gone_from_msx_at, changed = None, True
+        if changed:
+            row.msx_synced_at = now
+        results.append(UpsertResult.UPDATED if changed else UpsertResult.UNCHANGED)
+    return results
 
 
-def _upsert(session: Session, cache: _Cache, model: Any, msx_id: str, values: dict[str, Any],
-            collections: dict[str, list[Any]] | None = None) -> Upserted:
-    msx_id = required_text(msx_id, "msx_id", 64)
-    record = cache.find(session, model, msx_id)
-    now = utcnow()
-    if record is None:
-        record = model(msx_id=msx_id, msx_synced_at=now, **values)
-        for name, items in (collections or {}).items():
-            setattr(record, name, items)
-        session.add(record)
-        session.flush()
-        cache.rows[(model, msx_id)] = record
-        return Upserted(UpsertResult.CREATED, record)
-    changed = apply_changes(record, values)
-    for name, items in (collections or {}).items():
-        if {i.id for i in getattr(record, name)} != {i.id for i in items}:
-            setattr(record, name, items)
-            changed = True
-    if record.gone_from_msx_at is not None:
-        record.gone_from_msx_at = None
-        changed = True
-    if not changed:
-        return Upserted(UpsertResult.UNCHANGED, record)
-    record.msx_synced_at = now
+def _write(batch: _Batch, group: _Group) -> None:
+    """Insert the group's new rows (one multi-row statement) and replace the changed team links."""
+    model, now = group.spec.model, utcnow()
+    if group.new:
+        rows = [{"msx_id": msx_id, "msx_synced_at": now, **values} for msx_id, values in group.new.items()]
+        inserted = batch.session.execute(insert(model).returning(model.msx_id, model.id), rows)
+        batch.ids.update(((model, msx_id), row_id) for msx_id, row_id in inserted)
+        batch.touched.add(model)
+    for attr, team in group.spec.teams.items():
+        owners = {batch.ids[(model, m)]: ids[attr] for m, ids in group.teams.items() if attr in ids}
+        if not owners:
+            continue
+        for chunk in in_chunks([o for o in owners if o in group.existing]):
+            batch.session.execute(delete(team.table).where(team.table.c.customer_id.in_(chunk)))
+        links = [{"customer_id": owner, team.column: m} for owner, ids in owners.items() for m in ids]
+        if links:
+            batch.session.execute(insert(team.table), links)
+        batch.touched.update({model, team.model})
+
+
+def _expire_relationships(session: Session, models: set[Any]) -> None:
+    """Rows and links were written outside the ORM: loaded collections may be stale, reload them."""
+    related = {r.mapper.class_ for m in models for r in inspect(m).relationships} | models
+    for obj in list(session.identity_map.values()):
+        state = inspect(obj)
+        keys = [r.key for r in state.mapper.relationships if r.key not in state.unloaded]
+        if type(obj) in related and keys:
+            session.expire(obj, keys)
+
+
+def _upsert_many(session: Session, records: Iterable[MsxRecord]) -> list[tuple[UpsertResult, Any, int]]:
+    """Upsert ``records``; per record (result, model, row id), in the order given."""
+    records = list(records)
+    for record in records:
+        if type(record) not in _SPECS:
+            raise ValidationError(f"not an MSX record: {type(record).__name__}", field="records")
+    batch = _Batch(session)
+    _preload(batch, records)
+    outcome: dict[int, UpsertResult] = {}
+    for kind in _ORDER:
+        positions = [i for i, r in enumerate(records) if type(r) is kind]
+        if positions:
+            group = _Group(_SPECS[kind])
+            results = _classify(batch, group, [records[i] for i in positions])
+            outcome.update(zip(positions, results, strict=True))
+            _write(batch, group)
     session.flush()
-    return Upserted(UpsertResult.UPDATED, record)
-
-
-def _pod_id(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    pod = session.scalar(select(Pod).where(Pod.name == name))
-    if pod is None:
-        pod = Pod(name=name)
-        session.add(pod)
-        session.flush()
-    return pod.id
-
-
-def upsert_territory(session: Session, record: TerritoryRecord, *, _cache: _Cache | None = None) -> Upserted:
-    """Territory by MSX ``territoryid``; its POD is created on demand (PODs are keyed by name)."""
-    cache = _cache or _Cache()
-    pod_name = record.pod_name or pod_name_for_territory(record.name)
-    values = {"name": required_text(record.name, "name", 200),
-              "account_team_unit_name": record.account_team_unit_name, "pod_id": _pod_id(session, pod_name)}
-    return _upsert(session, cache, Territory, record.msx_id, values)
-
-
-def upsert_seller(session: Session, record: SellerRecord, *, _cache: _Cache | None = None) -> Upserted:
-    """Seller by ``systemuserid``."""
-    values = {"name": required_text(record.name, "name", 200), "email": record.email,
-              "seller_type": SellerType(record.seller_type)}
-    return _upsert(session, _cache or _Cache(), Seller, record.msx_id, values)
-
-
-def upsert_solution_engineer(session: Session, record: SolutionEngineerRecord, *,
-                             _cache: _Cache | None = None) -> Upserted:
-    """Solution engineer by ``systemuserid``."""
-    values = {"name": required_text(record.name, "name", 200), "email": record.email,
-              "specialty": SeSpecialty(record.specialty)}
-    return _upsert(session, _cache or _Cache(), SolutionEngineer, record.msx_id, values)
-
-
-def _people(session: Session, cache: _Cache, model: Any, ids: list[str] | None,
-            kind: str) -> list[Any] | None:
-    if ids is None:
-        return None
-    cache.prefetch(session, model, ids)
-    people = []
-    for msx_id in dict.fromkeys(ids):
-        person = cache.find(session, model, msx_id)
-        if person is None:
-            raise NotFound(kind, msx_id)
-        people.append(person)
-    return people
-
-
-def upsert_customer(session: Session, record: CustomerRecord, *, _cache: _Cache | None = None) -> Upserted:
-    """Customer by ``accountid``; account team replaced when the id lists are given."""
-    cache = _cache or _Cache()
-    values = {"name": required_text(record.name, "name", 300), "tpid": record.tpid,
-              "territory_id": cache.ref(session, Territory, record.territory_msx_id, "territory"),
-              "website": record.website, "msx_url": record.msx_url}
-    collections = {}
-    sellers = _people(session, cache, Seller, record.seller_msx_ids, "seller")
-    engineers = _people(session, cache, SolutionEngineer, record.solution_engineer_msx_ids,
-                        "solution engineer")
-    if sellers is not None:
-        collections["sellers"] = sellers
-    if engineers is not None:
-        collections["solution_engineers"] = engineers
-    return _upsert(session, cache, Customer, record.msx_id, values, collections)
-
-
-def upsert_opportunity(session: Session, record: OpportunityRecord, *,
-                       _cache: _Cache | None = None) -> Upserted:
-    cache = _cache or _Cache()
-    values = {"name": required_text(record.name, "name", 500), "number": record.number, "state": record.state,
-              "estimated_close_date": record.estimated_close_date,
-              "customer_id": cache.ref(session, Customer, record.customer_msx_id, "customer")}
-    return _upsert(session, cache, Opportunity, record.msx_id, values)
-
-
-def upsert_milestone(session: Session, record: MilestoneRecord, *, _cache: _Cache | None = None) -> Upserted:
-    cache = _cache or _Cache()
-    values: dict[str, Any] = {
-        "name": required_text(record.name, "name", 500), "number": record.number, "status": record.status,
-        "status_label": record.status_label, "milestone_date": record.milestone_date,
-        "monthly_use": record.monthly_use, "workload": record.workload,
-        "opportunity_id": cache.ref(session, Opportunity, record.opportunity_msx_id, "opportunity"),
-        "customer_id": cache.ref(session, Customer, record.customer_msx_id, "customer")}
-    if record.on_my_team is not None:
-        values["on_my_team"] = record.on_my_team
-    return _upsert(session, cache, Milestone, record.msx_id, values)
-
-
-def upsert_task(session: Session, record: TaskRecord, *, _cache: _Cache | None = None) -> Upserted:
-    cache = _cache or _Cache()
-    values = {"subject": required_text(record.subject, "subject", 500), "category_code": record.category_code,
-              "is_hok": record.is_hok, "duration_minutes": record.duration_minutes, "state": record.state,
-              "milestone_id": cache.ref(session, Milestone, record.milestone_msx_id, "milestone")}
-    return _upsert(session, cache, Task, record.msx_id, values)
-
-
-_UPSERTS: dict[type, tuple[Any, Any]] = {
-    TerritoryRecord: (upsert_territory, Territory), SellerRecord: (upsert_seller, Seller),
-    SolutionEngineerRecord: (upsert_solution_engineer, SolutionEngineer),
-    CustomerRecord: (upsert_customer, Customer), OpportunityRecord: (upsert_opportunity, Opportunity),
-    MilestoneRecord: (upsert_milestone, Milestone), TaskRecord: (upsert_task, Task),
-}
+    if batch.touched:
+        _expire_relationships(session, batch.touched)
+    return [(outcome[i], _SPECS[type(r)].model, batch.ids[(_SPECS[type(r)].model, r.msx_id.strip())])
+            for i, r in enumerate(records)]
 
 
 def upsert_records(session: Session, records: Iterable[MsxRecord]) -> UpsertCounts:
-    """Upsert many records (any mix of kinds, in dependency order) with batched lookups."""
-    records = list(records)
-    cache = _Cache()
-    by_model: dict[Any, list[str]] = {}
-    for record in records:
-        by_model.setdefault(_UPSERTS[type(record)][1], []).append(record.msx_id)
-    for model, ids in by_model.items():
-        cache.prefetch(session, model, ids)
+    """Upsert many records (any mix of kinds) in bulk; counts of created / updated / unchanged."""
     counts = UpsertCounts()
-    for record in records:
-        upsert, _ = _UPSERTS[type(record)]
-        counts.add(upsert(session, record, _cache=cache).result)
+    for result, _, _ in _upsert_many(session, records):
+        counts.add(result)
     return counts
+
+
+def _upsert_one(session: Session, record: MsxRecord) -> Upserted:
+    [(result, model, row_id)] = _upsert_many(session, [record])
+    return Upserted(result, session.get(model, row_id))
+
+
+def upsert_territory(session: Session, record: TerritoryRecord) -> Upserted:
+    """Territory by MSX ``territoryid``; its POD is created on demand (PODs are keyed by name)."""
+    return _upsert_one(session, record)
+
+
+def upsert_seller(session: Session, record: SellerRecord) -> Upserted:
+    """Seller by ``systemuserid``."""
+    return _upsert_one(session, record)
+
+
+def upsert_solution_engineer(session: Session, record: SolutionEngineerRecord) -> Upserted:
+    """Solution engineer by ``systemuserid``."""
+    return _upsert_one(session, record)
+
+
+def upsert_customer(session: Session, record: CustomerRecord) -> Upserted:
+    """Customer by ``accountid``; account team replaced when the id lists are given."""
+    return _upsert_one(session, record)
+
+
+def upsert_opportunity(session: Session, record: OpportunityRecord) -> Upserted:
+    return _upsert_one(session, record)
+
+
+def upsert_milestone(session: Session, record: MilestoneRecord) -> Upserted:
+    """Milestone by MSX id; ``on_my_team`` None keeps the stored flag."""
+    return _upsert_one(session, record)
+
+
+def upsert_task(session: Session, record: TaskRecord) -> Upserted:
+    return _upsert_one(session, record)
 
 
 def mark_gone(session: Session, kind: MsxKind | str, seen_ids: Collection[str], *,
@@ -369,8 +372,8 @@ def mark_gone(session: Session, kind: MsxKind | str, seen_ids: Collection[str], 
         select(model.id, model.msx_id).where(model.msx_id.is_not(None), model.gone_from_msx_at.is_(None)))
     gone = [row_id for row_id, msx_id in rows if msx_id not in seen and (scope is None or msx_id in scope)]
     now = utcnow()
-    for start in range(0, len(gone), _CHUNK):
-        for record in session.scalars(select(model).where(model.id.in_(gone[start:start + _CHUNK]))):
+    for chunk in in_chunks(gone):
+        for record in session.scalars(select(model).where(model.id.in_(chunk))):
             record.gone_from_msx_at = now
     session.flush()
     return len(gone)
