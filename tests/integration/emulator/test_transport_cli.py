@@ -5,15 +5,38 @@ service URL and a ready bearer token that Dataverse requests accept
 
 from __future__ import annotations
 
+import inspect
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+from callnotes.emulator import EmulatorServer
+from callnotes.emulator.cli import emulator_command
+from callnotes.emulator.config import RUNTIME_KEYS
+from callnotes.emulator.control import control_routes
+from callnotes.emulator.limits import ThrottleLimits
+
+OPTIONS = (
+    "--port",
+    "--host",
+    "--accounts",
+    "--seed",
+    "--latency-ms",
+    "--jitter-ms",
+    "--fault-rate",
+    "--throttle",
+    "--vpn-blocked",
+    "--no-msx-quirks",
+    "--allow-remote",
+    "--token-hours",
+)
 CLI = [sys.executable, "-c", "from callnotes.cli import main; main()", "emulator"]
 
 
@@ -62,3 +85,29 @@ def test_bad_options_are_refused_with_a_clear_message(arguments: list[str], mess
     result = subprocess.run([*CLI, *arguments], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def _documented_surface(emulator: EmulatorServer) -> list[str]:
+    """Every control endpoint, run-time setting and fail_next key/fault the emulator accepts."""
+    paths = [route.path for route in control_routes(emulator.app.state) if route.path != "/"]
+    faults = [str(f) for f in (429, 500, 502, 503, 504)] + ["drop", "truncate", "drop_after_commit"]
+    script_keys = ["method", "path_contains", "fault", "times", "retry_after"]
+    throttle_keys = list(ThrottleLimits().as_dict())
+    return [*paths, *RUNTIME_KEYS, *faults, *script_keys, *throttle_keys]
+
+
+def test_help_names_every_option_endpoint_and_setting(emulator: EmulatorServer) -> None:
+    output = subprocess.run(
+        [*CLI, "--help"], capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "200"}
+    ).stdout
+    assert len(inspect.signature(emulator_command).parameters) == len(OPTIONS)  # OPTIONS is complete
+    assert all(option in output for option in OPTIONS)
+    missing = [name for name in _documented_surface(emulator) if name not in output]
+    assert not missing, f"callnotes emulator --help does not mention {missing}"
+    assert "CALLNOTES_CRM_URL" in output and "Authorization: Bearer" in output
+
+
+def test_docs_name_every_option_endpoint_and_setting(emulator: EmulatorServer) -> None:
+    docs = (Path(__file__).parents[3] / "docs" / "emulator.md").read_text(encoding="utf-8")
+    missing = [name for name in [*OPTIONS, *_documented_surface(emulator)] if f"{name}" not in docs]
+    assert not missing, f"docs/emulator.md does not mention {missing}"
