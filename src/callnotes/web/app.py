@@ -67,6 +67,7 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(_HERE / "templates"), context_processors=[_context])
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["datetime"] = _format_datetime
+    templates.env.filters["money"] = _format_amount
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
     return templates
@@ -76,6 +77,10 @@ def _format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _format_amount(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
 
 
 def _routers() -> list[APIRouter]:
