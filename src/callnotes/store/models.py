@@ -21,6 +21,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -264,12 +265,18 @@ class Note(Base, _Timestamps):
     """
 
     __tablename__ = "notes"
+    # Newest first (call date, creation, id) overall and per customer: both pages walk an index
+    # backwards instead of sorting; the leading columns also serve the foreign key and date ranges.
+    __table_args__ = (
+        Index("ix_notes_customer_id_call_date", "customer_id", "call_date", "created_at", "id"),
+        Index("ix_notes_call_date_created_at", "call_date", "created_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     title: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    call_date: Mapped[date] = mapped_column(Date, index=True)
-    customer_id: Mapped[int | None] = _fk("customers")
+    call_date: Mapped[date] = mapped_column(Date)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
     search_context: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
     customer: Mapped[Customer | None] = relationship(back_populates="notes")
