@@ -62,6 +62,11 @@ def _form(client: TestClient, **fields: object) -> dict[str, object]:
     return {"csrf_token": csrf_of(client), **fields}
 
 
+def _note_form(client: TestClient, customer_id: int, **fields: object) -> dict[str, object]:
+    """The note editor's fields for a call on 2026-11-20 with ``customer_id``."""
+    return _form(client, customer_id=str(customer_id), call_date="2026-11-20", **fields)
+
+
 def test_every_page_renders(client: TestClient, web_settings: Settings) -> None:
     _arrange_account(web_settings)
     for path in (
@@ -138,15 +143,8 @@ def test_editor_autosaves_a_draft_that_survives_closing_the_tab(
     key = re.search(r'name="draft_key" value="([^"]+)"', editor).group(1)
     saved = client.post(
         "/editor/draft",
-        data=_form(
-            client,
-            draft_key=key,
-            body="half-typed thoughts",
-            topics="AKS, Cost",
-            customer_id=str(ids["customer"]),
-            call_date="2026-11-20",
-            title="Kickoff",
-        ),
+        data=_note_form(client, ids["customer"], draft_key=key, body="half-typed thoughts",
+                        topics="AKS, Cost", title="Kickoff"),
         headers={"HX-Request": "true"},
     )
     assert saved.status_code == 200 and "Draft saved" in saved.text
@@ -160,14 +158,7 @@ def test_editor_autosaves_a_draft_that_survives_closing_the_tab(
     # saving the note removes the draft
     response = client.post(
         "/notes",
-        data=_form(
-            client,
-            draft_key=key,
-            body="final text",
-            topics="AKS",
-            customer_id=str(ids["customer"]),
-            call_date="2026-11-20",
-        ),
+        data=_note_form(client, ids["customer"], draft_key=key, body="final text", topics="AKS"),
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -210,13 +201,7 @@ def test_note_form_refuses_a_milestone_of_another_customer(
     foreign = client.get("/api/milestones", params={"customer_id": ids["other"]}).json()[0]["id"]
     response = client.post(
         "/notes",
-        data=_form(
-            client,
-            body="x",
-            call_date="2026-11-20",
-            customer_id=str(ids["customer"]),
-            milestone_ids=str(foreign),
-        ),
+        data=_note_form(client, ids["customer"], body="x", milestone_ids=str(foreign)),
     )
     assert response.status_code == 422 and "do not belong" in response.text
     assert client.get("/api/notes").json() == []
@@ -227,15 +212,8 @@ def test_create_view_edit_and_delete_a_note(client: TestClient, web_settings: Se
     mine = client.get("/api/milestones", params={"customer_id": ids["customer"]}).json()[0]["id"]
     created = client.post(
         "/notes",
-        data=_form(
-            client,
-            body="# Kickoff\nDiscussed **AKS**",
-            call_date="2026-11-20",
-            topics="AKS, New topic",
-            customer_id=str(ids["customer"]),
-            milestone_ids=str(mine),
-            attendees="Ann, Bob",
-        ),
+        data=_note_form(client, ids["customer"], body="# Kickoff\nDiscussed **AKS**", topics="AKS, New topic",
+                        milestone_ids=str(mine), attendees="Ann, Bob"),
         follow_redirects=True,
     )
     assert created.status_code == 200
