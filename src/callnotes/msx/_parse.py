@@ -1,11 +1,15 @@
-"""Field readers for Dataverse rows: each checks the type and raises `MalformedCrmAnswer`."""
+"""Field readers for Dataverse rows: each checks the type and raises `MalformedCrmAnswer`; `column`
+and `FromRow` declare a record by the columns its fields are read from."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import field as dataclass_field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar, Self
 
 from callnotes.msx.errors import InvalidInput, MalformedCrmAnswer
 
@@ -101,3 +105,55 @@ def as_uuid(value: str) -> uuid.UUID:
         return uuid.UUID(str(value).strip().strip("{}"))
     except ValueError as exc:
         raise InvalidInput(f"not a GUID: {value!r}") from exc
+
+
+# -- records declared column by column -----------------------------------------------------------
+#: How one column is read: ``(entity, row, column) -> value``, raising `MalformedCrmAnswer`.
+Reader = Callable[[str, Row, str], Any]
+_COLUMN = "msx_column"
+
+optional_guid: Reader = partial(guid, required=False)
+required_text: Reader = partial(text, required=True)
+
+
+def text_or_empty(entity: str, row: Row, field: str) -> str:
+    return text(entity, row, field) or ""
+
+
+def formatted_value(_entity: str, row: Row, field: str) -> str | None:
+    """The display text Dataverse sends beside a lookup or choice column (annotations)."""
+    return formatted(row, field)
+
+
+def row_etag(_entity: str, row: Row, _field: str) -> str | None:
+    return etag(row)
+
+
+def labelled(labels: Mapping[int, str]) -> Reader:
+    """A choice column's display text: the formatted value, else our label for its code."""
+
+    def read(entity: str, row: Row, field: str) -> str | None:
+        code = integer(entity, row, field)
+        return formatted(row, field) or (labels.get(code) if code is not None else None)
+
+    return read
+
+
+def column(name: str, read: Reader = text, **default: Any) -> Any:
+    """A record field read from column ``name`` of a Dataverse row by ``read`` (``default=`` optional)."""
+    return dataclass_field(metadata={_COLUMN: (name, read)}, **default)
+
+
+class FromRow:
+    """Mixin for frozen dataclasses whose fields are `column`s: ``from_row`` reads them all, in order."""
+
+    ENTITY: ClassVar[str]
+
+    @classmethod
+    def from_row(cls, row: object) -> Self:
+        checked = require_row(cls.ENTITY, row)
+        values = {}
+        for spec in dataclass_fields(cls):  # type: ignore[arg-type]
+            name, read = spec.metadata[_COLUMN]
+            values[spec.name] = read(cls.ENTITY, checked, name)
+        return cls(**values)

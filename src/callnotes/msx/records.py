@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import ClassVar
 
 from callnotes.msx import _parse as p
 from callnotes.msx.errors import MalformedCrmAnswer
@@ -35,87 +36,54 @@ def pod_name(territory_name: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class WhoAmI:
-    user_id: str
-    business_unit_id: str | None
-    organization_id: str | None
-
-    @classmethod
-    def from_row(cls, row: object) -> WhoAmI:
-        r = p.require_row("WhoAmI answer", row)
-        return cls(
-            user_id=p.guid("WhoAmI answer", r, "UserId"),  # type: ignore[arg-type]
-            business_unit_id=p.guid("WhoAmI answer", r, "BusinessUnitId", required=False),
-            organization_id=p.guid("WhoAmI answer", r, "OrganizationId", required=False),
-        )
+class WhoAmI(p.FromRow):
+    ENTITY: ClassVar[str] = "WhoAmI answer"
+    user_id: str = p.column("UserId", p.guid)
+    business_unit_id: str | None = p.column("BusinessUnitId", p.optional_guid)
+    organization_id: str | None = p.column("OrganizationId", p.optional_guid)
 
 
 @dataclass(frozen=True)
-class MsxUser:
-    id: str
-    full_name: str | None
-    email: str | None
-
-    @classmethod
-    def from_row(cls, row: object) -> MsxUser:
-        r = p.require_row("systemuser", row)
-        return cls(
-            id=p.guid("systemuser", r, "systemuserid"),  # type: ignore[arg-type]
-            full_name=p.text("systemuser", r, "fullname"),
-            email=p.text("systemuser", r, "internalemailaddress"),
-        )
+class MsxUser(p.FromRow):
+    ENTITY: ClassVar[str] = "systemuser"
+    id: str = p.column("systemuserid", p.guid)
+    full_name: str | None = p.column("fullname")
+    email: str | None = p.column("internalemailaddress")
 
 
 @dataclass(frozen=True)
-class Account:
-    id: str
-    name: str
-    tpid: str | None
-    territory_id: str | None
-    territory_name: str | None = None
-
-    @classmethod
-    def from_row(cls, row: object) -> Account:
-        r = p.require_row("account", row)
-        return cls(
-            id=p.guid("account", r, "accountid"),  # type: ignore[arg-type]
-            name=p.text("account", r, "name", required=True),  # type: ignore[arg-type]
-            tpid=p.text("account", r, "msp_mstopparentid"),
-            territory_id=p.guid("account", r, "_territoryid_value", required=False),
-            territory_name=p.formatted(r, "_territoryid_value"),
-        )
+class Account(p.FromRow):
+    ENTITY: ClassVar[str] = "account"
+    id: str = p.column("accountid", p.guid)
+    name: str = p.column("name", p.required_text)
+    tpid: str | None = p.column("msp_mstopparentid")
+    territory_id: str | None = p.column("_territoryid_value", p.optional_guid)
+    territory_name: str | None = p.column("_territoryid_value", p.formatted_value, default=None)
 
 
 @dataclass(frozen=True)
-class Territory:
-    id: str
-    name: str
-    unit_name: str | None
+class Territory(p.FromRow):
+    ENTITY: ClassVar[str] = "territory"
+    id: str = p.column("territoryid", p.guid)
+    name: str = p.column("name", p.required_text)
+    unit_name: str | None = p.column("msp_accountteamunitname")
 
     @property
     def pod(self) -> str | None:
         return pod_name(self.name)
 
-    @classmethod
-    def from_row(cls, row: object) -> Territory:
-        r = p.require_row("territory", row)
-        return cls(
-            id=p.guid("territory", r, "territoryid"),  # type: ignore[arg-type]
-            name=p.text("territory", r, "name", required=True),  # type: ignore[arg-type]
-            unit_name=p.text("territory", r, "msp_accountteamunitname"),
-        )
-
 
 @dataclass(frozen=True)
-class AccountTeamMember:
+class AccountTeamMember(p.FromRow):
     """One msp_accountteams row: a user in a role on an account."""
 
-    account_id: str
-    user_id: str
-    full_name: str | None
-    qualifier1: str | None
-    role: str | None
-    title: str | None
+    ENTITY: ClassVar[str] = "msp_accountteam"
+    account_id: str = p.column("_msp_accountid_value", p.guid)
+    user_id: str = p.column("_msp_systemuserid_value", p.guid)
+    full_name: str | None = p.column("msp_fullname")
+    qualifier1: str | None = p.column("msp_qualifier1")
+    role: str | None = p.column("msp_qualifier2")
+    title: str | None = p.column("msp_standardtitle")
 
     @property
     def seller_type(self) -> SellerType | None:
@@ -130,19 +98,6 @@ class AccountTeamMember:
         """Data / Infra / Apps SE, decided by the role alone (reference/001)."""
         return SE_SPECIALTY_BY_ROLE.get(_role(self.role))  # type: ignore[arg-type]
 
-    @classmethod
-    def from_row(cls, row: object) -> AccountTeamMember:
-        r = p.require_row("msp_accountteam", row)
-        return cls(
-            account_id=p.guid("msp_accountteam", r, "_msp_accountid_value"),  # type: ignore[arg-type]
-            user_id=p.guid("msp_accountteam", r, "_msp_systemuserid_value"),  # type: ignore[arg-type]
-            full_name=p.text("msp_accountteam", r, "msp_fullname"),
-            qualifier1=p.text("msp_accountteam", r, "msp_qualifier1"),
-            role=p.text("msp_accountteam", r, "msp_qualifier2"),
-            title=p.text("msp_accountteam", r, "msp_standardtitle"),
-        )
-
-
 def _role(value: str | None) -> Role | None:
     try:
         return Role(value)
@@ -151,33 +106,18 @@ def _role(value: str | None) -> Role | None:
 
 
 @dataclass(frozen=True)
-class Opportunity:
-    id: str
-    name: str
-    number: str | None
-    account_id: str | None
-    owner_id: str | None
-    owner_name: str | None
-    estimated_close_date: date | None
-    estimated_completion_date: date | None
-    consumed_recurring: float | None
-    state: int | None
-
-    @classmethod
-    def from_row(cls, row: object) -> Opportunity:
-        e, r = "opportunity", p.require_row("opportunity", row)
-        return cls(
-            id=p.guid(e, r, "opportunityid"),  # type: ignore[arg-type]
-            name=p.text(e, r, "name", required=True),  # type: ignore[arg-type]
-            number=p.text(e, r, "msp_opportunitynumber"),
-            account_id=p.guid(e, r, "_parentaccountid_value", required=False),
-            owner_id=p.guid(e, r, "_ownerid_value", required=False),
-            owner_name=p.formatted(r, "_ownerid_value"),
-            estimated_close_date=p.day(e, r, "estimatedclosedate"),
-            estimated_completion_date=p.day(e, r, "msp_estcompletiondate"),
-            consumed_recurring=p.number(e, r, "msp_consumptionconsumedrecurring"),
-            state=p.integer(e, r, "statecode"),
-        )
+class Opportunity(p.FromRow):
+    ENTITY: ClassVar[str] = "opportunity"
+    id: str = p.column("opportunityid", p.guid)
+    name: str = p.column("name", p.required_text)
+    number: str | None = p.column("msp_opportunitynumber")
+    account_id: str | None = p.column("_parentaccountid_value", p.optional_guid)
+    owner_id: str | None = p.column("_ownerid_value", p.optional_guid)
+    owner_name: str | None = p.column("_ownerid_value", p.formatted_value)
+    estimated_close_date: date | None = p.column("estimatedclosedate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
+    estimated_completion_date: date | None = p.column("msp_estcompletiondate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
+    consumed_recurring: float | None = p.column("msp_consumptionconsumedrecurring", p.number)
+    state: int | None = p.column("statecode", p.integer)
 
 
 @dataclass(frozen=True)
@@ -203,91 +143,60 @@ def parse_forecast_comments(raw: str | None) -> tuple[ForecastComment, ...]:
     return tuple(ForecastComment(str(i["text"]), i.get("author"), i.get("date")) for i in items)
 
 
+def _forecast_comments(entity: str, row: p.Row, field: str) -> tuple[ForecastComment, ...]:
+    return parse_forecast_comments(p.text(entity, row, field))
+
+
 @dataclass(frozen=True)
-class Milestone:
-    id: str
-    number: str | None
-    name: str
-    date: date | None
-    status_code: int | None
-    status: str | None
-    monthly_use: float | None
-    opportunity_id: str | None
-    opportunity_name: str | None
-    account_id: str | None
-    owner_id: str | None
-    owner_name: str | None
-    workload: str | None
-    commitment: str | None
-    category: str | None
-    forecast_comments: tuple[ForecastComment, ...] = field(default=())
-    forecast_summary: str | None = None
-    etag: str | None = None
+class Milestone(p.FromRow):
+    ENTITY: ClassVar[str] = "milestone"
+    id: str = p.column("msp_engagementmilestoneid", p.guid)
+    number: str | None = p.column("msp_milestonenumber")
+    name: str = p.column("msp_name", p.required_text)
+    date: date | None = p.column("msp_milestonedate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
+    status_code: int | None = p.column("msp_milestonestatus", p.integer)
+    status: str | None = p.column("msp_milestonestatus", p.labelled(MILESTONE_STATUS_LABELS))
+    monthly_use: float | None = p.column("msp_monthlyuse", p.number)
+    opportunity_id: str | None = p.column("_msp_opportunityid_value", p.optional_guid)
+    opportunity_name: str | None = p.column("_msp_opportunityid_value", p.formatted_value)
+    account_id: str | None = p.column("_msp_parentaccount_value", p.optional_guid)
+    owner_id: str | None = p.column("_ownerid_value", p.optional_guid)
+    owner_name: str | None = p.column("_ownerid_value", p.formatted_value)
+    workload: str | None = p.column("_msp_workloadlkid_value", p.formatted_value)
+    commitment: str | None = p.column("msp_commitmentrecommendation", p.formatted_value)
+    category: str | None = p.column("msp_milestonecategory", p.formatted_value)
+    forecast_comments: tuple[ForecastComment, ...] = p.column(
+        "msp_forecastcommentsjsonfield", _forecast_comments, default=())
+    forecast_summary: str | None = p.column("msp_forecastcomments", default=None)
+    etag: str | None = p.column("@odata.etag", p.row_etag, default=None)
 
     @property
     def is_closed(self) -> bool:
         return (self.status or "") in MILESTONE_CLOSED_LABELS
 
-    @classmethod
-    def from_row(cls, row: object) -> Milestone:
-        e, r = "milestone", p.require_row("milestone", row)
-        status_code = p.integer(e, r, "msp_milestonestatus")
-        return cls(
-            id=p.guid(e, r, "msp_engagementmilestoneid"),  # type: ignore[arg-type]
-            number=p.text(e, r, "msp_milestonenumber"),
-            name=p.text(e, r, "msp_name", required=True),  # type: ignore[arg-type]
-            date=p.day(e, r, "msp_milestonedate"),
-            status_code=status_code,
-            status=p.formatted(r, "msp_milestonestatus") or MILESTONE_STATUS_LABELS.get(status_code or -1),
-            monthly_use=p.number(e, r, "msp_monthlyuse"),
-            opportunity_id=p.guid(e, r, "_msp_opportunityid_value", required=False),
-            opportunity_name=p.formatted(r, "_msp_opportunityid_value"),
-            account_id=p.guid(e, r, "_msp_parentaccount_value", required=False),
-            owner_id=p.guid(e, r, "_ownerid_value", required=False),
-            owner_name=p.formatted(r, "_ownerid_value"),
-            workload=p.formatted(r, "_msp_workloadlkid_value"),
-            commitment=p.formatted(r, "msp_commitmentrecommendation"),
-            category=p.formatted(r, "msp_milestonecategory"),
-            forecast_comments=parse_forecast_comments(p.text(e, r, "msp_forecastcommentsjsonfield")),
-            forecast_summary=p.text(e, r, "msp_forecastcomments"),
-            etag=p.etag(r),
-        )
+
+def _task_category(entity: str, row: p.Row, field: str) -> HokCategory | None:
+    code = p.integer(entity, row, field)
+    return HokCategory(code) if code in HokCategory._value2member_map_ else None
 
 
 @dataclass(frozen=True)
-class MsxTask:
-    id: str
-    subject: str
-    category: HokCategory | None
-    category_code: int | None
-    duration_minutes: int | None
-    state: int | None
-    status: int | None
-    owner_id: str | None
-    regarding_id: str | None
-    created_on: datetime | None
-    scheduled_end: datetime | None
-    state_label: str | None = None
+class MsxTask(p.FromRow):
+    ENTITY: ClassVar[str] = "task"
+    id: str = p.column("activityid", p.guid)
+    subject: str = p.column("subject", p.text_or_empty)
+    category: HokCategory | None = p.column("msp_taskcategory", _task_category)  # noqa: RUF009 (column() is a dataclasses.field)
+    category_code: int | None = p.column("msp_taskcategory", p.integer)
+    duration_minutes: int | None = p.column("scheduleddurationminutes", p.integer)
+    state: int | None = p.column("statecode", p.integer)
+    status: int | None = p.column("statuscode", p.integer)
+    owner_id: str | None = p.column("_ownerid_value", p.optional_guid)
+    regarding_id: str | None = p.column("_regardingobjectid_value", p.optional_guid)
+    created_on: datetime | None = p.column("createdon", p.moment)  # noqa: RUF009 (column() is a dataclasses.field)
+    scheduled_end: datetime | None = p.column("scheduledend", p.moment)  # noqa: RUF009 (column() is a dataclasses.field)
+    #: Open / Completed / Canceled (task.md StateCode), from the answer or our labels.
+    state_label: str | None = p.column("statecode", p.labelled(TASK_STATE_LABELS), default=None)
 
     @property
     def is_hok(self) -> bool:
         return bool(self.category and self.category.is_hok)
-
-    @classmethod
-    def from_row(cls, row: object) -> MsxTask:
-        e, r = "task", p.require_row("task", row)
-        code, state = p.integer(e, r, "msp_taskcategory"), p.integer(e, r, "statecode")
-        return cls(
-            id=p.guid(e, r, "activityid"),  # type: ignore[arg-type]
-            subject=p.text(e, r, "subject") or "",
-            category=HokCategory(code) if code in HokCategory._value2member_map_ else None,
-            category_code=code,
-            duration_minutes=p.integer(e, r, "scheduleddurationminutes"),
-            state=state,
-            status=p.integer(e, r, "statuscode"),
-            owner_id=p.guid(e, r, "_ownerid_value", required=False),
-            regarding_id=p.guid(e, r, "_regardingobjectid_value", required=False),
-            created_on=p.moment(e, r, "createdon"),
-            scheduled_end=p.moment(e, r, "scheduledend"),
-            state_label=p.formatted(r, "statecode") or TASK_STATE_LABELS.get(-1 if state is None else state),
-        )
