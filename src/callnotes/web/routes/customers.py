@@ -159,8 +159,15 @@ def _msx_link(
         account_id = normalize_guid(choice)
     except InvalidInput as exc:
         raise ValidationError(f"the MSX account picked is not valid ({exc})") from exc
-    taken = session.scalar(select(Customer).where(
-        Customer.msx_id == account_id, Customer.id != (customer.id if customer else None)))
+    taken = customer_linked_to(session, account_id, other_than=customer.id if customer else None)
     if taken is not None:
         raise ValidationError(f"that MSX account is already linked to the customer {taken.name!r}")
     return account_id, account_url(account_id, crm_url=link_org(settings))
+
+
+def customer_linked_to(session: Session, account_id: str, *, other_than: int | None) -> Customer | None:
+    """The customer (other than ``other_than``) already linked to MSX account ``account_id``."""
+    query = select(Customer).where(Customer.msx_id == account_id)
+    if other_than is not None:
+        query = query.where(Customer.id != other_than)
+    return session.scalars(query).first()

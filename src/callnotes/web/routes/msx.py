@@ -15,16 +15,19 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callnotes.config import Settings
 from callnotes.dataverse import AuthError, DataverseError, NetworkBlocked, TransportError
 from callnotes.msx import accounts, teams
 from callnotes.msx.connection import NotConfigured, connection_status, link_org, open_client
 from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound, VpnDown
 from callnotes.msx.jobs import ImportJob
 from callnotes.msx.links import account_url
+from callnotes.msx.records import Account
 from callnotes.store.errors import NotFound
 from callnotes.store.models import Customer, Milestone
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.import_stream import import_events
+from callnotes.web.routes.customers import customer_linked_to
 
 router = APIRouter(include_in_schema=False)
 _MSX_ERRORS = (MsxError, DataverseError)
@@ -109,6 +112,14 @@ def cancel_import(request: Request) -> HTMLResponse:
     return _fragment(request, "_import.html", job=job)
 
 
+def _accounts_with_links(settings: Settings, tpid: str) -> list[tuple[Account, str]]:
+    """The accounts of ``tpid``, each with its MSX page; MSX errors propagate to the caller."""
+    with open_client(settings) as client:
+        found = accounts.accounts_by_tpids(client, [tpid])
+    crm = link_org(settings)
+    return [(a, account_url(a.id, crm_url=crm)) for a in found]
+
+
 @router.get("/msx/tpid", response_class=HTMLResponse)
 def tpid_lookup(
     request: Request, settings: SettingsDep, tpid: Annotated[str, Query(max_length=40)] = "",
@@ -117,12 +128,9 @@ def tpid_lookup(
     """Accounts of a TPID with their MSX links. ``mode=form``: the customer form's picker, whose
     choice (``msx_account_id``) is saved with the customer; else "link this account" buttons."""
     try:
-        with open_client(settings) as client:
-            found = accounts.accounts_by_tpids(client, [tpid])
+        links = _accounts_with_links(settings, tpid)
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
-    crm = link_org(settings)
-    links = [(a, account_url(a.id, crm_url=crm)) for a in found]
     name = "_tpid_pick.html" if mode == "form" else "_tpid.html"
     return _fragment(request, name, tpid=tpid.strip(), accounts=links, customer_id=customer_id)
 
@@ -133,13 +141,10 @@ def tpid_lookup_json(
 ) -> JSONResponse:
     """``{"accounts": [{"id", "name", "tpid", "msx_url"}]}`` for a TPID (the customer form's lookup)."""
     try:
-        with open_client(settings) as client:
-            found = accounts.accounts_by_tpids(client, [tpid])
+        links = _accounts_with_links(settings, tpid)
     except _MSX_ERRORS as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=_status_of(exc))
-    crm = link_org(settings)
-    rows = [{"id": a.id, "name": a.name, "tpid": a.tpid, "msx_url": account_url(a.id, crm_url=crm)}
-            for a in found]
+        return JSONResponse({"detail": msx_message(exc)}, status_code=_status_of(exc))
+    rows = [{"id": a.id, "name": a.name, "tpid": a.tpid, "msx_url": url} for a, url in links]
     return JSONResponse({"accounts": rows})
 
 
@@ -152,20 +157,20 @@ def link_customer(
     updates this customer instead of adding a second one."""
     customer = _customer(session, customer_id)
     try:
-        with open_client(settings) as client:
-            found = accounts.accounts_by_tpid(client, customer.tpid or "")
+        links = _accounts_with_links(settings, customer.tpid or "")
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
-    crm = link_org(settings)
-    chosen = [a for a in found if a.id == account_id.strip().lower()] if account_id else found
+    if not links:
+        return _failure(request, MsxNotFound(f"MSX has no account with TPID {customer.tpid}"))
+    wanted = account_id.strip().lower()
+    chosen = [(a, url) for a, url in links if a.id == wanted] if wanted else links
     if len(chosen) != 1:
-        links = [(a, account_url(a.id, crm_url=crm)) for a in found]
         return _fragment(request, "_tpid.html", tpid=customer.tpid, accounts=links, customer_id=customer.id)
-    clash = select(Customer).where(Customer.msx_id == chosen[0].id, Customer.id != customer.id)
-    taken = session.scalar(clash)
+    (account, url), = chosen
+    taken = customer_linked_to(session, account.id, other_than=customer.id)
     if taken is not None:
         return _failure(request, MsxError(f"That MSX account is already linked to {taken.name}."), 409)
-    customer.msx_id, customer.msx_url = chosen[0].id, account_url(chosen[0].id, crm_url=crm)
+    customer.msx_id, customer.msx_url = account.id, url
     return _fragment(request, "_linked.html", customer=customer)
 
 
