@@ -1,11 +1,12 @@
-"""Web bench: the customer page with 1,000 notes against baselines measured in the same run.
+"""Web bench: the customer page with 1,000 notes, and the milestones page over 2,000 milestones,
+against baselines measured in the same run.
 
 The app runs under real uvicorn on 127.0.0.1 (SQLite in a temporary directory, or
 ``CALLNOTES_DATABASE_URL``); one keep-alive HTTP client asks each URL ``--requests`` times after a
 warm-up. Printed: p50 / p95 in ms and the ratios against ``/healthz`` and the page of a customer
 with 10 notes.
 
-    .venv/bin/python bench/web_bench.py [--notes 1000] [--requests 60]
+    .venv/bin/python bench/web_bench.py [--notes 1000] [--milestones 2000] [--requests 60]
     CALLNOTES_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test .venv/bin/python bench/web_bench.py
 """
 
@@ -19,12 +20,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from callnotes.config import Settings
 from callnotes.store.db import (
@@ -34,6 +36,7 @@ from callnotes.store.db import (
     session_scope,
     upgrade_database,
 )
+from callnotes.store.models import Milestone
 from callnotes.store.repo.customers import CustomerInput, create_customer
 from callnotes.store.repo.notes import NoteInput, create_note
 from callnotes.web.app import create_app
@@ -46,7 +49,18 @@ _BODY = (
 )
 
 
-def _seed(settings: Settings, big: int) -> tuple[int, int]:
+def _seed_milestones(session: Session, count: int) -> None:
+    """``count`` MSX milestones over 50 customers of their own and the next 400 days; a fifth on my
+    team (the customers of the note pages keep none, so their baselines stay as they were)."""
+    owners = [create_customer(session, CustomerInput(name=f"Milestone Customer {i}")).id for i in range(50)]
+    today = datetime.now(UTC).date()
+    session.add_all(Milestone(
+        name=f"Milestone {n}", msx_id=str(uuid.UUID(int=n + 1)), customer_id=owners[n % len(owners)],
+        milestone_date=today + timedelta(days=n % 400), on_my_team=n % 5 == 0, status_label="On Track",
+        monthly_use=float(n * 10)) for n in range(count))
+
+
+def _seed(settings: Settings, big: int, milestones: int = 0) -> tuple[int, int]:
     engine = make_engine(settings.resolved_database_url())
     try:
         upgrade_database(engine)
@@ -60,6 +74,7 @@ def _seed(settings: Settings, big: int) -> tuple[int, int]:
                     create_note(session, NoteInput(
                         body=_BODY.format(topic=topic, n=n), call_date=start - timedelta(days=n % 700),
                         customer_id=customer.id, topics=[topic, _TOPICS[(n + 3) % len(_TOPICS)]]))
+            _seed_milestones(session, milestones)
             return large.id, small.id
     finally:
         engine.dispose()
@@ -103,13 +118,15 @@ def _p(samples: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=1000)
+    parser.add_argument("--milestones", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="callnotes-web-bench-") as folder, _database(Path(folder)) as url:
         settings = Settings(database_url=url, data_dir=Path(folder), crm_url=None)
         started = time.perf_counter()
-        large, small = _seed(settings, args.notes)
-        print(f"seeded {args.notes} + 10 notes in {time.perf_counter() - started:.1f} s "
+        large, small = _seed(settings, args.notes, args.milestones)
+        seconds = time.perf_counter() - started
+        print(f"seeded {args.notes} + 10 notes, {args.milestones} milestones in {seconds:.1f} s "
               f"({make_engine(url).dialect.name})")
         with running_server(create_app(settings)) as base, httpx.Client(base_url=base, timeout=30) as client:
             cases = {
@@ -117,6 +134,10 @@ def main() -> None:
                 "customer page, 10 notes": f"/customers/{small}",
                 f"customer page, {args.notes} notes": f"/customers/{large}",
                 f"API notes of customer, {args.notes}": f"/api/notes?customer_id={large}",
+                "milestones page (500 shown)": "/milestones",
+                "milestones on my team": "/milestones?show=team",
+                "milestones due in 30 days": "/milestones?show=due",
+                "home (due soon with team buttons)": "/",
             }
             results = {name: _timings(client, path, args.requests) for name, path in cases.items()}
     health = statistics.median(results["/healthz"])
