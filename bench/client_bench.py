@@ -3,7 +3,8 @@
 Measures, at 0 ms and 100 ms emulated latency (``POST /_emulator/config latency_ms``):
 - rows/second through ``DataverseClient.iter_rows`` (server paging), against a single-call baseline
   that reads the same rows one ``get_record`` at a time;
-- requests and wall time for N record reads through ``$batch`` versus N single GETs.
+- requests and wall time for N record reads through ``$batch`` (adaptive chunks, the default, and
+  ``chunk_size=MAX_BATCH_PARTS``, as few requests as the 1,000-part limit allows) versus N single GETs.
 Every figure is printed next to its baseline from the same run, as a ratio.
 
 Run: ``.venv/bin/python bench/client_bench.py [--accounts 100] [--reads 100]``
@@ -15,7 +16,7 @@ import argparse
 import time
 from typing import Any
 
-from callnotes.dataverse import BatchRequest, DataverseClient, EmulatorToken
+from callnotes.dataverse import MAX_BATCH_PARTS, BatchRequest, DataverseClient, EmulatorToken
 from callnotes.emulator import EmulatorConfig, EmulatorServer
 
 
@@ -66,6 +67,11 @@ def bench_batch(emu: EmulatorServer, reads: int) -> dict[str, Any]:
         batch_s, batch_requests = time.perf_counter() - started, _requests(emu, before)
         assert [r.json()["name"] for r in results] == [s["name"] for s in singles]
         final_chunk = client.chunk_size.size
+        before = emu.stats()["requests"]
+        started = time.perf_counter()
+        fewest = client.batch(parts, chunk_size=MAX_BATCH_PARTS)
+        fewest_s, fewest_requests = time.perf_counter() - started, _requests(emu, before)
+        assert [r.json()["name"] for r in fewest] == [s["name"] for s in singles]
     return {
         "reads": len(ids),
         "single_requests": single_requests,
@@ -73,6 +79,8 @@ def bench_batch(emu: EmulatorServer, reads: int) -> dict[str, Any]:
         "batch_requests": batch_requests,
         "batch_s": batch_s,
         "chunk_size_at_end": final_chunk,
+        "fewest_requests": fewest_requests,
+        "fewest_s": fewest_s,
     }
 
 
@@ -103,6 +111,13 @@ def main() -> None:
                 f"({batch['single_requests'] / batch['batch_requests']:.1f}x fewer), "
                 f"{batch['single_s'] / batch['batch_s']:.1f}x faster; chunk size ended at "
                 f"{batch['chunk_size_at_end']}"
+            )
+            print(
+                f"$batch chunk_size=MAX_BATCH_PARTS: {batch['reads']} reads in {batch['fewest_requests']} "
+                f"request(s) ({batch['fewest_s'] * 1000:.0f} ms) -> "
+                f"{batch['single_requests'] / batch['fewest_requests']:.0f}x fewer than single, "
+                f"{batch['batch_requests'] / batch['fewest_requests']:.0f}x fewer than adaptive; "
+                f"{batch['single_s'] / batch['fewest_s']:.1f}x faster than single"
             )
 
 

@@ -194,13 +194,19 @@ class ImportPlan:
         reads += [self._collect(read, milestones, Milestone.from_row, snap.milestones) for read in by_account]
         return reads
 
-    def _team_read(self, account_ids: Sequence[str], barrier: Barrier, role: Role | None = None) -> Read:
-        """Cloud & AI rows of a few accounts (reference/001 server-side filter); split when full."""
+    def _team_read(self, account_ids: Sequence[str], barrier: Barrier, role: Role | None = None,
+                   after: str | None = None) -> Read:
+        """Cloud & AI rows of a few accounts (reference/001 server-side filter). A full answer may be
+        cut at the cap: split per account, then per role, then continue by user id (like my roles)."""
         by_account = ODataFilter.in_("_msp_accountid_value", [p.as_uuid(a) for a in account_ids])
         by_role = (ODataFilter.eq("msp_qualifier2", role.value) if role is not None
                    else ODataFilter.startswith("msp_qualifier2", CLOUD_ROLE_PREFIX))
-        flt = ODataFilter.all_of(by_account, ODataFilter.eq("msp_qualifier1", QUALIFIER1_CORPORATE), by_role)
-        read = _read("account teams", EntitySet.ACCOUNT_TEAMS, ACCOUNT_TEAM_SELECT, flt)
+        terms = [by_account, ODataFilter.eq("msp_qualifier1", QUALIFIER1_CORPORATE), by_role]
+        if after is not None:
+            terms.append(ODataFilter.gt("_msp_systemuserid_value", p.as_uuid(after)))
+        order = {"orderby": "_msp_systemuserid_value"} if role is not None else {}
+        flt = ODataFilter.all_of(*terms)
+        read = _read("account teams", EntitySet.ACCOUNT_TEAMS, ACCOUNT_TEAM_SELECT, flt, **order)
         read.cap = ACCOUNT_TEAM_ROW_CAP
         name = self._expect(barrier)
         read.on_done = lambda rows: barrier.arrive(name, self._team_rows(rows))
@@ -210,12 +216,15 @@ class ImportPlan:
         elif role is None:
             read.on_truncated = lambda _rows: self._split(name, barrier, [
                 self._team_read(account_ids, barrier, r) for r in Role])
+        else:  # the server ordered by user id: continue after its last row (never compute a maximum)
+            read.on_truncated = lambda rows: self._split(name, barrier, [self._team_read(
+                account_ids, barrier, role, str(rows[-1].get("_msp_systemuserid_value")))], keep=rows)
         return read
 
-    @staticmethod
-    def _split(name: str, barrier: Barrier, reads: list[Read]) -> list[Read]:
-        """A full (possibly cut) team query is replaced by narrower ones; the barrier waits for them."""
-        return [*reads, *barrier.arrive(name, [])]
+    def _split(self, name: str, barrier: Barrier, reads: list[Read], keep: Rows | None = None) -> list[Read]:
+        """A full (possibly cut) team query is followed by narrower ones; the barrier waits for them.
+        ``keep``: rows of the full answer that stay (a continuation reads only what comes after)."""
+        return [*reads, *barrier.arrive(name, self._team_rows(keep or []))]
 
     def _team_rows(self, rows: Rows) -> Rows:
         for row in rows:

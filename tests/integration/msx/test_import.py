@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from callnotes.dataverse import MAX_BATCH_PARTS, BatchRequest
 from callnotes.msx.errors import ImportCancelled, VpnDown
 from callnotes.msx.importer import run_import
 from callnotes.msx.progress import CancelToken, ProgressEvent
@@ -219,3 +220,31 @@ def test_vpn_down_is_one_actionable_error(writable_emulator, writable_client, sq
             run_import(writable_client, session_factory)
     finally:
         writable_emulator.configure(vpn_blocked=False)
+
+
+def test_a_full_account_team_query_is_split_and_everyone_still_gets_an_email(
+        writable_emulator, writable_client, sqlite_store):
+    """110 more SEs on one account: its 3-account team query comes back cut at 100 rows, is split (per
+    account, then per role), and the user reads wait for the splits; still within the request budget."""
+    database = writable_emulator.service.dataset.database
+    account = sorted(a.lower() for a in writable_emulator.service.dataset.my_account_ids)[0]
+    users = sorted(database.table("systemuser").rows)[:110]
+    added = [BatchRequest("POST", "msp_accountteams", body={
+        "msp_accountid@odata.bind": f"/accounts({account})",
+        "msp_systemuserid@odata.bind": f"/systemusers({u})",
+        "msp_fullname": f"SE {i}", "msp_qualifier1": "Corporate", "msp_qualifier2": "Cloud & AI Data",
+        "msp_standardtitle": "Solution Engineer"}) for i, u in enumerate(users)]
+    assert all(r.ok for r in writable_client.batch(added, chunk_size=MAX_BATCH_PARTS))
+    truth = ground_truth(writable_emulator)
+    assert len(truth.team_by_account[account][1]) >= 100
+    _reset(writable_emulator)
+
+    summary = run_import(writable_client, sqlite_store)
+
+    assert _stats(writable_emulator)["requests"] <= MAX_REQUESTS_200
+    with sqlite_store() as session:
+        picture = store_picture(session)
+    assert set(picture["customers"][account][5]) == truth.team_by_account[account][1]
+    people = {**picture["sellers"], **picture["solution_engineers"]}
+    assert {user: values[2] for user, values in people.items()} == truth.emails
+    assert summary.http_requests == 7  # 4 rounds + split per account, per role, continued by user id
