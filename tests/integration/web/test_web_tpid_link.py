@@ -138,3 +138,21 @@ def test_not_signed_in_is_named(tmp_path, monkeypatch):
         answer = web.get("/msx/tpid", params={"tpid": "123", **_FORM})
         assert answer.status_code == 502 and "Not signed in to MSX" in answer.text
         assert "/msx" in answer.text
+
+
+def test_a_link_without_the_csrf_token_is_refused(web, emulator, crm_settings):
+    single, _ = _tpids(emulator)
+    tpid, account_id = next(iter(single.items()))
+    forged = web.post("/customers", data={"name": "Forged", "tpid": tpid, "msx_account_id": account_id},
+                      headers={"X-CSRF-Token": "forged"})
+    assert forged.status_code == 403
+    assert _customers(crm_settings) == []
+
+
+def test_an_unreachable_crm_is_named(tmp_path):
+    settings = Settings(crm_url="http://127.0.0.1:9/api/data/v9.2", auth="emulator", data_dir=tmp_path / "d",
+                        database_url=f"sqlite:///{tmp_path / 'u.db'}")
+    for web in _client(settings):
+        answer = web.get("/msx/tpid", params={"tpid": "123", **_FORM})
+        assert answer.status_code == 502 and 'role="alert"' in answer.text
+        assert "Not signed in to MSX" in answer.text or "cannot be reached" in answer.text
