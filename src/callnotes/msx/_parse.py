@@ -37,33 +37,31 @@ def guid(entity: str, row: Row, field: str, *, required: bool = True) -> str | N
         raise MalformedCrmAnswer(entity, field, f"is not a GUID (got {value!r})") from exc
 
 
-def text(entity: str, row: Row, field: str, *, required: bool = False) -> str | None:
+def _scalar(entity: str, row: Row, field: str, kinds: tuple[type, ...], what: str, *,
+            required: bool = False) -> Any:
+    """The value of ``field`` when it is one of ``kinds`` (a bool never counts), None when absent."""
     value = row.get(field)
     if value is None:
         if required:
             raise MalformedCrmAnswer(entity, field, "is missing")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise MalformedCrmAnswer(entity, field, f"is not text (got {type(value).__name__})")
-    return str(value)
-
-
-def integer(entity: str, row: Row, field: str) -> int | None:
-    value = row.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedCrmAnswer(entity, field, f"is not an integer (got {value!r})")
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise MalformedCrmAnswer(entity, field, f"is not {what} (got {value!r})")
     return value
 
 
+def text(entity: str, row: Row, field: str, *, required: bool = False) -> str | None:
+    value = _scalar(entity, row, field, (str, int), "text", required=required)
+    return None if value is None else str(value)
+
+
+def integer(entity: str, row: Row, field: str) -> int | None:
+    return _scalar(entity, row, field, (int,), "an integer")  # type: ignore[no-any-return]
+
+
 def number(entity: str, row: Row, field: str) -> float | None:
-    value = row.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MalformedCrmAnswer(entity, field, f"is not a number (got {value!r})")
-    return float(value)
+    value = _scalar(entity, row, field, (int, float), "a number")
+    return None if value is None else float(value)
 
 
 def day(entity: str, row: Row, field: str) -> date | None:
