@@ -82,6 +82,11 @@ def test_opportunity_milestone_and_task() -> None:
     assert task.category is HokCategory.ARCHITECTURE_DESIGN_SESSION and task.is_hok
     assert task.created_on == datetime(2026, 1, 5, 10, tzinfo=UTC)
     assert MsxTask.from_row({"activityid": A, "msp_taskcategory": 1}).category is None
+    # state label: the formatted value when MSX sends one, else task.md's StateCode label
+    assert MsxTask.from_row({"activityid": A, "statecode": 1}).state_label == "Completed"
+    localised = {"activityid": A, "statecode": 2, "statecode" + FV: "Abgebrochen"}
+    assert MsxTask.from_row(localised).state_label == "Abgebrochen"
+    assert MsxTask.from_row({"activityid": A}).state_label is None
 
 
 @pytest.mark.parametrize(
@@ -104,6 +109,7 @@ def test_opportunity_milestone_and_task() -> None:
                               "msp_forecastcommentsjsonfield": '{"text": 1}'},
          "msp_forecastcommentsjsonfield"),
         (MsxTask.from_row, {"activityid": A, "createdon": "yesterday"}, "createdon"),
+        (MsxTask.from_row, {"activityid": A, "statecode": "open"}, "statecode"),
         (WhoAmI.from_row, {"BusinessUnitId": A}, "UserId"),
         (WhoAmI.from_row, ["not", "an", "object"], "<row>"),
     ],
