@@ -32,11 +32,12 @@ Repositories (``repo/``) — typed inputs (dataclasses), typed errors
     ``create_solution_engineer``.
     milestones: ``get_milestone``, ``list_milestones`` (customer, on my team, due range),
     ``list_opportunities``, ``list_tasks``.
-    msx_records (for the MSX import): ``TerritoryRecord``, ``SellerRecord``,
-    ``SolutionEngineerRecord``, ``CustomerRecord``, ``OpportunityRecord``, ``MilestoneRecord``,
-    ``TaskRecord``; ``upsert_territory`` … ``upsert_task`` (one) and ``upsert_records`` (many) →
-    ``UpsertResult`` CREATED / UPDATED / UNCHANGED; ``mark_gone(session, kind, seen_ids)``;
-    ``pod_name_for_territory``. Upserts never touch notes or the customer's local notes field.
+    msx_records (for the MSX import; record types in ``msx_types``): ``TerritoryRecord``,
+    ``SellerRecord``, ``SolutionEngineerRecord``, ``CustomerRecord``, ``OpportunityRecord``,
+    ``MilestoneRecord``, ``TaskRecord``; ``upsert_records`` (many, in bulk: a few queries per table,
+    not per row) and ``upsert_territory`` … ``upsert_task`` (one) → ``UpsertResult`` CREATED /
+    UPDATED / UNCHANGED; ``mark_gone(session, kind, seen_ids)``; ``pod_name_for_territory``.
+    Upserts never touch notes or the customer's local notes field.
 
 Search (``search.py``, import from there)
     ``search(session, query, SearchFilters(...)) -> list[SearchHit(kind, id, title, snippet, rank)]``;
@@ -48,7 +49,7 @@ Files (``io.py`` / ``csv_import.py``, import from there; nothing commits)
     ``import_store(session, document) -> ImportReport``, ``import_file(session, path) -> ImportReport``
     (JSON export, customers CSV, notes CSV; per-row errors in ``report.errors``).
 
-Demo (``demo.py``)
+Demo (``demo.py``, also ``from callnotes.store import seed_demo``)
     ``seed_demo(session)`` fills an empty store with a small demo set; False when not empty.
 
 CLI (``cli.py``)
@@ -67,6 +68,7 @@ from callnotes.store.db import (
     session_scope,
     upgrade_database,
 )
+from callnotes.store.demo import seed_demo
 from callnotes.store.errors import (
     Conflict,
     ImportFileError,
@@ -271,6 +273,7 @@ __all__ = [
     "pod_name_for_territory",
     "rename_topic",
     "save_draft",
+    "seed_demo",
     "session_scope",
     "update_customer",
     "update_note",

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from callnotes.cli import app
 from callnotes.config import load_settings
@@ -34,10 +37,23 @@ def _database_url() -> str:
     return load_settings().resolved_database_url()
 
 
-def _session_factory():
+@contextmanager
+def _store_session(failure: str) -> Iterator[Session]:
+    """One committed unit of work on an upgraded database; errors become ``error: <failure>: …``.
+
+    The engine is disposed on the way out, so no connection outlives the command.
+    """
     url = _database_url()
-    upgrade_database(url)
-    return make_session_factory(make_engine(url))
+    try:
+        upgrade_database(url)
+        engine = make_engine(url)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                yield session
+        finally:
+            engine.dispose()
+    except (StoreError, SQLAlchemyError, OSError) as exc:
+        raise _fail(f"{failure}: {exc}") from None
 
 
 @db_app.command("upgrade")
@@ -53,11 +69,8 @@ def db_upgrade() -> None:
 @db_app.command("seed-demo")
 def db_seed_demo() -> None:
     """Add the small demo data set (only into an empty database)."""
-    try:
-        with session_scope(_session_factory()) as session:
-            seeded = seed_demo(session)
-    except (StoreError, SQLAlchemyError) as exc:
-        raise _fail(str(exc)) from None
+    with _store_session("demo data not added") as session:
+        seeded = seed_demo(session)
     typer.echo("demo data added" if seeded else "database is not empty; demo data not added")
 
 
@@ -66,14 +79,8 @@ def export_command(
     path: str = typer.Argument(..., help="File to write, or - for standard output."),
 ) -> None:
     """Export everything (customers, notes, topics, MSX records…) as JSON."""
-    try:
-        with session_scope(_session_factory()) as session:
-            if path == "-":
-                count = write_export(session, sys.stdout)
-            else:
-                count = write_export(session, Path(path))
-    except (StoreError, SQLAlchemyError, OSError) as exc:
-        raise _fail(f"export failed: {exc}") from None
+    with _store_session("export failed") as session:
+        count = write_export(session, sys.stdout if path == "-" else Path(path))
     if path != "-":
         typer.echo(f"exported {count} records to {path}", err=True)
 
@@ -90,11 +97,8 @@ def import_file_command(
     path: Path = typer.Argument(..., help="A callnotes JSON export, or a CSV of customers or notes."),
 ) -> None:
     """Import a JSON export or a CSV file; bad rows are reported with their line and skipped."""
-    try:
-        with session_scope(_session_factory()) as session:
-            report = import_file(session, path)
-    except (StoreError, SQLAlchemyError, OSError) as exc:
-        raise _fail(f"nothing imported: {exc}") from None
+    with _store_session("nothing imported") as session:
+        report = import_file(session, path)
     _print_report(report)
     if report.errors:
         typer.echo(f"{len(report.errors)} row(s) rejected; the other rows were imported", err=True)

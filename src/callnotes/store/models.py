@@ -85,38 +85,26 @@ class _MsxRecord(_Timestamps):
     msx_synced_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-customer_sellers = Table(
-    "customer_sellers",
-    Base.metadata,
-    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
-    Column("seller_id", ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
-customer_solution_engineers = Table(
-    "customer_solution_engineers",
-    Base.metadata,
-    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
-    Column("solution_engineer_id", ForeignKey("solution_engineers.id", ondelete="CASCADE"),
-           primary_key=True, index=True),
-)
-note_topics = Table(
-    "note_topics",
-    Base.metadata,
-    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
-    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
-note_milestones = Table(
-    "note_milestones",
-    Base.metadata,
-    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
-    Column("milestone_id", ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
-note_opportunities = Table(
-    "note_opportunities",
-    Base.metadata,
-    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
-    Column("opportunity_id", ForeignKey("opportunities.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
-)
+def _link_table(name: str, owner: str, member: str) -> Table:
+    """A many-to-many link ``owner`` ↔ ``member`` (both ``<table>.id``, rows go with either side);
+    the primary key serves lookups by owner, an index on the member column lookups by member."""
+    owner_table, owner_column = owner.split(".")
+    member_table, member_column = member.split(".")
+    return Table(
+        name,
+        Base.metadata,
+        Column(owner_column, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column(member_column, ForeignKey(f"{member_table}.id", ondelete="CASCADE"), primary_key=True,
+               index=True),
+    )
+
+
+customer_sellers = _link_table("customer_sellers", "customers.customer_id", "sellers.seller_id")
+customer_solution_engineers = _link_table(
+    "customer_solution_engineers", "customers.customer_id", "solution_engineers.solution_engineer_id")
+note_topics = _link_table("note_topics", "notes.note_id", "topics.topic_id")
+note_milestones = _link_table("note_milestones", "notes.note_id", "milestones.milestone_id")
+note_opportunities = _link_table("note_opportunities", "notes.note_id", "opportunities.opportunity_id")
 
 
 class Pod(Base, _Timestamps):

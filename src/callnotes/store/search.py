@@ -31,11 +31,10 @@ from callnotes.store.models import (
     Seller,
     SolutionEngineer,
     Topic,
-    customer_sellers,
     note_title,
-    note_topics,
 )
-from callnotes.store.repo.topics import normalise_topic_name
+from callnotes.store.repo.customers import customer_ids_of_seller
+from callnotes.store.repo.topics import note_ids_with_topic
 
 KINDS = ("note", "customer", "seller", "solution_engineer", "topic")
 _OPEN, _CLOSE = "\ufdd0", "\ufdd1"
@@ -143,18 +142,20 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, *
     return hits[:limit]
 
 
-def _note_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
+def _customer_id_conditions(column: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """The customer and seller filters on a customer id column (``notes.customer_id``, ``customers.id``)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.customer_id is not None:
-        conditions.append(Note.customer_id == filters.customer_id)
+        conditions.append(column == filters.customer_id)
     if filters.seller_id is not None:
-        conditions.append(Note.customer_id.in_(
-            select(customer_sellers.c.customer_id).where(customer_sellers.c.seller_id == filters.seller_id)))
+        conditions.append(column.in_(customer_ids_of_seller(filters.seller_id)))
+    return conditions
+
+
+def _note_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    conditions = _customer_id_conditions(Note.customer_id, filters)
     if filters.topic:
-        _, key = normalise_topic_name(filters.topic)
-        conditions.append(Note.id.in_(
-            select(note_topics.c.note_id).join(Topic, Topic.id == note_topics.c.topic_id)
-            .where(Topic.name_key == key)))
+        conditions.append(Note.id.in_(note_ids_with_topic(filters.topic)))
     if filters.date_from is not None:
         conditions.append(Note.call_date >= filters.date_from)
     if filters.date_to is not None:
@@ -166,13 +167,7 @@ def _customer_conditions(filters: SearchFilters) -> list[ColumnElement[bool]] | 
     """Conditions on customers, or None when the filters exclude customers altogether."""
     if filters.topic or filters.date_from is not None or filters.date_to is not None:
         return None
-    conditions: list[ColumnElement[bool]] = []
-    if filters.customer_id is not None:
-        conditions.append(Customer.id == filters.customer_id)
-    if filters.seller_id is not None:
-        conditions.append(Customer.id.in_(
-            select(customer_sellers.c.customer_id).where(customer_sellers.c.seller_id == filters.seller_id)))
-    return conditions
+    return _customer_id_conditions(Customer.id, filters)
 
 
 def _title(kind: str, row: Any) -> str:

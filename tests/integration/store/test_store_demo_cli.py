@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from callnotes.cli import _register_commands, app
-from callnotes.store import Customer, Note, NoteTemplate
-from callnotes.store.demo import seed_demo
+from callnotes.store import Customer, Note, NoteTemplate, seed_demo
+from callnotes.store.io import SECTION_NAMES
 from callnotes.store.search import search
 
 
@@ -57,18 +57,7 @@ def test_cli_export_import_and_bad_rows(database_url: str, tmp_path: Path, engin
     exported = _cli(database_url, "export", "-")
     assert exported.exit_code == 0, exported.stderr
     document = json.loads(exported.stdout)
-    assert {
-        "customers",
-        "territories",
-        "pods",
-        "sellers",
-        "solution_engineers",
-        "topics",
-        "notes",
-        "opportunities",
-        "milestones",
-        "tasks",
-    } <= set(document)
+    assert set(SECTION_NAMES) <= set(document) and document["customers"] and document["notes"]
 
     bad = tmp_path / "bad.json"
     bad.write_text("{oops", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -158,21 +159,8 @@ def test_unknown_reference_is_not_found(session: Session) -> None:
 
 def test_on_my_team_none_keeps_stored_value(session: Session) -> None:
     upsert_records(session, _batch())
-    outcome = upsert_milestone(
-        session,
-        MilestoneRecord(
-            MILESTONE,
-            "Deploy AOAI",
-            status=861980000,
-            status_label="On Track",
-            milestone_date=date(2026, 12, 1),
-            monthly_use=1500.5,
-            workload="AI",
-            on_my_team=None,
-            opportunity_msx_id=OPP,
-            customer_msx_id=ACCOUNT,
-        ),
-    )
+    stored = next(r for r in _batch() if isinstance(r, MilestoneRecord))
+    outcome = upsert_milestone(session, dataclasses.replace(stored, on_my_team=None))
     assert outcome.result is UpsertResult.UNCHANGED and outcome.record.on_my_team is True
 
 
@@ -325,5 +313,7 @@ def test_bad_record_in_a_batch_is_refused_before_its_kind_is_written(session: Se
     session.rollback()
     with pytest.raises(ValidationError):
         upsert_records(session, [object()])
+    with pytest.raises(ValidationError):
+        upsert_customer(session, SellerRecord("s-x", "Not a customer", SellerType.GROWTH))
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Customer)) == 1

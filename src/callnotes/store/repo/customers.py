@@ -151,6 +151,11 @@ def delete_customer(session: Session, customer_id: int) -> None:
     session.flush()
 
 
+def customer_ids_of_seller(seller_id: int) -> Select[Any]:
+    """Subquery: ids of the customers ``seller_id`` is on the account team of."""
+    return select(customer_sellers.c.customer_id).where(customer_sellers.c.seller_id == seller_id)
+
+
 def _summary_query() -> tuple[Select[Any], Any]:
     stats = (
         select(Note.customer_id, func.max(Note.call_date).label("last"), func.count().label("n"))
@@ -191,8 +196,7 @@ def list_customers(
         stmt = stmt.where(or_(func.lower(Customer.name).like(pattern, escape="\\"),
                               Customer.tpid.like(pattern, escape="\\")))
     if seller_id is not None:
-        stmt = stmt.where(Customer.id.in_(
-            select(customer_sellers.c.customer_id).where(customer_sellers.c.seller_id == seller_id)))
+        stmt = stmt.where(Customer.id.in_(customer_ids_of_seller(seller_id)))
     if territory_id is not None:
         stmt = stmt.where(Customer.territory_id == territory_id)
     if not include_gone:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, insert, inspect, select
 from sqlalchemy.orm import Session
@@ -66,6 +66,7 @@ __all__ = [
     "upsert_records", "upsert_seller", "upsert_solution_engineer", "upsert_task", "upsert_territory",
 ]
 
+_R = TypeVar("_R", bound=MsxRecord)
 _MODELS: dict[MsxKind, type[Base]] = {
     MsxKind.TERRITORIES: Territory, MsxKind.SELLERS: Seller, MsxKind.SOLUTION_ENGINEERS: SolutionEngineer,
     MsxKind.CUSTOMERS: Customer, MsxKind.OPPORTUNITIES: Opportunity, MsxKind.MILESTONES: Milestone,
@@ -317,42 +318,26 @@ def upsert_records(session: Session, records: Iterable[MsxRecord]) -> UpsertCoun
     return counts
 
 
-def _upsert_one(session: Session, record: MsxRecord) -> Upserted:
-    [(result, model, row_id)] = _upsert_many(session, [record])
-    return Upserted(result, session.get(model, row_id))
+def _one(kind: type[_R], doc: str) -> Callable[[Session, _R], Upserted]:
+    """The single-record upsert of ``kind``: :func:`upsert_records` of one, answering the row."""
+
+    def upsert(session: Session, record: _R) -> Upserted:
+        if not isinstance(record, kind):
+            raise ValidationError(f"expected a {kind.__name__}, got {type(record).__name__}", field="record")
+        [(result, model, row_id)] = _upsert_many(session, [record])
+        return Upserted(result, session.get(model, row_id))
+
+    upsert.__doc__ = doc
+    return upsert
 
 
-def upsert_territory(session: Session, record: TerritoryRecord) -> Upserted:
-    """Territory by MSX ``territoryid``; its POD is created on demand (PODs are keyed by name)."""
-    return _upsert_one(session, record)
-
-
-def upsert_seller(session: Session, record: SellerRecord) -> Upserted:
-    """Seller by ``systemuserid``."""
-    return _upsert_one(session, record)
-
-
-def upsert_solution_engineer(session: Session, record: SolutionEngineerRecord) -> Upserted:
-    """Solution engineer by ``systemuserid``."""
-    return _upsert_one(session, record)
-
-
-def upsert_customer(session: Session, record: CustomerRecord) -> Upserted:
-    """Customer by ``accountid``; account team replaced when the id lists are given."""
-    return _upsert_one(session, record)
-
-
-def upsert_opportunity(session: Session, record: OpportunityRecord) -> Upserted:
-    return _upsert_one(session, record)
-
-
-def upsert_milestone(session: Session, record: MilestoneRecord) -> Upserted:
-    """Milestone by MSX id; ``on_my_team`` None keeps the stored flag."""
-    return _upsert_one(session, record)
-
-
-def upsert_task(session: Session, record: TaskRecord) -> Upserted:
-    return _upsert_one(session, record)
+upsert_territory = _one(TerritoryRecord, "Territory by ``territoryid``; its POD (keyed by name) on demand.")
+upsert_seller = _one(SellerRecord, "Seller by ``systemuserid``.")
+upsert_solution_engineer = _one(SolutionEngineerRecord, "Solution engineer by ``systemuserid``.")
+upsert_customer = _one(CustomerRecord, "Customer by ``accountid``; team replaced when lists are given.")
+upsert_opportunity = _one(OpportunityRecord, "Opportunity by ``opportunityid``.")
+upsert_milestone = _one(MilestoneRecord, "Milestone by MSX id; ``on_my_team`` None keeps the stored flag.")
+upsert_task = _one(TaskRecord, "Task by ``activityid``.")
 
 
 def mark_gone(session: Session, kind: MsxKind | str, seen_ids: Collection[str], *,

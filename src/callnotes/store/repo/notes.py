@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.errors import ValidationError
-from callnotes.store.models import Customer, Milestone, Note, Opportunity, Topic, note_topics
+from callnotes.store.models import Customer, Milestone, Note, Opportunity
 from callnotes.store.repo._common import get_or_raise
-from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
+from callnotes.store.repo.topics import get_or_create_topics, note_ids_with_topic
 
 _UNSET: Any = object()
 NOTE_BODY_MAX = 1_000_000
@@ -136,10 +136,7 @@ def list_notes(
     if customer_id is not None:
         stmt = stmt.where(Note.customer_id == customer_id)
     if topic:
-        _, key = normalise_topic_name(topic)
-        stmt = stmt.where(Note.id.in_(
-            select(note_topics.c.note_id).join(Topic, Topic.id == note_topics.c.topic_id)
-            .where(Topic.name_key == key)))
+        stmt = stmt.where(Note.id.in_(note_ids_with_topic(topic)))
     if date_from is not None:
         stmt = stmt.where(Note.call_date >= date_from)
     if date_to is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,13 @@ def _create_topic(session: Session, display: str, key: str) -> Topic:
 class TopicSummary:
     topic: Topic
     note_count: int
+
+
+def note_ids_with_topic(name: str) -> Select[Any]:
+    """Subquery: ids of the notes tagged with topic ``name`` (any case / spacing)."""
+    _, key = normalise_topic_name(name)
+    return (select(note_topics.c.note_id).join(Topic, Topic.id == note_topics.c.topic_id)
+            .where(Topic.name_key == key))
 
 
 def list_topics(session: Session) -> list[TopicSummary]:
