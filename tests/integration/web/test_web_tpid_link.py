@@ -16,7 +16,7 @@ from sqlalchemy import select
 from callnotes.config import Settings
 from callnotes.emulator import EmulatorServer
 from callnotes.msx.connection import DEMO_URL_ENV
-from callnotes.store import Customer, make_engine, make_session_factory
+from callnotes.store import Customer, Milestone, make_engine, make_session_factory
 from callnotes.web.app import create_app
 
 _FORM = {"mode": "form"}
@@ -128,6 +128,25 @@ def test_vpn_down_is_named(fresh_emulator, tmp_path):
     for web in _client(settings):
         down = web.get("/msx/tpid", params={"tpid": "123", **_FORM})
         assert down.status_code == 502 and "VPN seems down" in down.text and 'role="alert"' in down.text
+        assert down.text.count("VPN seems down") == 1
+        milestone_id = _add_milestone(settings)
+        join = web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "join"})
+        assert join.status_code == 502 and join.text.count("VPN seems down") == 1
+    engine = make_engine(settings.resolved_database_url())
+    with make_session_factory(engine)() as session:
+        assert session.get(Milestone, milestone_id).on_my_team is False  # nothing changed locally
+    engine.dispose()
+
+
+def _add_milestone(settings: Settings) -> int:
+    engine = make_engine(settings.resolved_database_url())
+    with make_session_factory(engine)() as session:
+        milestone = Milestone(name="Blocked", msx_id="0b9d1e2f-0000-4000-8000-000000000001")
+        session.add(milestone)
+        session.commit()
+        milestone_id = milestone.id
+    engine.dispose()
+    return milestone_id
 
 
 def test_not_signed_in_is_named(tmp_path, monkeypatch):

@@ -53,8 +53,8 @@ def _status_of(exc: Exception) -> int:
 
 def msx_message(exc: Exception) -> str:
     """The one place an MSX or CRM error becomes a sentence a person can act on."""
-    if isinstance(exc, NetworkBlocked):
-        return str(VpnDown(exc.message))
+    if isinstance(exc, (NetworkBlocked, VpnDown)):  # their details repeat the same advice
+        return str(VpnDown())
     if isinstance(exc, (AuthError, NotConfigured)):
         return f"Not signed in to MSX: {exc} Sign in on the MSX connection page (/msx)."
     if isinstance(exc, TransportError):
