@@ -9,6 +9,8 @@ Figures (ms): p50 / p95 of ``callnotes.store.search.search()`` (every kind, rank
 limit 20) and of the naive alternative, ``lower(col) LIKE '%word%'`` over the same text (title,
 body, customer + topic names): "scan" fetches every match (what ranking them needs), "newest20"
 only the 20 newest (an index walk that stops early when the word is common). ratio = scan / fts.
+Then the customer page's notes query (the customer with most notes) under migration 0002's
+indexes and under 0001's (swapped on the same data): ratio = 0001 / 0002.
 """
 
 from __future__ import annotations
@@ -150,6 +152,59 @@ def _like(session: Session, term: str, newest_only: bool) -> int:
     return len(session.execute(stmt).all())
 
 
+def _customer_page(session: Session, customer_id: int, limit: int | None) -> int:
+    """The customer page's notes query: one customer's notes, newest first."""
+    stmt = (select(Note.id, Note.title, Note.call_date).where(Note.customer_id == customer_id)
+            .order_by(Note.call_date.desc(), Note.created_at.desc(), Note.id.desc()).limit(limit))
+    return len(session.execute(stmt).all())
+
+
+_INDEX_SETS = {  # migration 0002's indexes on notes, and 0001's they replaced (the baseline)
+    "0002": {"ix_notes_customer_id_call_date": "customer_id, call_date, created_at, id",
+             "ix_notes_call_date_created_at": "call_date, created_at, id"},
+    "0001": {"ix_notes_customer_id": "customer_id", "ix_notes_call_date": "call_date"},
+}
+
+
+def _use_indexes(engine: Engine, name: str) -> None:
+    with engine.begin() as connection:
+        for other, indexes in _INDEX_SETS.items():
+            for index, columns in indexes.items():
+                connection.execute(text(f"DROP INDEX IF EXISTS {index}"))
+                if other == name:
+                    connection.execute(text(f"CREATE INDEX {index} ON notes ({columns})"))
+        connection.execute(text("ANALYZE"))
+
+
+def customer_page(engine: Engine, repeat: int, extra: int = 5000) -> None:
+    """Customer page notes (all, and the newest 20) under 0002's indexes vs 0001's, same data.
+
+    One customer first gets ``extra`` more notes (a customer with many notes, the case 0002 is for).
+    """
+    rng = random.Random(SEED + 1)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        customer_id = connection.execute(select(func.min(Customer.id))).scalar_one()
+        connection.execute(insert(Note), [
+            {"uid": str(uuid.uuid4()), "title": f"Call {i}", "body": "weekly sync", "attendees": [],
+             "call_date": date(2022, 1, 1) + timedelta(days=rng.randrange(1500)), "customer_id": customer_id,
+             "created_at": now, "updated_at": now} for i in range(extra)])
+        count = connection.execute(select(func.count()).where(Note.customer_id == customer_id)).scalar_one()
+    figures = {}
+    for name in ("0001", "0002"):  # ends on 0002, the schema as migrated
+        _use_indexes(engine, name)
+        with Session(engine) as session:
+            figures[name] = [_timed(lambda n=n: _customer_page(session, customer_id, n), repeat)[:2]
+                             for n in (None, 20)]
+    print(f"customer page, {count:,} notes of one customer (ms): all p50/p95, newest 20 p50/p95")
+    for name, label in (("0001", "0001 indexes (baseline)"), ("0002", "0002 indexes")):
+        (all50, all95), (top50, top95) = figures[name]
+        print(f"  {label:<24} {all50:>7.2f} {all95:>7.2f} {top50:>9.2f} {top95:>7.2f}")
+    (old_all, _), (old_top, _) = figures["0001"]
+    (new_all, _), (new_top, _) = figures["0002"]
+    print(f"  ratio 0001/0002 (p50)     {old_all / new_all:>6.1f}x {'':>7} {old_top / new_top:>8.1f}x")
+
+
 def run(label: str, url: str, notes: int, repeat: int) -> None:
     upgrade_database(url)
     engine = make_engine(url)
@@ -165,6 +220,7 @@ def run(label: str, url: str, notes: int, repeat: int) -> None:
                 newest50, _, _ = _timed(lambda q=query: _like(session, q, True), repeat)
                 print(f"{name:<14} {fts50:>8.1f} {fts95:>8.1f} {scan50:>9.1f} {scan95:>9.1f} "
                       f"{scan50 / fts50:>6.1f}x {newest50:>13.1f} {matches:>8,}")
+        customer_page(engine, repeat)
     finally:
         engine.dispose()
 

@@ -129,24 +129,26 @@ class Territory(Base, _MsxRecord):
     customers: Mapped[list[Customer]] = relationship(back_populates="territory")
 
 
-class Seller(Base, _MsxRecord):
-    """A seller on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
+class _Person(_MsxRecord):
+    """Columns of someone on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
 
-    __tablename__ = "sellers"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str | None] = mapped_column(String(320))
+
+
+class Seller(Base, _Person):
+    """A seller on account teams (Growth / Acquisition)."""
+
+    __tablename__ = "sellers"
     seller_type: Mapped[SellerType] = mapped_column(_enum(SellerType, "seller_type"))
     customers: Mapped[list[Customer]] = relationship(secondary=customer_sellers, back_populates="sellers")
 
 
-class SolutionEngineer(Base, _MsxRecord):
-    """A solution engineer on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
+class SolutionEngineer(Base, _Person):
+    """A solution engineer on account teams (Data / Infra / Apps)."""
 
     __tablename__ = "solution_engineers"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    email: Mapped[str | None] = mapped_column(String(320))
     specialty: Mapped[SeSpecialty] = mapped_column(_enum(SeSpecialty, "se_specialty"))
     customers: Mapped[list[Customer]] = relationship(
         secondary=customer_solution_engineers, back_populates="solution_engineers"
