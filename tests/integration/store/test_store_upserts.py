@@ -317,3 +317,9 @@ def test_bad_record_in_a_batch_is_refused_before_its_kind_is_written(session: Se
         upsert_customer(session, SellerRecord("s-x", "Not a customer", SellerType.GROWTH))
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_msx_id_with_spaces_matches_the_stored_row(session: Session) -> None:
+    upsert_records(session, [SellerRecord("s-7", "Seven", SellerType.GROWTH)])
+    again = upsert_records(session, [SellerRecord(" s-7 ", "Seven", SellerType.GROWTH)])
+    assert (again.created, again.unchanged) == (0, 1)

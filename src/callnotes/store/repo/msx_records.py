@@ -177,7 +177,7 @@ def _preload(batch: _Batch, records: list[Any]) -> None:
     wanted: dict[Any, list[str]] = {}
     for record in records:
         spec = _SPECS[type(record)]
-        wanted.setdefault(spec.model, []).append(record.msx_id)
+        wanted.setdefault(spec.model, []).append((record.msx_id or "").strip())
         for attr, (_, model, _) in spec.refs.items():
             if getattr(record, attr) is not None:
                 wanted.setdefault(model, []).append(getattr(record, attr))
@@ -307,7 +307,7 @@ def _upsert_many(session: Session, records: Iterable[MsxRecord]) -> list[tuple[U
     if batch.touched:
         _expire_relationships(session, batch.touched)
     return [(outcome[i], _SPECS[type(r)].model, batch.ids[(_SPECS[type(r)].model, r.msx_id.strip())])
-            for i, r in enumerate(records)]
+            for i, r in enumerate(records)]  # msx ids were checked (required_text) on the way
 
 
 def upsert_records(session: Session, records: Iterable[MsxRecord]) -> UpsertCounts:
