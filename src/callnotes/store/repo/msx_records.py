@@ -262,7 +262,8 @@ def _write(batch: _Batch, group: _Group) -> None:
     model, now = group.spec.model, utcnow()
     if group.new:
         rows = [{"msx_id": msx_id, "msx_synced_at": now, **values} for msx_id, values in group.new.items()]
-        inserted = batch.session.execute(insert(model).returning(model.msx_id, model.id), rows)
+        table = model.__table__
+        inserted = batch.session.execute(insert(table).returning(table.c.msx_id, table.c.id), rows)
         batch.ids.update(((model, msx_id), row_id) for msx_id, row_id in inserted)
         batch.touched.add(model)
     for attr, team in group.spec.teams.items():
