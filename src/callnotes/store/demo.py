@@ -7,7 +7,7 @@ never mixes demo rows into real data. Dates are relative to today so "recent" an
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ def seed_demo(session: Session, today: date | None = None) -> bool:
         select(func.count()).select_from(Note))
     if has_data:
         return False
-    today = today or date.today()
+    today = today or datetime.now(UTC).date()
     contoso, fabrikam = _customers(session)
     milestone = _milestone(session, contoso, today)
     for days_ago, customer, topics, body in (
