@@ -7,5 +7,6 @@ from __future__ import annotations
 
 import callnotes.emulator.cli
 import callnotes.msx.cli
+import callnotes.msx.signin_cli
 import callnotes.store.cli
 import callnotes.web.cli  # noqa: F401

@@ -192,7 +192,7 @@ class DeviceCodeToken(RefreshingProvider):
     def _fetch(self, *, force_refresh: bool) -> AccessToken:
         accounts = self._app.get_accounts()
         if not accounts:
-            raise AuthError("Not signed in to MSX. Start the device code sign-in (Settings → Sign in).")
+            raise AuthError("Not signed in to MSX. Run `callnotes login` (device code sign-in).")
         result = self._app.acquire_token_silent(
             self._scopes, account=accounts[0], force_refresh=force_refresh
         )
@@ -207,9 +207,17 @@ class DeviceCodeToken(RefreshingProvider):
             self._cache.has_state_changed = False
 
     def clear(self) -> None:
-        """Sign out: forget every cached account and delete the cache file."""
-        for account in self._app.get_accounts():
-            self._app.remove_account(account)
+        """Sign out: forget every cached account and delete the cache file.
+
+        Works offline (VPN down): the MSAL app is not built just to sign out, since building it
+        contacts the authority; an unbuilt app only needs a fresh, empty cache.
+        """
+        if self._msal is not None:
+            for account in self._msal.get_accounts():
+                self._msal.remove_account(account)
+        else:
+            self._cache = msal.SerializableTokenCache()
+            self._app_args["token_cache"] = self._cache
         with self._lock:
             self._token = None
         with contextlib.suppress(FileNotFoundError):
