@@ -11,21 +11,15 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from callnotes.config import Settings
+from callnotes.store.db import session_scope
 from callnotes.store.errors import NotFound
 from callnotes.web.schemas import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed when the handler returns, rolled back on error."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_settings(request: Request) -> Settings:
