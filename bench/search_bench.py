@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
 import statistics
 import tempfile
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from _services import postgres_reachable
 from callnotes.store.db import make_engine, upgrade_database
 from callnotes.store.models import Customer, Note, Topic, note_topics
 from callnotes.store.search import search
@@ -225,14 +225,6 @@ def run(label: str, url: str, notes: int, repeat: int) -> None:
         engine.dispose()
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=100_000)
@@ -242,7 +234,7 @@ def main() -> None:
           "(ratio = LIKE scan p50 / full-text p50; full-text includes ranking and snippets)")
     with tempfile.TemporaryDirectory() as tmp:
         run("SQLite FTS5", f"sqlite:///{Path(tmp) / 'bench.db'}", args.notes, args.repeat)
-    if not _postgres_reachable():
+    if not postgres_reachable():
         print("\nPostgreSQL: not reachable on 127.0.0.1:5432, skipped")
         return
     schema = f"bench_{uuid.uuid4().hex[:12]}"

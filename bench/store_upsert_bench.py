@@ -13,7 +13,6 @@ throw-away schema). Figures: seconds, rows/s, ratio = row-at-a-time seconds / bu
 from __future__ import annotations
 
 import argparse
-import socket
 import tempfile
 import time
 import uuid
@@ -26,6 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from _services import postgres_reachable
 from callnotes.store import (
     CustomerRecord,
     MilestoneRecord,
@@ -141,14 +141,6 @@ def run(kind: str, records: list[Any], folder: Path) -> None:
               f"{row:>7.2f} s {rows / row:>9,.0f} rows/s | {row / bulk:>6.1f}x", flush=True)
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1000)
@@ -156,7 +148,7 @@ def main() -> None:
     records = snapshot(args.accounts)
     print(f"store upsert bench: {args.accounts:,} accounts = {len(records):,} records "
           "(bulk: upsert_records | row: one upsert_* per record | ratio = row s / bulk s)")
-    kinds = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+    kinds = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
             run(kind, records, Path(tmp))
