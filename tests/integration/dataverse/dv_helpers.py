@@ -1,4 +1,4 @@
-"""Helpers for the dataverse tests (unit tests import them as ``tests.integration.dataverse.dv_helpers``):
+"""Helpers for the dataverse tests (imported as ``tests.integration.dataverse.dv_helpers``):
 a fake clock for retries (so nothing waits for real) and a real loopback HTTP(S) server in a thread for
 apps other than the emulator."""
 

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from dv_helpers import FakeClock, fast_policy, serve
+from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
-from dv_helpers import client_for, settled_stats
+from tests.integration.dataverse.dv_helpers import client_for, settled_stats
 
 from callnotes.dataverse import MAX_BATCH_PARTS, BatchRequest, NotExecuted, NotFound, ODataFilter, RolledBack
 

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
-from dv_helpers import client_for
+from tests.integration.dataverse.dv_helpers import client_for
 
 from callnotes.dataverse import NotFound, ODataFilter, etag, formatted_value, lookup_logical_name
 

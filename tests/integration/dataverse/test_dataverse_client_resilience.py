@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 import pytest
-from dv_helpers import FakeClock, client_for, fast_policy, settled_stats
+from tests.integration.dataverse.dv_helpers import FakeClock, client_for, fast_policy, settled_stats
 
 from callnotes.dataverse import (
     AuthError,

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from dv_helpers import FakeClock, fast_policy, serve
+from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 from starlette.applications import Starlette
 
 from callnotes.dataverse import AuthError, ClientSecretToken, DataverseClient, DeviceCodeToken
