@@ -21,8 +21,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff (style, security), import-linter (the layers of DESIGN.md, [tool.importlinter] in
+# pyproject.toml) and mypy (src/, [tool.mypy]).
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench

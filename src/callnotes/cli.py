@@ -1,4 +1,8 @@
-"""The ``callnotes`` command line. Each area registers its commands here; errors end at ``main``."""
+"""The ``callnotes`` command line. Each area registers its commands here; errors end at ``main``.
+
+Only Typer loads up front: each area's commands import what they need when they run, so
+``callnotes --help`` answers fast (bench/cli_startup_bench.py).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,33 @@ import sys
 
 import typer
 
-from callnotes.config import load_settings
-from callnotes.logging import setup_logging
+# ``import a.b as c``, not ``from a import b``: the latter would make the store's and the emulator's
+# lazy ``__getattr__`` load their whole public surface before finding the submodule.
+import callnotes.emulator.cli as emulator_cli
+import callnotes.store.cli as store_cli
+import callnotes.sync.cli as sync_cli
+import callnotes.web.cli as web_cli
+from callnotes.log_setup import setup_logging
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="callnotes: call notes wired to MSX.")
 _log = logging.getLogger(__name__)
 
 
-@app.callback()
 def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
-    settings = load_settings()
-    setup_logging("DEBUG" if verbose else settings.log_level)
+    setup_logging("DEBUG" if verbose else None)
 
 
-def _register_commands() -> None:
-    """Import the command modules so their ``@app.command`` decorators run."""
-    from callnotes import cli_commands  # noqa: F401
+def build_app() -> typer.Typer:
+    """The top-level app with every area's commands."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False, help="callnotes: call notes wired to MSX.",
+                      rich_markup_mode=None)
+    app.callback()(_root)
+    for area in (emulator_cli, store_cli, sync_cli, web_cli):
+        area.register(app)
+    return app
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    """Every typed error a person can act on, from each layer (imported late: the CLI sits on top)."""
+    """Every typed error a person can act on, from each layer (imported when one is raised)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from callnotes.dataverse import DataverseError
@@ -41,12 +52,13 @@ def main() -> None:
 
     This is the one place the CLI maps errors: commands let typed errors propagate.
     """
-    _register_commands()
     try:
-        app()
+        build_app()()
     except KeyboardInterrupt:
         sys.exit(130)
-    except _user_errors() as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         _log.debug("command failed", exc_info=exc)
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -1,4 +1,8 @@
-"""Settings from the environment (``CALLNOTES_*``), one place for every knob."""
+"""Settings from the environment (``CALLNOTES_*``), one place for every knob.
+
+This module imports nothing of callnotes: every layer above the generic ones may read it, and the
+MSX defaults it needs (the corporate tenant) are applied where a connection is built (sync/connection.py).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,7 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: Real MSX; used when the user signs in to the real CRM.
-MSX_CRM_URL = "https://microsoftsales.crm.dynamics.com"
-#: Microsoft's corporate tenant (reference/000, Key Constants).
-MSX_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+ENV_PREFIX = "CALLNOTES_"
 
 
 class AuthMode(StrEnum):
@@ -25,14 +26,17 @@ class AuthMode(StrEnum):
 class Settings(BaseSettings):
     """All configuration. Every field reads ``CALLNOTES_<NAME>`` from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="CALLNOTES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     crm_url: str | None = Field(default=None, description="Dataverse org URL; unset = demo mode")
     auth: AuthMode | None = None
-    tenant_id: str = MSX_TENANT_ID
+    #: Entra tenant; unset = MSX's corporate tenant (msx.schema.TENANT_ID).
+    tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
     database_url: str | None = None
+    #: The job queue on Redis (several ``callnotes worker`` processes); unset = SQLite in the data dir.
+    redis_url: str | None = None
     data_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 5151
@@ -60,3 +64,4 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Read settings from the environment now (no module-level cache)."""
     return Settings()
+

@@ -19,7 +19,7 @@ from callnotes.msx import teams
 from callnotes.store import Milestone, make_engine, make_session_factory
 from callnotes.web.app import create_app
 from callnotes.web.server import running_server
-from tests.integration.msx.conftest import make_client
+from tests.fixtures.msx import make_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 _TIMEOUT_MS = 15_000

@@ -24,7 +24,6 @@ from callnotes.dataverse.errors import (
     TransportError,
 )
 from callnotes.dataverse.msal_auth import ClientSecretToken, DeviceCodePrompt, DeviceCodeToken
-from callnotes.dataverse.providers import token_provider_from_settings
 from callnotes.dataverse.query import ODataFilter
 from callnotes.dataverse.retry import RetryPolicy
 
@@ -63,5 +62,4 @@ __all__ = [
     "etag",
     "formatted_value",
     "lookup_logical_name",
-    "token_provider_from_settings",
 ]

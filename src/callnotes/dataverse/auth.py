@@ -103,10 +103,12 @@ class RefreshingProvider:
         with self._lock:
             current, now = self._token, self._now()
             if self._needs_fetch(current, force_refresh, now):
-                self._token = current = self._fetch(force_refresh=force_refresh or current is not None)
-                near = current.remaining(now) < REFRESH_MARGIN
-                self._quiet_until = now + REFRESH_RETRY if near else None
-                logger.debug("new access token from %s, expires %s", type(self).__name__, current.expires_on)
+                fresh = self._fetch(force_refresh=force_refresh or current is not None)
+                near = fresh.remaining(now) < REFRESH_MARGIN
+                self._token, self._quiet_until = fresh, (now + REFRESH_RETRY if near else None)
+                logger.debug("new access token from %s, expires %s", type(self).__name__, fresh.expires_on)
+                return fresh
+            assert current is not None  # _needs_fetch is True without a token
             return current
 
     def _fetch(self, *, force_refresh: bool) -> AccessToken:

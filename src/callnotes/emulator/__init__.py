@@ -4,8 +4,18 @@ Public surface: :class:`EmulatorConfig`, :class:`EmulatorServer` (a real server 
 loopback port) and :func:`create_app` (the ASGI app). See docs/emulator.md.
 """
 
-from callnotes.emulator.app import create_app
-from callnotes.emulator.config import ConfigError, EmulatorConfig
-from callnotes.emulator.server import EmulatorServer, EmulatorStartError
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ConfigError", "EmulatorConfig", "EmulatorServer", "EmulatorStartError", "create_app"]
+if TYPE_CHECKING:  # the public names, for type checkers and readers
+    from callnotes.emulator._public import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    """Public names load on first use (PEP 562), so ``callnotes --help`` (which reads
+    ``emulator/cli.py``) does not pay for Starlette and the data set."""
+    import callnotes.emulator._public as public  # not ``from … import``: that would ask __getattr__ again
+
+    try:
+        return getattr(public, name)
+    except AttributeError:
+        raise AttributeError(f"module 'callnotes.emulator' has no attribute {name!r}") from None

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 
-from callnotes.cli import app
-from callnotes.emulator.app import API_PREFIX, create_app
-from callnotes.emulator.config import ConfigError, EmulatorConfig
-from callnotes.emulator.server import build_default_service, listening_socket, uvicorn_config
+if TYPE_CHECKING:
+    from callnotes.emulator.config import EmulatorConfig
 
 _EPILOG = """\
 Point any Dataverse client at the service root http://127.0.0.1:PORT/api/data/v9.2 with
@@ -31,7 +29,11 @@ Full reference: docs/emulator.md.
 """
 
 
-@app.command("emulator", epilog=_EPILOG)
+def register(app: typer.Typer) -> None:
+    """Add ``callnotes emulator`` to the top-level app (the emulator loads only when it runs)."""
+    app.command("emulator", epilog=_EPILOG)(emulator_command)
+
+
 def emulator_command(
     port: int = typer.Option(5555, "--port", "-p", help="TCP port (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless --allow-remote)."),
@@ -69,6 +71,12 @@ def emulator_command(
     It serves /api/data/v9.2 over HTTP on 127.0.0.1 and prints the service root, the demo user's
     id and a bearer token.
     """
+    import uvicorn
+
+    from callnotes.emulator.app import create_app
+    from callnotes.emulator.config import ConfigError, EmulatorConfig
+    from callnotes.emulator.server import build_default_service, uvicorn_config
+
     try:
         config = EmulatorConfig(
             accounts=accounts,
@@ -97,6 +105,8 @@ def emulator_command(
 
 
 def _bind(config: EmulatorConfig) -> socket.socket:
+    from callnotes.emulator.server import listening_socket
+
     try:
         return listening_socket(config.host, config.port)
     except OSError as exc:
@@ -107,6 +117,8 @@ def _bind(config: EmulatorConfig) -> socket.socket:
 
 
 def _print_banner(url: str, demo_user_id: str, token: str, token_hours: int) -> None:
+    from callnotes.emulator.app import API_PREFIX
+
     typer.echo(f"Dataverse Web API emulator on {url}")
     typer.echo(f"  service root : {url}{API_PREFIX}")
     typer.echo(f"  demo user    : {demo_user_id}")

@@ -1,12 +1,13 @@
-"""callnotes.msx: MSX (Dynamics 365) schema and operations over the Dataverse client, and the import
-of a seller's world into the store (DESIGN.md §msx).
+"""callnotes.msx: MSX (Dynamics 365) schema and operations over the Dataverse client (DESIGN.md §msx).
 
-Modules: ``schema`` (constants), ``links`` (record URLs, Teams links), ``records`` (typed rows),
-``accounts`` / ``people`` / ``opportunities`` / ``milestones`` / ``teams`` / ``tasks`` (operations),
-``importer`` (the batched import), ``progress`` (events, cancel, summary), ``demo`` (demo mode),
-``cli`` (``callnotes import accounts``).
+It knows MSX and Dataverse only: neither the store nor the app's configuration (``callnotes.sync``
+moves data between MSX and the store). Modules: ``schema`` (constants), ``links`` (record URLs,
+Teams links), ``records`` (typed rows), ``accounts`` / ``people`` / ``opportunities`` /
+``milestones`` / ``teams`` / ``tasks`` (operations), ``import_plan`` + ``rounds`` + ``transport`` +
+``importer`` (the batched read plan of the import), ``progress`` (events, cancel).
 """
 
+from callnotes.domain import SellerType, SeSpecialty
 from callnotes.msx.errors import (
     ImportCancelled,
     InvalidInput,
@@ -15,9 +16,9 @@ from callnotes.msx.errors import (
     MsxNotFound,
     VpnDown,
 )
-from callnotes.msx.importer import fetch_snapshot, run_import
+from callnotes.msx.importer import fetch_snapshot
 from callnotes.msx.links import account_url, milestone_url, opportunity_url, teams_chat_url
-from callnotes.msx.progress import CancelToken, ImportSummary, ProgressEvent
+from callnotes.msx.progress import CancelToken, ProgressEvent
 from callnotes.msx.records import (
     Account,
     AccountTeamMember,
@@ -29,7 +30,7 @@ from callnotes.msx.records import (
     WhoAmI,
     pod_name,
 )
-from callnotes.msx.schema import HokCategory, Role, SellerType, SeSpecialty
+from callnotes.msx.schema import HokCategory, Role
 
 __all__ = [
     "Account",
@@ -37,7 +38,6 @@ __all__ = [
     "CancelToken",
     "HokCategory",
     "ImportCancelled",
-    "ImportSummary",
     "InvalidInput",
     "MalformedCrmAnswer",
     "Milestone",
@@ -58,6 +58,5 @@ __all__ = [
     "milestone_url",
     "opportunity_url",
     "pod_name",
-    "run_import",
     "teams_chat_url",
 ]

@@ -56,7 +56,8 @@ def text(entity: str, row: Row, field: str, *, required: bool = False) -> str | 
 
 
 def integer(entity: str, row: Row, field: str) -> int | None:
-    return _scalar(entity, row, field, (int,), "an integer")  # type: ignore[no-any-return]
+    value: int | None = _scalar(entity, row, field, (int,), "an integer")
+    return value
 
 
 def number(entity: str, row: Row, field: str) -> float | None:

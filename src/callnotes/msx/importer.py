@@ -1,8 +1,8 @@
-"""The account import: read my world from MSX in a handful of round trips, upsert it into the store.
+"""The account import's reads: my world from MSX in a handful of round trips.
 
 ``fetch_snapshot`` runs the dependency-levelled plan (import_plan.py) through the round runner
-(rounds.py), each round one ``$batch``; ``run_import`` then writes the snapshot in one transaction
-(store_sync.py), so a cancelled or failed import leaves the store as it was.
+(rounds.py), each round one ``$batch``; ``still_in_msx`` asks, in one more round, which records the
+import did not return MSX still has. Writing the snapshot into the store is ``callnotes.sync``'s job.
 """
 
 from __future__ import annotations
@@ -14,20 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from callnotes.dataverse import DataverseClient, NetworkBlocked
 from callnotes.dataverse.query import BATCH_URL_BUDGET, GET_URL_BUDGET, chunk_in_filters
 from callnotes.msx._parse import formatted
 from callnotes.msx.errors import VpnDown
 from callnotes.msx.import_plan import ImportPlan, ImportSnapshot
-from callnotes.msx.progress import (
-    CancelToken,
-    ImportSummary,
-    ProgressCallback,
-    ProgressEvent,
-    ignore_progress,
-)
+from callnotes.msx.progress import CancelToken, ProgressCallback, ignore_progress
 from callnotes.msx.rounds import Read, ReadTransport, RoundRunner, Rows
 from callnotes.msx.schema import EntitySet
 from callnotes.msx.transport import BatchTransport, SingleTransport
@@ -53,10 +45,10 @@ def fetch_snapshot(
 ) -> tuple[ImportSnapshot, FetchStats]:
     """Everything the import needs, typed. ``batched=False`` sends one request per query (baseline)."""
     with BatchTransport(client) if batched else SingleTransport(client) as transport:
-        return _fetch(transport, progress=progress, cancel=cancel, batched=batched)
+        return fetch_with(transport, progress=progress, cancel=cancel, batched=batched)
 
 
-def _fetch(
+def fetch_with(
     transport: ReadTransport, *, progress: ProgressCallback, cancel: CancelToken | None, batched: bool
 ) -> tuple[ImportSnapshot, FetchStats]:
     plan = ImportPlan(url_budget=BATCH_URL_BUDGET if batched else GET_URL_BUDGET)
@@ -128,36 +120,3 @@ def _guid_or_none(value: str) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def run_import(
-    client: DataverseClient,
-    session_factory: sessionmaker[Session],
-    *,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    crm_url: str | None = None,
-) -> ImportSummary:
-    """Import my accounts and everything around them; returns what changed in the store.
-
-    ``crm_url`` is the org the stored "open in MSX" links point at (default: the client's org).
-    """
-    from callnotes.msx.store_sync import apply_snapshot, records_by_kind, unseen_ids
-
-    cancel = cancel or CancelToken()
-    started = time.monotonic()
-    org = crm_url or client.api_url.split("/api/data/")[0]
-    with BatchTransport(client) as transport, session_factory() as session:
-        snapshot, stats = _fetch(transport, progress=progress, cancel=cancel, batched=True)
-        unseen = unseen_ids(session, records_by_kind(snapshot, crm_url=org))
-        still = still_in_msx(transport, unseen, progress=progress, cancel=cancel)
-        cancel.raise_if_cancelled()
-        progress(ProgressEvent("saving", 0, 1))
-        summary = apply_snapshot(session, snapshot, crm_url=org, still_in_msx=still)
-        cancel.raise_if_cancelled()
-        session.commit()
-        summary.http_requests = transport.http_requests
-    progress(ProgressEvent("saving", 1, 1))
-    summary.batch_parts = stats.parts
-    summary.seconds = time.monotonic() - started
-    return summary

@@ -40,9 +40,10 @@ def milestone_url(milestone_id: str, *, crm_url: str = CRM_URL) -> str:
     return record_url("msp_engagementmilestone", milestone_id, crm_url=crm_url)
 
 
-def teams_chat_url(email: str) -> str:
-    """Teams deep link opening a 1:1 chat with ``email`` (reference/000, section 7)."""
+def teams_chat_url(email: str | None) -> str | None:
+    """Teams deep link opening a 1:1 chat with ``email`` (reference/000, section 7); None when
+    ``email`` is missing or not an address (nothing to link to)."""
     address = (email or "").strip()
     if not _EMAIL.match(address):
-        raise InvalidInput(f"not an email address: {email!r}")
+        return None
     return f"{TEAMS_CHAT_URL}?users={quote(address, safe='@')}"

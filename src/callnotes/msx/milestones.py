@@ -16,7 +16,6 @@ from callnotes.msx.records import ForecastComment, Milestone
 from callnotes.msx.schema import (
     MILESTONE_DETAIL_SELECT,
     MILESTONE_SELECT,
-    MILESTONE_STATUS_LABELS,
     MILESTONE_TEAM_TEMPLATE_ID,
     EntitySet,
 )
@@ -100,7 +99,8 @@ class MilestoneChanges:
 
     milestone_date: date | None = None
     monthly_use: float | None = None
-    status_code: int | None = None
+    #: An option value of ``msp_milestonestatus``; the CRM refuses one outside its option set.
+    status: int | None = None
 
     def to_body(self) -> dict[str, object]:
         body: dict[str, object] = {}
@@ -110,10 +110,10 @@ class MilestoneChanges:
             if self.monthly_use < 0:
                 raise InvalidInput("monthly use cannot be negative")
             body["msp_monthlyuse"] = self.monthly_use
-        if self.status_code is not None:
-            if self.status_code not in MILESTONE_STATUS_LABELS:
-                raise InvalidInput(f"unknown milestone status {self.status_code}")
-            body["msp_milestonestatus"] = self.status_code
+        if self.status is not None:
+            if isinstance(self.status, bool) or not isinstance(self.status, int) or self.status < 0:
+                raise InvalidInput(f"a milestone status is an option value, got {self.status!r}")
+            body["msp_milestonestatus"] = self.status
         return body
 
 

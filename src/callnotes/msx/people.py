@@ -105,6 +105,7 @@ def get_user(client: DataverseClient, user_id: str) -> MsxUser:
 def teams_chat_link(client: DataverseClient, user_id: str) -> str:
     """The Teams 1:1 chat link of an MSX user, from their email (reference/000 §7)."""
     user = get_user(client, user_id)
-    if not user.email:
-        raise MsxNotFound(f"MSX has no email address for user {user.full_name or user_id}")
-    return teams_chat_url(user.email)
+    link = teams_chat_url(user.email)
+    if link is None:
+        raise MsxNotFound(f"MSX has no usable email address for user {user.full_name or user_id}")
+    return link

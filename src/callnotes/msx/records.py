@@ -12,7 +12,6 @@ from callnotes.msx import _parse as p
 from callnotes.msx.errors import MalformedCrmAnswer
 from callnotes.msx.schema import (
     MILESTONE_CLOSED_LABELS,
-    MILESTONE_STATUS_LABELS,
     SE_SPECIALTY_BY_ROLE,
     SELLER_TITLE,
     SELLER_TYPE_BY_ROLE,
@@ -96,11 +95,13 @@ class AccountTeamMember(p.FromRow):
     @property
     def se_specialty(self) -> SeSpecialty | None:
         """Data / Infra / Apps SE, decided by the role alone (reference/001)."""
-        return SE_SPECIALTY_BY_ROLE.get(_role(self.role))  # type: ignore[arg-type]
+        role = _role(self.role)
+        return SE_SPECIALTY_BY_ROLE.get(role) if role is not None else None
+
 
 def _role(value: str | None) -> Role | None:
     try:
-        return Role(value)
+        return Role(value) if value is not None else None
     except ValueError:
         return None
 
@@ -153,9 +154,10 @@ class Milestone(p.FromRow):
     id: str = p.column("msp_engagementmilestoneid", p.guid)
     number: str | None = p.column("msp_milestonenumber")
     name: str = p.column("msp_name", p.required_text)
-    date: date | None = p.column("msp_milestonedate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
-    status_code: int | None = p.column("msp_milestonestatus", p.integer)
-    status: str | None = p.column("msp_milestonestatus", p.labelled(MILESTONE_STATUS_LABELS))
+    milestone_date: date | None = p.column("msp_milestonedate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
+    #: The option value and its label (the CRM's FormattedValue: the reference names no codes).
+    status: int | None = p.column("msp_milestonestatus", p.integer)
+    status_label: str | None = p.column("msp_milestonestatus", p.formatted_value)
     monthly_use: float | None = p.column("msp_monthlyuse", p.number)
     opportunity_id: str | None = p.column("_msp_opportunityid_value", p.optional_guid)
     opportunity_name: str | None = p.column("_msp_opportunityid_value", p.formatted_value)
@@ -172,12 +174,12 @@ class Milestone(p.FromRow):
 
     @property
     def is_closed(self) -> bool:
-        return (self.status or "") in MILESTONE_CLOSED_LABELS
+        return (self.status_label or "") in MILESTONE_CLOSED_LABELS
 
 
 def _task_category(entity: str, row: p.Row, field: str) -> HokCategory | None:
     code = p.integer(entity, row, field)
-    return HokCategory(code) if code in HokCategory._value2member_map_ else None
+    return HokCategory(code) if code is not None and code in HokCategory._value2member_map_ else None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 from typing import Final
 
+from callnotes.domain import SellerType, SeSpecialty
+
 #: The real MSX organisation (reference/000, Key Constants).
 CRM_URL: Final = "https://microsoftsales.crm.dynamics.com"
 API_PATH: Final = "/api/data/v9.2"
@@ -46,17 +48,6 @@ class Role(StrEnum):
 
 SELLER_ROLES: Final = (Role.GROWTH_SELLER, Role.ACQUISITION_SELLER)
 SE_ROLES: Final = (Role.DATA_SE, Role.INFRA_SE, Role.APPS_SE)
-
-
-class SellerType(StrEnum):
-    GROWTH = "Growth"
-    ACQUISITION = "Acquisition"
-
-
-class SeSpecialty(StrEnum):
-    DATA = "data_se"
-    INFRA = "infra_se"
-    APPS = "apps_se"
 
 
 SELLER_TYPE_BY_ROLE: Final = {
@@ -143,24 +134,19 @@ class TaskPriority(IntEnum):
     HIGH = 2
 
 
-#: `msp_milestonestatus` labels (reference/001, "Milestone Status Values"). The option values come
-#: from the CRM answer (FormattedValue annotation); these codes match the emulator's option set.
-MILESTONE_STATUS_LABELS: Final = {
-    861980000: "On Track",
-    861980001: "At Risk",
-    861980002: "Blocked",
-    861980003: "Completed",
-    861980004: "Cancelled",
-    861980005: "Lost to Competitor",
-    861980007: "Hygiene/Duplicate",
-}
+#: `msp_milestonestatus` labels (reference/001, "Milestone Status Values"). The reference names no
+#: option values: the codes come from the CRM itself (each answer's FormattedValue annotation, kept in
+#: the store beside the code; the CRM refuses a value outside its option set).
+MILESTONE_STATUSES: Final = (
+    "On Track", "At Risk", "Blocked", "Completed", "Cancelled", "Lost to Competitor", "Hygiene/Duplicate",
+)
 #: Statuses after which a milestone needs no more work.
-#: Task ``statecode`` labels (powerapps-docs/developer/data-platform/reference/entities/task.md,
-#: StateCode choices), used when an answer carries no formatted value.
-TASK_STATE_LABELS: Final = {0: "Open", 1: "Completed", 2: "Canceled"}
 MILESTONE_CLOSED_LABELS: Final = frozenset(
     {"Completed", "Cancelled", "Lost to Competitor", "Hygiene/Duplicate"}
 )
+#: Task ``statecode`` labels (powerapps-docs/developer/data-platform/reference/entities/task.md,
+#: StateCode choices), used when an answer carries no formatted value.
+TASK_STATE_LABELS: Final = {0: "Open", 1: "Completed", 2: "Canceled"}
 
 
 class EntitySet(StrEnum):

@@ -11,21 +11,26 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from callnotes.cli import app
-from callnotes.config import load_settings
-from callnotes.store.db import make_engine, make_session_factory, session_scope, upgrade_database
-from callnotes.store.demo import seed_demo
-from callnotes.store.errors import ImportReport, StoreError
-from callnotes.store.io import import_file, write_export
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from callnotes.store.errors import ImportReport
 
 _log = logging.getLogger(__name__)
-db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
-app.add_typer(db_app, name="db")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the top-level app (SQLAlchemy loads only when one runs)."""
+    db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+    db_app.command("upgrade")(db_upgrade)
+    db_app.command("seed-demo")(db_seed_demo)
+    app.add_typer(db_app, name="db")
+    app.command("export")(export_command)
+    app.command("import-file")(import_file_command)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -34,6 +39,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _database_url() -> str:
+    from callnotes.config import load_settings
+
     return load_settings().resolved_database_url()
 
 
@@ -43,6 +50,11 @@ def _store_session(failure: str) -> Iterator[Session]:
 
     The engine is disposed on the way out, so no connection outlives the command.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from callnotes.store.db import make_engine, make_session_factory, session_scope, upgrade_database
+    from callnotes.store.errors import StoreError
+
     url = _database_url()
     try:
         upgrade_database(url)
@@ -56,9 +68,12 @@ def _store_session(failure: str) -> Iterator[Session]:
         raise _fail(f"{failure}: {exc}") from None
 
 
-@db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema to the latest version."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from callnotes.store.db import upgrade_database
+
     try:
         upgrade_database(_database_url())
     except SQLAlchemyError as exc:
@@ -66,19 +81,21 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
-@db_app.command("seed-demo")
 def db_seed_demo() -> None:
     """Add the small demo data set (only into an empty database)."""
+    from callnotes.store.demo import seed_demo
+
     with _store_session("demo data not added") as session:
         seeded = seed_demo(session)
     typer.echo("demo data added" if seeded else "database is not empty; demo data not added")
 
 
-@app.command("export")
 def export_command(
     path: str = typer.Argument(..., help="File to write, or - for standard output."),
 ) -> None:
     """Export everything (customers, notes, topics, MSX records…) as JSON."""
+    from callnotes.store.io import write_export
+
     with _store_session("export failed") as session:
         count = write_export(session, sys.stdout if path == "-" else Path(path))
     if path != "-":
@@ -92,11 +109,12 @@ def _print_report(report: ImportReport) -> None:
         typer.echo(f"rejected {error}", err=True)
 
 
-@app.command("import-file")
 def import_file_command(
     path: Path = typer.Argument(..., help="A callnotes JSON export, or a CSV of customers or notes."),
 ) -> None:
     """Import a JSON export or a CSV file; bad rows are reported with their line and skipped."""
+    from callnotes.store.io import import_file
+
     with _store_session("nothing imported") as session:
         report = import_file(session, path)
     _print_report(report)

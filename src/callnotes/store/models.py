@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from callnotes.domain import SellerType, SeSpecialty
 from callnotes.store.types import UTCDateTime, new_uid, utcnow
 
 _NAMING = {
@@ -40,21 +41,6 @@ _NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class SellerType(StrEnum):
-    """Seller role on the account team (``msp_qualifier2`` "Cloud & AI" / "Cloud & AI-Acq")."""
-
-    GROWTH = "growth"
-    ACQUISITION = "acquisition"
-
-
-class SeSpecialty(StrEnum):
-    """Solution engineer role ("Cloud & AI Data" / "Infrastructure" / "Apps")."""
-
-    DATA = "data"
-    INFRA = "infra"
-    APPS = "apps"
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
@@ -305,6 +291,50 @@ class Draft(Base, _Timestamps):
     call_date: Mapped[date | None] = mapped_column(Date)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     extra: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class RunKind(StrEnum):
+    """What a background run of the sync layer does."""
+
+    IMPORT = "import"
+    REFRESH = "refresh"
+    PUSH = "push"
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        return self in (RunState.QUEUED, RunState.RUNNING)
+
+
+class SyncRun(Base):
+    """One background run (an import…): its state, progress per phase, result and cost. Rows are
+    written by whichever process runs the job (web, ``callnotes worker``) and read by the pages, so
+    progress and cancellation work across processes; ``heartbeat_at`` tells a live run from one
+    whose worker died."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_kind_id", "kind", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "run_kind"))
+    state: Mapped[RunState] = mapped_column(_enum(RunState, "run_state"), default=RunState.QUEUED)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``{phase: [done, total]}`` — the latest count of each phase.
+    progress: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    summary: Mapped[list[str]] = mapped_column(JSON, default=list)
+    http_requests: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:

@@ -18,7 +18,7 @@ from starlette.types import Message, Scope
 from callnotes import __version__
 from callnotes.config import Settings, load_settings
 from callnotes.store import errors as store_errors
-from callnotes.store.db import make_engine, make_session_factory, upgrade_database
+from callnotes.sync.runtime import open_runtime
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.errors import install_error_handlers
@@ -102,26 +102,32 @@ def _routers() -> list[APIRouter]:
             search.router, directory.router, templates.router, settings.router, msx.router]
 
 
-def create_app(settings: Settings | None = None, *, trusted_hosts: Sequence[str] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, trusted_hosts: Sequence[str] | None = None, worker: bool = True
+) -> FastAPI:
     """Build the app for ``settings``; the database is upgraded to the latest schema on start.
 
     ``trusted_hosts``: when given, requests whose ``Host`` header names another host get a 400 —
     ``callnotes serve`` passes the loopback names, so a web page cannot reach the app through DNS
     rebinding (a hostile name that resolves to 127.0.0.1 would otherwise count as same-origin).
+    ``worker``: run a job-queue consumer in this process (``callnotes serve --no-worker`` leaves the
+    queue to ``callnotes worker`` processes).
     """
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url())
-        upgrade_database(engine)
-        app.state.engine = engine
-        app.state.session_factory = make_session_factory(engine)
-        _log.info("database ready: %s", engine.url.render_as_string(hide_password=True))
-        try:
-            yield
-        finally:
-            engine.dispose()
+        with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            app.state.session_factory = runtime.session_factory
+            consumer = runtime.queue.consumer() if worker else None
+            if consumer is not None:
+                consumer.start()
+            try:
+                yield
+            finally:
+                if consumer is not None:
+                    consumer.stop(graceful=True)
 
     app = FastAPI(
         title="callnotes",

@@ -1,22 +1,25 @@
-"""``callnotes serve`` (the web app alone) and ``callnotes run`` (what ``make run`` does)."""
+"""``callnotes serve`` (the web app alone) and ``callnotes run`` (what ``make run`` does).
+
+The web app loads only when a command runs, so ``callnotes --help`` stays fast.
+"""
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from callnotes.cli import app
-from callnotes.config import Settings, load_settings
-from callnotes.web.demo import ensure_starter_templates
-
-_log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from callnotes.config import Settings
 
 
-def _serve(settings: Settings, host: str, port: int, allow_remote: bool) -> None:
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the top-level app."""
+    app.command("serve")(serve_command)
+    app.command("run")(run_command)
+
+
+def _serve(settings: Settings, host: str, port: int, *, allow_remote: bool, worker: bool) -> None:
     from callnotes.web.app import create_app
     from callnotes.web.server import RemoteBindRefused, check_bind_host, serve, trusted_hosts
 
@@ -26,61 +29,40 @@ def _serve(settings: Settings, host: str, port: int, allow_remote: bool) -> None
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"callnotes on http://{'[' + host + ']' if ':' in host else host}:{port}  (Ctrl+C stops)")
-    app = create_app(settings, trusted_hosts=trusted_hosts(host, allow_remote=allow_remote))
+    app = create_app(settings, trusted_hosts=trusted_hosts(host, allow_remote=allow_remote), worker=worker)
     serve(app, host, port, allow_remote=allow_remote, log_level=settings.log_level)
 
 
-@app.command("serve")
 def serve_command(
     host: str = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, "--port", help="Port to listen on (default 5151)."),
     allow_remote: bool = typer.Option(
         False, "--allow-remote", help="Allow a non-loopback --host (exposes your notes to the network)."
     ),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Do not run a job-queue consumer in this process (run `callnotes worker`)."
+    ),
 ) -> None:
-    """Serve the web app (binds 127.0.0.1:5151 by default)."""
+    """Serve the web app (binds 127.0.0.1:5151 by default) with a job-queue consumer inside."""
+    from callnotes.config import load_settings
+
     settings = load_settings()
-    _serve(settings, host or settings.host, port or settings.port, allow_remote)
+    _serve(settings, host or settings.host, port or settings.port, allow_remote=allow_remote,
+           worker=not no_worker)
 
 
-def _demo_preparer() -> Callable[[Settings], Any]:
-    """``callnotes.msx.demo.prepare_demo`` when the MSX area provides it, else the store's seed."""
-    try:
-        demo = importlib.import_module("callnotes.msx.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("callnotes.msx", "callnotes.msx.demo"):
-            raise
-    else:
-        prepare = getattr(demo, "prepare_demo", None)
-        if callable(prepare):
-            return prepare
-    from callnotes.web.demo import seed_demo_data
-
-    return seed_demo_data
-
-
-@app.command("run")
 def run_command() -> None:
     """Start the app as ``make run`` does: demo data when no CRM is configured, then serve."""
+    from callnotes.config import load_settings
+    from callnotes.sync.demo import prepare_demo
+
     settings = load_settings()
-    demo = None
-    if settings.demo_mode:
-        typer.echo("No CRM configured (CALLNOTES_CRM_URL unset): demo mode, preparing demo data…")
-        demo = _demo_preparer()(settings)
-        ensure_starter_templates(settings)
-    try:
-        _serve(settings, settings.host, settings.port, allow_remote=False)
-    finally:
-        _stop(demo)
-
-
-def _stop(demo: Any) -> None:
-    """Stop whatever the demo preparer left running (e.g. the embedded emulator)."""
-    if demo is None:
+    if not settings.demo_mode:
+        _serve(settings, settings.host, settings.port, allow_remote=False, worker=True)
         return
-    if hasattr(demo, "__exit__"):
-        demo.__exit__(None, None, None)
-    elif callable(getattr(demo, "stop", None)):
+    typer.echo("No CRM configured (CALLNOTES_CRM_URL unset): demo mode, preparing demo data…")
+    demo = prepare_demo(settings)
+    try:
+        _serve(settings, settings.host, settings.port, allow_remote=False, worker=True)
+    finally:
         demo.stop()
-    elif callable(getattr(demo, "close", None)):
-        demo.close()

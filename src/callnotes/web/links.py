@@ -1,4 +1,4 @@
-"""Links out of the app (MSX records, Teams chats) for pages: the MSX area's builders, or no link
+"""Links out of the app (MSX records) for pages: the MSX area's builders, or no link
 when the stored value cannot make one (a page never breaks over a bad id or email)."""
 
 from __future__ import annotations
@@ -16,14 +16,6 @@ def customer_msx_url(customer: Customer) -> str | None:
         return None
     try:
         return links.account_url(customer.msx_id)
-    except InvalidInput:
-        return None
-
-
-def teams_chat_url(email: str | None) -> str | None:
-    """Teams deep link for a 1:1 chat with ``email``; None without a usable address."""
-    try:
-        return links.teams_chat_url(email or "")
     except InvalidInput:
         return None
 

@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -26,6 +25,7 @@ from callnotes.dataverse import (
     StaticToken,
     TransportError,
 )
+from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 
 API = "/api/data/v9.2"
 

@@ -10,9 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
-from tests.integration.dataverse.dv_helpers import client_for, settled_stats
 
 from callnotes.dataverse import MAX_BATCH_PARTS, BatchRequest, NotExecuted, NotFound, ODataFilter, RolledBack
+from tests.integration.dataverse.dv_helpers import client_for, settled_stats
 
 
 def _reads_of_accounts(client: Any, count: int) -> tuple[list[dict[str, Any]], list[BatchRequest]]:

@@ -11,9 +11,9 @@ import uuid
 from typing import Any
 
 import pytest
-from tests.integration.dataverse.dv_helpers import client_for
 
 from callnotes.dataverse import NotFound, ODataFilter, etag, formatted_value, lookup_logical_name
+from tests.integration.dataverse.dv_helpers import client_for
 
 F = ODataFilter
 

@@ -12,7 +12,6 @@ import random
 from typing import Any
 
 import pytest
-from tests.integration.dataverse.dv_helpers import FakeClock, client_for, fast_policy, settled_stats
 
 from callnotes.dataverse import (
     AuthError,
@@ -26,6 +25,7 @@ from callnotes.dataverse import (
     TransportError,
 )
 from callnotes.dataverse.auth import AccessToken
+from tests.integration.dataverse.dv_helpers import FakeClock, client_for, fast_policy, settled_stats
 
 
 def test_429_with_retry_after_then_success(fresh_emulator: Any) -> None:

@@ -11,9 +11,9 @@ import uuid
 from typing import Any
 
 import pytest
-from tests.integration.dataverse.dv_helpers import client_for
 
 from callnotes.dataverse import NotFound, PreconditionFailed, etag
+from tests.integration.dataverse.dv_helpers import client_for
 
 
 def test_update_with_etag_detects_a_concurrent_change(fresh_emulator: Any) -> None:

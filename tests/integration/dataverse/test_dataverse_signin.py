@@ -26,12 +26,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 from starlette.applications import Starlette
 
 from callnotes.dataverse import AuthError, ClientSecretToken, DataverseClient, DeviceCodeToken
 from callnotes.dataverse.msal_auth import DeviceCodePrompt
 from callnotes.emulator.identity import identity_routes
+from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 

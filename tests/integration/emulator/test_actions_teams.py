@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
+from tests.fixtures.emulator import web_api_client
 
 OPPORTUNITY_TEMPLATE = "cc923a9d-7651-e311-9405-00155db3ba1e"
 MILESTONE_TEMPLATE = "316e4735-9e83-eb11-a812-0022481e1be0"

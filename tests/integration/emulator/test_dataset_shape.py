@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
+from tests.fixtures.emulator import web_api_client
 
 ACCOUNT_TEMPLATE_TEAMS = "teamtype eq 1"
 HOK = {861980004, 861980006, 861980008, 861980007, 861980002, 861980005, 606820005, 861980001}

@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
+from tests.fixtures.emulator import web_api_client
 
 MILESTONE_TEMPLATE = "316e4735-9e83-eb11-a812-0022481e1be0"
 COOKIE = "@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"

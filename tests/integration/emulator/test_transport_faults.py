@@ -15,9 +15,9 @@ from collections import Counter
 
 import httpx
 import pytest
-from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
+from tests.fixtures.emulator import web_api_client
 
 
 def _task_body(task_id: str, subject: str = "HoK: architecture review") -> dict:

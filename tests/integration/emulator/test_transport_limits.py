@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import httpx
 import pytest
-from tests.fixtures.emulator import GatedService, web_api_client
 
 from callnotes.emulator import EmulatorConfig, EmulatorServer
 from callnotes.emulator.server import build_default_service
+from tests.fixtures.emulator import GatedService, web_api_client
 
 
 def test_throttle_true_burst_meets_429_with_retry_after(fresh_emulator: EmulatorServer) -> None:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.fixtures.emulator import web_api_client
 
 from callnotes.emulator import EmulatorServer
+from tests.fixtures.emulator import web_api_client
 
 
 @pytest.fixture()

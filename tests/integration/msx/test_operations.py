@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from callnotes.dataverse import NotFound, PreconditionFailed
+from callnotes.dataverse import BadRequest, NotFound, PreconditionFailed
+from callnotes.domain import SellerType
 from callnotes.msx import accounts, milestones, opportunities, people, tasks, teams
 from callnotes.msx.errors import InvalidInput, MsxNotFound, VpnDown
 from callnotes.msx.schema import MILESTONE_TEAM_TEMPLATE_ID, OPPORTUNITY_TEAM_TEMPLATE_ID, HokCategory
 from callnotes.msx.teams import TeamChange, TeamKind
-
-from .conftest import SE_ROLES, SELLER_ROLES, ground_truth, make_client
+from tests.fixtures.msx import SE_ROLES, SELLER_ROLES, ground_truth, make_client
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_account_team_sellers_and_ses(small):
         assert {m.user_id for m in sellers if m.account_id == account_id} == want_sellers
         assert {m.user_id for m in engineers if m.account_id == account_id} == want_engineers
     assert all(m.role in SELLER_ROLES and "Specialists IC" in (m.title or "") for m in sellers)
-    assert {m.seller_type.value for m in sellers} <= {"Growth", "Acquisition"}
+    assert {m.seller_type for m in sellers} <= {SellerType.GROWTH, SellerType.ACQUISITION}
     assert all(m.role in SE_ROLES and m.se_specialty is not None for m in engineers)
     everyone = people.account_team(client, ids[:4])
     assert all(m.qualifier1 == "Corporate" and m.role.startswith("Cloud ") for m in everyone)
@@ -140,7 +140,7 @@ def test_milestone_reads(small):
     opp_id = next(iter(truth.opportunities))
     per_opp = milestones.milestones_for_opportunity(client, opp_id)
     assert {m.id for m in per_opp} == {k for k, r in rows.items() if r["msp_opportunityid"] == opp_id}
-    dates = [m.date for m in per_opp if m.date]
+    dates = [m.milestone_date for m in per_opp if m.milestone_date]
     assert dates == sorted(dates)
     per_account = milestones.milestones_for_accounts(client, truth.accounts)
     assert {m.id for m in per_account} == truth.milestones.keys()
@@ -163,14 +163,16 @@ def test_milestone_patch_with_etag_and_forecast_comments(writable_emulator, writ
     milestone_id = next(iter(_table(writable_emulator, "msp_engagementmilestone")))
     before = milestones.get_milestone(client, milestone_id)
     change = milestones.MilestoneChanges(milestone_date=date(2027, 3, 15), monthly_use=1500.0,
-                                         status_code=861980001)
+                                         status=861980001)
     milestones.update_milestone(client, milestone_id, change, etag=before.etag)
     after = milestones.get_milestone(client, milestone_id)
-    assert (after.date, after.monthly_use, after.status) == (date(2027, 3, 15), 1500.0, "At Risk")
+    assert (after.milestone_date, after.monthly_use, after.status, after.status_label) == (
+        date(2027, 3, 15), 1500.0, 861980001, "At Risk")
     with pytest.raises(PreconditionFailed):  # the ETag read before the first PATCH is stale now
         milestones.update_milestone(client, milestone_id, change, etag=before.etag)
-    with pytest.raises(InvalidInput):
-        milestones.update_milestone(client, milestone_id, milestones.MilestoneChanges(status_code=1))
+    with pytest.raises(BadRequest):  # the option set is the CRM's: it refuses a value outside it
+        milestones.update_milestone(client, milestone_id, milestones.MilestoneChanges(status=1))
+    assert milestones.get_milestone(client, milestone_id).status == 861980001
 
     updated = milestones.add_forecast_comment(client, milestone_id, "Zoë: slips to Q3 & needs #quota",
                                               author="Ana O'Neil", now=datetime(2026, 11, 22, tzinfo=UTC))

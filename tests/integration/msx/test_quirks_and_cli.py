@@ -13,9 +13,9 @@ import pytest
 
 from callnotes.dataverse import AccessToken, DataverseClient, ODataFilter, RetryPolicy
 from callnotes.emulator import EmulatorConfig, EmulatorServer
-from callnotes.msx.importer import fetch_snapshot, run_import
-
-from .conftest import make_client
+from callnotes.msx.importer import fetch_snapshot
+from callnotes.sync.importing import run_import
+from tests.fixtures.msx import make_client
 
 ROLES = ("Cloud & AI", "Cloud & AI-Acq", "Cloud & AI Data", "Cloud & AI Infrastructure", "Cloud & AI Apps")
 

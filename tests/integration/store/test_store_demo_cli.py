@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from callnotes.cli import _register_commands, app
+from callnotes.cli import build_app
 from callnotes.store import Customer, Note, NoteTemplate, seed_demo
 from callnotes.store.io import SECTION_NAMES
 from callnotes.store.search import search
@@ -33,9 +33,8 @@ def test_seed_demo_is_idempotent_and_searchable(session: Session) -> None:
 
 def _cli(database_url: str, *args: str) -> Any:
     """Run a command in-process through the real Typer app (all areas' commands registered)."""
-    _register_commands()
     env = {"CALLNOTES_DATABASE_URL": database_url, "CALLNOTES_LOG_LEVEL": "WARNING"}
-    return CliRunner().invoke(app, list(args), env=env)
+    return CliRunner().invoke(build_app(), list(args), env=env)
 
 
 def test_entry_point_runs_db_upgrade(database_url: str) -> None:

@@ -10,9 +10,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
-from tests.fixtures.database import _HOST, _drop_stale_schemas, _reset_postgres
 
 from callnotes.store.db import make_engine
+from tests.fixtures.database import _HOST, _drop_stale_schemas, _reset_postgres
 
 
 def _schemas(admin) -> set[str]:

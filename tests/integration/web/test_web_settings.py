@@ -87,17 +87,23 @@ def test_csv_import_reports_bad_rows_with_line_numbers(api: TestClient) -> None:
 
 
 def test_local_demo_seed_fills_an_empty_database_once(client: TestClient, web_settings) -> None:
-    from callnotes.web.demo import seed_demo_data
+    from callnotes.store import make_engine, make_session_factory, seed_demo, session_scope
 
-    seed_demo_data(web_settings)
-    customers = client.get("/api/customers").json()
-    assert customers and client.get("/api/notes").json()
-    seed_demo_data(web_settings)
+    engine = make_engine(web_settings.resolved_database_url())
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            assert seed_demo(session)
+        customers = client.get("/api/customers").json()
+        assert customers and client.get("/api/notes").json()
+        with session_scope(make_session_factory(engine)) as session:
+            assert not seed_demo(session)
+    finally:
+        engine.dispose()
     assert len(client.get("/api/customers").json()) == len(customers)
 
 
 def test_starter_templates_only_fill_an_empty_template_list(client: TestClient, web_settings) -> None:
-    from callnotes.web.demo import STARTER_TEMPLATES, ensure_starter_templates
+    from callnotes.sync.demo import STARTER_TEMPLATES, ensure_starter_templates
 
     assert ensure_starter_templates(web_settings) == len(STARTER_TEMPLATES)
     assert ensure_starter_templates(web_settings) == 0

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from callnotes.config import Settings
 from callnotes.emulator import EmulatorServer
-from callnotes.msx.connection import DEMO_URL_ENV
 from callnotes.store import Customer, Milestone, make_engine, make_session_factory
+from callnotes.sync.connection import DEMO_URL_ENV
 from callnotes.web.app import create_app
 
 _FORM = {"mode": "form"}

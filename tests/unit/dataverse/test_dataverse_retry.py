@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy
-
 from callnotes.dataverse.retry import RETRY_STATUSES, clamp_timeout, parse_retry_after
+from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy
 
 
 def test_retry_after_seconds_and_http_date() -> None:

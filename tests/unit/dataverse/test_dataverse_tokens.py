@@ -1,5 +1,5 @@
 """Token providers that need no server: JWT display claims, refresh-ahead, static, Azure CLI (a real
-subprocess: a stand-in ``az`` script on disk), cache file mode, settings → provider."""
+subprocess: a stand-in ``az`` script on disk), cache file mode."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from pathlib import Path
 import jwt
 import pytest
 
-from callnotes.config import Settings
-from callnotes.dataverse import AuthError, AzureCliToken, DeviceCodeToken, EmulatorToken, StaticToken
+from callnotes.dataverse import AuthError, AzureCliToken, StaticToken
 from callnotes.dataverse.auth import AccessToken, RefreshingProvider, decode_claims
 from callnotes.dataverse.msal_auth import write_private
-from callnotes.dataverse.providers import token_provider_from_settings
 
 
 def _jwt(**claims: object) -> str:
@@ -122,26 +120,6 @@ def test_private_file_is_0600(tmp_path: Path) -> None:
     write_private(target, '{"a": 1}')
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert target.read_text() == '{"a": 1}'
-
-
-def test_provider_from_settings(tmp_path: Path) -> None:
-    demo = token_provider_from_settings(
-        Settings(data_dir=tmp_path), emulator_url="http://127.0.0.1:9/api/data/v9.2"
-    )
-    assert isinstance(demo, EmulatorToken)
-    crm = "https://org.crm.dynamics.com"
-    assert isinstance(token_provider_from_settings(Settings(crm_url=crm)), AzureCliToken)
-    device = token_provider_from_settings(
-        Settings(crm_url=crm, auth="device-code", client_id="c", data_dir=tmp_path),
-        msal_options={"instance_discovery": False, "validate_authority": False},
-    )
-    assert isinstance(device, DeviceCodeToken)
-    with pytest.raises(AuthError, match="CALLNOTES_CLIENT_ID"):
-        token_provider_from_settings(Settings(crm_url=crm, auth="device-code"))
-    with pytest.raises(AuthError, match="CALLNOTES_CLIENT_SECRET"):
-        token_provider_from_settings(Settings(crm_url=crm, auth="client-secret", client_id="c"))
-    with pytest.raises(AuthError, match="No CRM URL"):
-        token_provider_from_settings(Settings())
 
 
 class ShortLived(RefreshingProvider):

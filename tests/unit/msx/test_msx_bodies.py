@@ -9,7 +9,6 @@ import pytest
 
 from callnotes.msx.errors import InvalidInput
 from callnotes.msx.milestones import MilestoneChanges, access_team_fetchxml
-from callnotes.msx.progress import ImportSummary
 from callnotes.msx.schema import MILESTONE_TEAM_TEMPLATE_ID, HokCategory
 from callnotes.msx.tasks import NewTask
 from callnotes.msx.teams import TeamKind, _action_body
@@ -51,7 +50,7 @@ def test_milestone_changes() -> None:
     assert MilestoneChanges(date(2027, 1, 31), 10.5, 861980002).to_body() == {
         "msp_milestonedate": "2027-01-31", "msp_monthlyuse": 10.5, "msp_milestonestatus": 861980002}
     assert MilestoneChanges().to_body() == {}
-    for bad in (MilestoneChanges(monthly_use=-1), MilestoneChanges(status_code=42)):
+    for bad in (MilestoneChanges(monthly_use=-1), MilestoneChanges(status=-1), MilestoneChanges(status=True)):
         with pytest.raises(InvalidInput):
             bad.to_body()
 
@@ -70,14 +69,3 @@ def test_team_action_bodies() -> None:
     body = _action_body(TeamKind.OPPORTUNITY, M)
     assert body["Record"] == {"@odata.type": "Microsoft.Dynamics.CRM.opportunity", "opportunityid": M}
     assert body["TeamTemplate"]["teamtemplateid"] == "cc923a9d-7651-e311-9405-00155db3ba1e"
-
-
-def test_summary_counts_and_lines() -> None:
-    summary = ImportSummary(http_requests=4, batch_parts=79, seconds=1.25)
-    summary.kind("customers").seen, summary.kind("customers").created = 200, 3
-    summary.kind("milestones").marked_gone = 1
-    assert summary.changed == 4
-    summary.updated = 2
-    assert summary.changed == 6
-    assert summary.lines()[0] == "customers: 200 (3 new, 0 gone from MSX)"
-    assert summary.lines()[-1] == "4 HTTP requests (79 batched reads) in 1.2 s"

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from callnotes.domain import SellerType, SeSpecialty
 from callnotes.msx.errors import MalformedCrmAnswer
 from callnotes.msx.records import (
     Account,
@@ -17,7 +18,7 @@ from callnotes.msx.records import (
     Territory,
     WhoAmI,
 )
-from callnotes.msx.schema import HokCategory, SellerType, SeSpecialty
+from callnotes.msx.schema import HokCategory
 
 FV = "@OData.Community.Display.V1.FormattedValue"
 A = "11111111-1111-4111-8111-111111111111"
@@ -75,7 +76,8 @@ def test_opportunity_milestone_and_task() -> None:
         "msp_milestonedate": "2026-02-01T00:00:00Z", "_msp_opportunityid_value": T,
         "msp_forecastcommentsjsonfield": json.dumps(comments), "@odata.etag": 'W/"42"',
     })
-    assert milestone.status == "At Risk" and milestone.date == date(2026, 2, 1)
+    assert (milestone.status, milestone.status_label) == (861980001, "At Risk")
+    assert milestone.milestone_date == date(2026, 2, 1)
     assert milestone.forecast_comments[0].text == "slipping" and milestone.etag == 'W/"42"'
     task = MsxTask.from_row({"activityid": A, "subject": "ADS", "msp_taskcategory": 861980004,
                              "createdon": "2026-01-05T10:00:00Z"})

@@ -69,10 +69,9 @@ def test_record_url_for_another_org_and_bad_ids() -> None:
 
 def test_teams_link_encodes_the_address() -> None:
     assert links.teams_chat_url(" ana@contoso.com ") == "https://teams.microsoft.com/l/chat/0/0?users=ana@contoso.com"
-    assert links.teams_chat_url("o'neil+x@contoso.com").endswith("users=o%27neil%2Bx@contoso.com")
-    for bad in ("", "no-at-sign", "a@b", "a b@c.com", "x@y.com&users=z@w.com"):
-        with pytest.raises(InvalidInput):
-            links.teams_chat_url(bad)
+    assert (links.teams_chat_url("o'neil+x@contoso.com") or "").endswith("users=o%27neil%2Bx@contoso.com")
+    for bad in ("", None, "no-at-sign", "a@b", "a b@c.com", "x@y.com&users=z@w.com"):
+        assert links.teams_chat_url(bad) is None  # nothing to link to: no link, never a broken one
 
 
 @pytest.mark.parametrize(

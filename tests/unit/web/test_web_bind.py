@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from callnotes.cli import _register_commands, app
+from callnotes.cli import build_app
 from callnotes.web.server import RemoteBindRefused, check_bind_host, is_loopback
 
 
@@ -30,8 +30,7 @@ def test_allow_remote_lifts_the_refusal() -> None:
 
 def test_cli_serve_refuses_a_remote_host_before_starting(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CALLNOTES_DATA_DIR", str(tmp_path))
-    _register_commands()
-    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "5999"])
+    result = CliRunner().invoke(build_app(), ["serve", "--host", "0.0.0.0", "--port", "5999"])
     assert result.exit_code == 2
     assert "refusing to listen on '0.0.0.0'" in result.output
     assert not (tmp_path / "callnotes.db").exists(), "nothing should have been started or created"
@@ -40,8 +39,7 @@ def test_cli_serve_refuses_a_remote_host_before_starting(tmp_path, monkeypatch) 
 def test_cli_serve_refuses_the_host_from_the_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CALLNOTES_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CALLNOTES_HOST", "0.0.0.0")
-    _register_commands()
-    result = CliRunner().invoke(app, ["serve"])
+    result = CliRunner().invoke(build_app(), ["serve"])
     assert result.exit_code == 2
 
 
@@ -51,17 +49,3 @@ def test_trusted_hosts_follow_the_bind_address() -> None:
     local = trusted_hosts("127.0.0.1", allow_remote=False)
     assert {"127.0.0.1", "localhost", "[::1]"} <= set(local) and "*" not in local
     assert trusted_hosts("0.0.0.0", allow_remote=True) == ["*"]
-
-
-def test_run_uses_the_msx_demo_when_it_exists() -> None:
-    from callnotes.web.cli import _demo_preparer
-
-    preparer = _demo_preparer()
-    try:
-        from callnotes.msx.demo import prepare_demo
-    except ImportError:
-        from callnotes.web.demo import seed_demo_data
-
-        assert preparer is seed_demo_data
-    else:
-        assert preparer is prepare_demo

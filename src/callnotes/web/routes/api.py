@@ -23,7 +23,6 @@ from callnotes.store.repo.notes import NoteInput, NoteUpdate, create_note, delet
 from callnotes.web.deps import SessionDep
 from callnotes.web.errors import WebError
 from callnotes.web.note_form import check_milestones_belong
-from callnotes.web.pending import pending_writes
 from callnotes.web.schemas import (
     MAX_ID,
     Created,
@@ -185,8 +184,8 @@ def milestones(
 
 @api.get("/outbox")
 def outbox(session: SessionDep) -> list[dict[str, object]]:
-    """Pending CRM writes (empty until write-back exists)."""
-    return pending_writes(session)
+    """Pending CRM writes (the outbox lands with write-back, issue 9)."""
+    return []
 
 
 router.include_router(api)

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.config import Settings
-from callnotes.msx.connection import link_org
 from callnotes.msx.errors import InvalidInput
-from callnotes.msx.links import account_url, normalize_guid
+from callnotes.msx.links import account_url, normalize_guid, teams_chat_url
 from callnotes.store import ValidationError
 from callnotes.store.models import Customer, Milestone, Note, Opportunity
 from callnotes.store.repo.customers import (
@@ -26,8 +25,9 @@ from callnotes.store.repo.customers import (
     list_customers,
     update_customer,
 )
+from callnotes.sync.connection import link_org
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
-from callnotes.web.links import customer_msx_url, teams_chat_url
+from callnotes.web.links import customer_msx_url
 from callnotes.web.schemas import MAX_ID
 
 router = APIRouter(include_in_schema=False)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from callnotes.msx.links import teams_chat_url
 from callnotes.store.repo.people import list_pods, list_sellers, list_solution_engineers, list_territories
 from callnotes.store.repo.topics import list_topics
 from callnotes.web.deps import SessionDep, render
-from callnotes.web.links import teams_chat_url
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.models import Customer, Draft, Note
 from callnotes.web.deps import SessionDep, render
-from callnotes.web.pending import pending_writes
 from callnotes.web.routes.milestones import DUE_SOON_DAYS, milestones_due
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +44,6 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
         notes=recent_notes(session),
         drafts=drafts(session),
         milestones=milestones_due(session),
-        pending=pending_writes(session),
+        pending=[],  # the outbox lands with write-back (issue 9)
         due_days=DUE_SOON_DAYS,
     )

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from callnotes.config import Settings
 from callnotes.dataverse import AuthError, DataverseError, NetworkBlocked, TransportError
 from callnotes.msx import accounts, teams
-from callnotes.msx.connection import NotConfigured, connection_status, link_org, open_client
 from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound, VpnDown
-from callnotes.msx.jobs import ImportJob
 from callnotes.msx.links import account_url
 from callnotes.msx.records import Account
-from callnotes.store.errors import NotFound
+from callnotes.store.errors import Conflict, NotFound
 from callnotes.store.models import Customer, Milestone
+from callnotes.sync import jobs
+from callnotes.sync.connection import NotConfigured, connection_status, link_org, open_client
+from callnotes.sync.queue import JobQueue
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.import_stream import import_events
 from callnotes.web.routes.customers import customer_linked_to
@@ -34,12 +35,9 @@ _MSX_ERRORS = (MsxError, DataverseError)
 _STATUS: dict[type[Exception], int] = {InvalidInput: 422, MsxNotFound: 404}
 
 
-def _job(request: Request) -> ImportJob:
-    """The app's one import job, created on first use (kept on app.state, not in a module global)."""
-    job = getattr(request.app.state, "msx_import_job", None)
-    if job is None:
-        job = request.app.state.msx_import_job = ImportJob()
-    return job
+def _queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.app.state.runtime.queue
+    return queue
 
 
 def _fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
@@ -69,7 +67,7 @@ def _failure(request: Request, exc: Exception, status_code: int | None = None) -
 
 @router.get("/msx", response_class=HTMLResponse)
 def msx_page(request: Request) -> HTMLResponse:
-    return render(request, "msx/page.html", active="settings", job=_job(request))
+    return render(request, "msx/page.html", active="settings")
 
 
 @router.get("/msx/unlinked", response_class=HTMLResponse)
@@ -86,30 +84,34 @@ def msx_status(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.post("/msx/import", response_class=HTMLResponse)
-def start_import(request: Request, settings: SettingsDep) -> HTMLResponse:
-    job = _job(request)
-    job.start(settings, request.app.state.session_factory)
-    return _fragment(request, "_import.html", job=job)
+def start_import(request: Request, session: SessionDep) -> HTMLResponse:
+    """Queue an import (the job queue runs it); a second one while one runs is refused politely."""
+    refused = None
+    try:
+        jobs.start_import(_queue(request))
+    except Conflict as exc:
+        refused = str(exc)
+    return _fragment(request, "_import.html", run=jobs.latest_import(session), refused=refused)
 
 
 @router.get("/msx/import", response_class=HTMLResponse)
-def import_progress(request: Request) -> HTMLResponse:
-    return _fragment(request, "_import.html", job=_job(request))
+def import_progress(request: Request, session: SessionDep) -> HTMLResponse:
+    return _fragment(request, "_import.html", run=jobs.latest_import(session))
 
 
 @router.get("/msx/import/events")
 async def import_event_stream(request: Request) -> StreamingResponse:
     """The running import as Server-Sent Events: ``phase`` events (phase, done, total), then one
     ``summary`` event (state, lines, error); the stream ends after the summary."""
-    return StreamingResponse(import_events(_job(request), request), media_type="text/event-stream",
+    events = import_events(request.app.state.runtime.session_factory, request)
+    return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.post("/msx/import/cancel", response_class=HTMLResponse)
-def cancel_import(request: Request) -> HTMLResponse:
-    job = _job(request)
-    job.cancel()
-    return _fragment(request, "_import.html", job=job)
+def cancel_import(request: Request, session: SessionDep) -> HTMLResponse:
+    run = jobs.cancel_import(session)
+    return _fragment(request, "_import.html", run=run)
 
 
 def _accounts_with_links(settings: Settings, tpid: str) -> list[tuple[Account, str]]:

@@ -62,7 +62,7 @@ def test_logout_clears_the_device_code_token_cache_offline(tmp_path):
     # example.invalid never resolves: signing out must not need the sign-in service (VPN down).
     env = {"CALLNOTES_CRM_URL": "https://example.invalid", "CALLNOTES_AUTH": "device-code",
            "CALLNOTES_CLIENT_ID": "00000000-0000-0000-0000-000000000001"}
-    from callnotes.dataverse.providers import TOKEN_CACHE_FILE
+    from callnotes.sync.connection import TOKEN_CACHE_FILE
 
     cache = tmp_path / TOKEN_CACHE_FILE
     cache.write_text("{}", encoding="utf-8")

@@ -15,8 +15,7 @@ from callnotes.config import Settings
 from callnotes.msx import teams
 from callnotes.store import Customer, Milestone, make_engine, make_session_factory
 from callnotes.web.app import create_app
-
-from .conftest import make_client
+from tests.fixtures.msx import make_client
 
 
 @pytest.fixture()

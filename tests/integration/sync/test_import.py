@@ -10,13 +10,12 @@ from sqlalchemy import select
 
 from callnotes.dataverse import MAX_BATCH_PARTS, BatchRequest
 from callnotes.msx.errors import ImportCancelled, VpnDown
-from callnotes.msx.importer import run_import
 from callnotes.msx.progress import CancelToken, ProgressEvent
 from callnotes.store import Customer, Milestone, Note, Opportunity, Task
 from callnotes.store.repo.notes import NoteInput, create_note
-
-from ._picture import store_picture
-from .conftest import ground_truth, make_client
+from callnotes.sync.importing import run_import
+from tests.fixtures.msx import ground_truth, make_client
+from tests.fixtures.store_picture import store_picture
 
 #: The issue's budget for a 200-account import (a count, not a timing).
 MAX_REQUESTS_200 = 8

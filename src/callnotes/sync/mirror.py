@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from callnotes.msx.import_plan import ImportSnapshot
 from callnotes.msx.links import account_url
-from callnotes.msx.progress import ImportSummary
 from callnotes.msx.records import AccountTeamMember
-from callnotes.msx.schema import CRM_URL, SellerType, SeSpecialty
+from callnotes.msx.schema import CRM_URL
 from callnotes.store import (
     Customer,
     CustomerRecord,
@@ -36,19 +35,12 @@ from callnotes.store import (
     mark_gone,
     upsert_records,
 )
-from callnotes.store import SellerType as StoreSellerType
-from callnotes.store import SeSpecialty as StoreSpecialty
+from callnotes.sync.summary import ImportSummary
 
 #: One store record of any MSX kind (the store's upsert_records takes any mix).
 MsxRecord = (TerritoryRecord | SellerRecord | SolutionEngineerRecord | CustomerRecord | OpportunityRecord
              | MilestoneRecord | TaskRecord)
 
-_SELLER_TYPES = {
-    SellerType.GROWTH: StoreSellerType.GROWTH,
-    SellerType.ACQUISITION: StoreSellerType.ACQUISITION,
-}
-_SPECIALTIES = {SeSpecialty.DATA: StoreSpecialty.DATA, SeSpecialty.INFRA: StoreSpecialty.INFRA,
-                SeSpecialty.APPS: StoreSpecialty.APPS}
 UNNAMED = "(no name in MSX)"
 
 
@@ -65,11 +57,10 @@ def _people(snapshot: ImportSnapshot,
         user = snapshot.users.get(member.user_id)
         email = user.email if user is not None else None
         if member.seller_type is not None and member.user_id not in sellers:
-            kind = _SELLER_TYPES[member.seller_type]
-            sellers[member.user_id] = SellerRecord(member.user_id, _name(member), kind, email)
+            sellers[member.user_id] = SellerRecord(member.user_id, _name(member), member.seller_type, email)
         if member.se_specialty is not None and member.user_id not in engineers:
             engineers[member.user_id] = SolutionEngineerRecord(
-                member.user_id, _name(member), _SPECIALTIES[member.se_specialty], email)
+                member.user_id, _name(member), member.se_specialty, email)
     return list(sellers.values()), list(engineers.values())
 
 
@@ -106,8 +97,8 @@ def _opportunities(snapshot: ImportSnapshot) -> list[OpportunityRecord]:
 def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
     return [
         MilestoneRecord(
-            msx_id=m.id, name=m.name, number=m.number, status=m.status_code, status_label=m.status,
-            milestone_date=m.date, monthly_use=m.monthly_use, workload=m.workload,
+            msx_id=m.id, name=m.name, number=m.number, status=m.status, status_label=m.status_label,
+            milestone_date=m.milestone_date, monthly_use=m.monthly_use, workload=m.workload,
             on_my_team=m.id in snapshot.my_milestone_teams,
             opportunity_msx_id=m.opportunity_id if m.opportunity_id in snapshot.opportunities else None,
             customer_msx_id=m.account_id if m.account_id in snapshot.accounts else None,
@@ -145,13 +136,14 @@ def _stored_ids(session: Session, kind: MsxKind, ids: list[str]) -> set[str]:
 def _restate_opportunities(session: Session, states: Mapping[str, str | None]) -> int:
     """Opportunities MSX still has but no longer lists as open get their new state ("Won"…)."""
     changed = [msx_id for msx_id, state in states.items() if state]
-    rows = session.scalars(select(Opportunity).options(selectinload(Opportunity.customer))
-                           .where(Opportunity.msx_id.in_(changed))) if changed else []
+    rows: list[Opportunity] = list(session.scalars(
+        select(Opportunity).options(selectinload(Opportunity.customer)).where(Opportunity.msx_id.in_(changed))
+    )) if changed else []
     records = [
         OpportunityRecord(msx_id=row.msx_id, name=row.name, number=row.number, state=states[row.msx_id],
                           estimated_close_date=row.estimated_close_date,
                           customer_msx_id=row.customer.msx_id if row.customer else None)
-        for row in rows if row.state != states[row.msx_id]
+        for row in rows if row.msx_id is not None and row.state != states[row.msx_id]
     ]
     return upsert_records(session, records).updated if records else 0
 
@@ -168,7 +160,7 @@ def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict
         MsxKind.CUSTOMERS: list(_customers(snapshot, team, crm_url)),
         MsxKind.OPPORTUNITIES: list(_opportunities(snapshot)),
         MsxKind.MILESTONES: list(_milestones(snapshot)),
-        MsxKind.TASKS: _tasks(snapshot),
+        MsxKind.TASKS: list(_tasks(snapshot)),
     }
 
 

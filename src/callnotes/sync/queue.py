@@ -1,0 +1,72 @@
+"""The job queue: huey, with SQLite storage in the data dir (one machine, one or more processes) or
+Redis when ``CALLNOTES_REDIS_URL`` is set (several ``callnotes worker`` processes).
+
+`JobQueue` owns a huey instance and registers the app's tasks on it, each a closure over this
+process's `SyncContext` (settings, database): no module-level huey, and a task message carries only
+ids, never a setting or a secret. ``callnotes serve`` runs `InProcessConsumer` threads;
+``callnotes worker`` runs huey's consumer in the foreground.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from callnotes.config import Settings
+from callnotes.sync.context import SyncContext
+from callnotes.sync.jobs import run_import_job
+
+_log = logging.getLogger(__name__)
+
+QUEUE_NAME = "callnotes"
+QUEUE_FILE = "queue.db"
+#: How often an idle consumer looks at SQLite storage at most (Redis blocks on the queue instead).
+MAX_POLL_SECONDS = 0.5
+
+
+def _private_file(path: Path) -> Path:
+    """Create ``path`` empty and 0600 when missing (huey's storage then opens it as it is)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return path
+
+
+def make_huey(settings: Settings) -> Huey:
+    """Redis when configured, else SQLite storage in the data dir. Task results are not kept."""
+    if settings.redis_url:
+        return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+    path = _private_file(settings.resolved_data_dir() / QUEUE_FILE)
+    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+
+
+class InProcessConsumer(Consumer):
+    """huey's consumer as threads inside a process that owns its signals (uvicorn, tests)."""
+
+    def _set_signal_handlers(self) -> None:
+        """The host process handles SIGINT/SIGTERM; it calls `stop` on its way out."""
+
+
+class JobQueue:
+    """The app's tasks on one huey instance. Build one per process with that process's context."""
+
+    def __init__(self, context: SyncContext, huey: Huey | None = None) -> None:
+        self.context = context
+        self.huey = huey or make_huey(context.settings)
+        self._import = self.huey.task(name="import_accounts")(
+            lambda run_id: run_import_job(self.context, run_id))
+
+    def enqueue_import(self, run_id: int) -> None:
+        self._import(run_id)
+
+    def consumer(self, *, workers: int = 2, in_process: bool = True) -> Consumer:
+        """A consumer of this queue; `InProcessConsumer` unless it runs the process (``worker``)."""
+        kind = InProcessConsumer if in_process else Consumer
+        return kind(self.huey, workers=workers, worker_type="thread", initial_delay=0.05,
+                    max_delay=MAX_POLL_SECONDS, periodic=True)
+
+    def close(self) -> None:
+        self.huey.storage.close()

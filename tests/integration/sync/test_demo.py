@@ -1,0 +1,69 @@
+"""Demo mode: ``prepare_demo`` starts the embedded emulator, signs in and imports, so the app opens
+populated; the web routes of the same process find the emulator."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import func, select
+
+from callnotes.config import Settings
+from callnotes.store import Customer, Milestone, make_engine, make_session_factory
+from callnotes.sync.connection import DEMO_URL_ENV, connection_status
+from callnotes.sync.demo import prepare_demo
+
+
+def test_prepare_demo_lands_on_a_populated_store(tmp_path, monkeypatch):
+    monkeypatch.delenv(DEMO_URL_ENV, raising=False)
+    settings = Settings(crm_url=None, data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'demo.db'}")
+    handle = prepare_demo(settings, accounts=10)
+    try:
+        assert handle.error is None and handle.summary is not None
+        assert os.environ[DEMO_URL_ENV] == handle.server.api_url
+        status = connection_status(settings)
+        assert status.connected and status.demo and status.user_id == handle.server.demo_user_id
+        engine = make_engine(settings.resolved_database_url())
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count(Customer.id))) == 10
+            assert session.scalar(select(func.count(Milestone.id))) > 0
+        engine.dispose()
+        again = prepare_demo(settings, accounts=10)  # a second `make run`: same data, nothing changes
+        assert again.summary is not None and again.summary.changed == 0
+        again.stop()
+    finally:
+        handle.stop()
+    assert DEMO_URL_ENV not in os.environ
+    assert not connection_status(settings).connected
+
+
+def test_callnotes_run_prepares_the_demo_serves_it_and_stops_the_emulator(tmp_path, monkeypatch):
+    """``callnotes run`` with no CRM: the store holds the emulator's accounts and the starter templates
+    while the app serves; once serving ends the demo emulator is gone. (Only uvicorn's blocking
+    ``serve`` is replaced: it records what the app sees, then returns as Ctrl+C would.)"""
+    from typer.testing import CliRunner
+
+    from callnotes.cli import build_app
+    from callnotes.store import NoteTemplate
+    from callnotes.sync.demo import DEMO_ACCOUNTS, STARTER_TEMPLATES
+    from callnotes.web import server
+
+    for name in ("CALLNOTES_CRM_URL", "CALLNOTES_AUTH", "CALLNOTES_DATABASE_URL", DEMO_URL_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CALLNOTES_DATA_DIR", str(tmp_path))
+    seen: dict[str, object] = {}
+
+    def serve(app, host, port, **_options):
+        seen["host"], seen["demo_url"] = host, os.environ.get(DEMO_URL_ENV)
+        engine = make_engine(f"sqlite:///{tmp_path / 'callnotes.db'}")
+        with make_session_factory(engine)() as session:
+            seen["customers"] = session.scalar(select(func.count(Customer.id)))
+            seen["templates"] = session.scalar(select(func.count(NoteTemplate.id)))
+        engine.dispose()
+
+    monkeypatch.setattr(server, "serve", serve)
+    result = CliRunner().invoke(build_app(), ["run"])
+    assert result.exit_code == 0, result.output
+    assert "demo mode" in result.output
+    assert seen["host"] == "127.0.0.1" and seen["demo_url"]
+    assert seen["customers"] == DEMO_ACCOUNTS and seen["templates"] == len(STARTER_TEMPLATES)
+    assert DEMO_URL_ENV not in os.environ  # the emulator was stopped on the way out
