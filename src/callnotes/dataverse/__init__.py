@@ -3,7 +3,14 @@ FetchXML, typed errors. Knows nothing of MSX (DESIGN.md §dataverse)."""
 
 from callnotes.dataverse.annotations import etag, formatted_value, lookup_logical_name
 from callnotes.dataverse.auth import AccessToken, AzureCliToken, EmulatorToken, StaticToken, TokenProvider
-from callnotes.dataverse.batch import MAX_BATCH_PARTS, AdaptiveChunkSize, BatchRequest, BatchResult
+from callnotes.dataverse.batch import (
+    MAX_BATCH_PARTS,
+    AdaptiveChunkSize,
+    BatchItem,
+    BatchRequest,
+    BatchResult,
+    ChangeSet,
+)
 from callnotes.dataverse.client import DataverseClient
 from callnotes.dataverse.errors import (
     AuthError,
@@ -36,8 +43,10 @@ __all__ = [
     "BadRequest",
     "BadResponse",
     "BatchError",
+    "BatchItem",
     "BatchRequest",
     "BatchResult",
+    "ChangeSet",
     "ClientSecretToken",
     "Conflict",
     "DataverseClient",

@@ -52,6 +52,23 @@ class BatchRequest:
         return self.method.upper() == "GET"
 
 
+@dataclass(frozen=True)
+class ChangeSet:
+    """Requests that succeed or fail together inside a ``$batch`` (no GET; Content-IDs 1..n)."""
+
+    requests: Sequence[BatchRequest]
+
+    def __post_init__(self) -> None:
+        if not self.requests:
+            raise ValueError("a change set needs at least one request")
+        if any(r.is_read for r in self.requests):
+            raise ValueError("GET requests are not allowed inside a change set")
+
+
+#: One item of a mixed ``$batch``: an independent request or a change set.
+BatchItem = BatchRequest | ChangeSet
+
+
 @dataclass
 class BatchResult:
     """The answer to one :class:`BatchRequest`: status, headers, body, or the typed error."""
@@ -108,33 +125,49 @@ def _encode_part(request: BatchRequest, api_path: str, content_id: str | None) -
     return CRLF.join(lines)
 
 
+def _encode_changeset(changeset: ChangeSet, api_path: str) -> str:
+    boundary = f"changeset_{uuid.uuid4()}"
+    inner = [
+        f"--{boundary}{CRLF}" + _encode_part(r, api_path, r.content_id or str(i))
+        for i, r in enumerate(changeset.requests, start=1)
+    ]
+    return (f"Content-Type: multipart/mixed; boundary={boundary}{CRLF}{CRLF}"
+            + CRLF.join(inner) + f"{CRLF}--{boundary}--")
+
+
+def _encode_item(item: BatchItem, api_path: str) -> str:
+    if isinstance(item, ChangeSet):
+        return _encode_changeset(item, api_path)
+    return _encode_part(item, api_path, None)
+
+
+def request_count(items: Sequence[BatchItem]) -> int:
+    """How many requests ``items`` hold (change sets count each of theirs: the 1,000 limit does)."""
+    return sum(len(i.requests) if isinstance(i, ChangeSet) else 1 for i in items)
+
+
+def encode_items(
+    items: Sequence[BatchItem], *, api_path: str, boundary: str | None = None
+) -> tuple[str, bytes]:
+    """``(content_type, body)`` of one ``$batch`` POST holding independent requests and change sets."""
+    if not items:
+        raise ValueError("a batch needs at least one request")
+    if request_count(items) > MAX_BATCH_PARTS:
+        raise ValueError(f"a batch holds at most {MAX_BATCH_PARTS} requests")
+    batch = boundary or f"batch_{uuid.uuid4()}"
+    chunks = [f"--{batch}{CRLF}" + _encode_item(item, api_path) for item in items]
+    body = CRLF.join(chunks) + f"{CRLF}--{batch}--{CRLF}"
+    return f"multipart/mixed; boundary={batch}", body.encode("utf-8")
+
+
 def encode_batch(
     requests: Sequence[BatchRequest], *, api_path: str, atomic: bool = False, boundary: str | None = None
 ) -> tuple[str, bytes]:
     """``(content_type, body)`` for one ``$batch`` POST. ``atomic`` puts every part in one change set."""
     if not requests:
         raise ValueError("a batch needs at least one request")
-    if len(requests) > MAX_BATCH_PARTS:
-        raise ValueError(f"a batch holds at most {MAX_BATCH_PARTS} requests")
-    if atomic and any(r.is_read for r in requests):
-        raise ValueError("GET requests are not allowed inside a change set")
-    batch = boundary or f"batch_{uuid.uuid4()}"
-    chunks: list[str] = []
-    if atomic:
-        changeset = f"changeset_{uuid.uuid4()}"
-        inner = [
-            f"--{changeset}{CRLF}" + _encode_part(r, api_path, r.content_id or str(i))
-            for i, r in enumerate(requests, start=1)
-        ]
-        chunks.append(
-            f"--{batch}{CRLF}Content-Type: multipart/mixed; boundary={changeset}{CRLF}{CRLF}"
-            + CRLF.join(inner)
-            + f"{CRLF}--{changeset}--"
-        )
-    else:
-        chunks += [f"--{batch}{CRLF}" + _encode_part(r, api_path, None) for r in requests]
-    body = CRLF.join(chunks) + f"{CRLF}--{batch}--{CRLF}"
-    return f"multipart/mixed; boundary={batch}", body.encode("utf-8")
+    items: list[BatchItem] = [ChangeSet(list(requests))] if atomic else list(requests)
+    return encode_items(items, api_path=api_path, boundary=boundary)
 
 
 def _boundary_of(content_type: str) -> str | None:
@@ -222,26 +255,34 @@ def assemble_results(
     """Pair each request with its answer, in request order; parts never run get NotExecuted."""
     if atomic:
         return _assemble_changeset(requests, items[0] if items else [])
-    results = []
-    for index, request in enumerate(requests):
-        item = items[index] if index < len(items) else None
-        if isinstance(item, list):
+    return assemble_items(requests, items)
+
+
+def assemble_items(
+    items: Sequence[BatchItem], answers: Sequence[_HttpPart | list[_HttpPart]]
+) -> list[BatchResult]:
+    """One result per request of ``items`` (change sets flattened in order). A change set that
+    failed answers with its one failing request (OData 4.0 §11.7.4): that request gets the error,
+    the others `RolledBack`. Items after the answers end (the service stopped) get `NotExecuted`."""
+    results: list[BatchResult] = []
+    for index, item in enumerate(items):
+        answer = answers[index] if index < len(answers) else None
+        if isinstance(item, ChangeSet):
+            results += ([not_run(r) for r in item.requests] if answer is None
+                        else _assemble_changeset(item.requests, answer))
+        elif answer is None:
+            results.append(not_run(item))
+        elif isinstance(answer, list):
             raise BatchError("the $batch answer has a change set where a single answer was expected")
-        if item is None:
-            results.append(
-                BatchResult(
-                    request,
-                    None,
-                    {},
-                    b"",
-                    NotExecuted(
-                        f"{request.method} {request.path} was not run: an earlier request in the batch failed"
-                    ),
-                )
-            )
         else:
-            results.append(_result(request, item))
+            results.append(_result(item, answer))
     return results
+
+
+def not_run(request: BatchRequest) -> BatchResult:
+    """The result of a request the service never ran (an earlier one stopped the batch)."""
+    return BatchResult(request, None, {}, b"", NotExecuted(
+        f"{request.method} {request.path} was not run: an earlier request in the batch failed"))
 
 
 def _assemble_changeset(

@@ -16,12 +16,16 @@ from callnotes.dataverse.auth import TokenProvider
 from callnotes.dataverse.batch import (
     MAX_BATCH_PARTS,
     AdaptiveChunkSize,
+    BatchItem,
     BatchRequest,
     BatchResult,
-    NotExecuted,
+    ChangeSet,
+    assemble_items,
     assemble_results,
     decode_batch,
     encode_batch,
+    encode_items,
+    not_run,
 )
 from callnotes.dataverse.cache import GetCache
 from callnotes.dataverse.errors import BadResponse, DuplicateKey, NotFound, Throttled, error_from_response
@@ -335,7 +339,7 @@ class DataverseClient:
             chunk = requests[len(results) : len(results) + size]
             results += self._send_chunk(chunk, continue_on_error=continue_on_error, adaptive=adaptive)
             if not continue_on_error and any(not r.ok for r in results):
-                results += [_not_run(r) for r in requests[len(results) :]]
+                results += [not_run(r) for r in requests[len(results) :]]
         return results
 
     def _send_chunk(
@@ -353,10 +357,28 @@ class DataverseClient:
             self.chunk_size.record(time.monotonic() - started)
         return answers
 
+    def send_batch(self, items: Sequence[BatchItem], *, continue_on_error: bool = True) -> list[BatchResult]:
+        """One ``$batch`` request of independent requests and change sets (at most 1,000 requests in
+        all); one result per request, change sets flattened in order. With ``continue_on_error`` a
+        failed request or change set does not stop the ones after it
+        (powerapps-docs/developer/data-platform/webapi/execute-batch-operations-using-web-api.md)."""
+        requests = [r for i in items for r in (i.requests if isinstance(i, ChangeSet) else [i])]
+        content_type, body = encode_items(items, api_path=self.api_path)
+        response = self._post_batch(content_type, body, requests, continue_on_error=continue_on_error)
+        return assemble_items(items, decode_batch(response.headers.get("content-type", ""), response.content))
+
     def _send_batch(
         self, requests: Sequence[BatchRequest], *, atomic: bool, continue_on_error: bool
     ) -> list[BatchResult]:
         content_type, body = encode_batch(requests, api_path=self.api_path, atomic=atomic)
+        response = self._post_batch(content_type, body, requests, continue_on_error=continue_on_error)
+        return assemble_results(requests, decode_batch(response.headers.get("content-type", ""),
+                                                       response.content), atomic=atomic)
+
+    def _post_batch(
+        self, content_type: str, body: bytes, requests: Sequence[BatchRequest], *, continue_on_error: bool
+    ) -> httpx.Response:
+        """POST ``$batch``; an answer that is not multipart is the error of the whole batch."""
         headers = {"Content-Type": content_type}
         if continue_on_error:
             headers["Prefer"] = "odata.continue-on-error"
@@ -372,20 +394,9 @@ class DataverseClient:
             multipart_errors=True,
         )
         response = self._send(call)
-        answer_type = response.headers.get("content-type", "")
-        if "multipart" not in answer_type:
+        if "multipart" not in response.headers.get("content-type", ""):
             raise error_from_response(response.status_code, response.headers, response.content, what="$batch")
-        return assemble_results(requests, decode_batch(answer_type, response.content), atomic=atomic)
-
-
-def _not_run(request: BatchRequest) -> BatchResult:
-    return BatchResult(
-        request,
-        None,
-        {},
-        b"",
-        NotExecuted(f"{request.method} {request.path} was not run: an earlier request in the batch failed"),
-    )
+        return response
 
 
 def _query_options(
