@@ -44,7 +44,7 @@ Search (``search.py``, import from there)
     kinds ``note``, ``customer``, ``seller``, ``solution_engineer``, ``topic``; snippets are
     HTML-escaped with ``<mark>`` around matches (safe to render as-is); any query text is safe.
 
-Files (``io.py`` / ``csv_import.py``, import from there; nothing commits)
+Files (``backup.py``: the JSON backup; ``csv_import.py``; import from there; nothing commits)
     ``export_store(session) -> dict``, ``write_export(session, path_or_stream)``,
     ``import_store(session, document) -> ImportReport``, ``import_file(session, path) -> ImportReport``
     (JSON export, customers CSV, notes CSV; per-row errors in ``report.errors``).
@@ -61,6 +61,7 @@ Errors (``errors.py``)
     ``ImportFileError``; ``ImportReport`` / ``RowError`` for file imports.
 """
 
+from callnotes.store.column_types import UTCDateTime, utcnow
 from callnotes.store.db import (
     downgrade_database,
     make_engine,
@@ -180,7 +181,6 @@ from callnotes.store.repo.topics import (
     list_topics,
     rename_topic,
 )
-from callnotes.store.types import UTCDateTime, utcnow
 
 __all__ = [
     "Base",

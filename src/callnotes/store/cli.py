@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from callnotes.cli import app
 from callnotes.config import load_settings
+from callnotes.store.backup import import_file, write_export
 from callnotes.store.db import make_engine, make_session_factory, session_scope, upgrade_database
 from callnotes.store.demo import seed_demo
 from callnotes.store.errors import ImportReport, StoreError
-from callnotes.store.io import import_file, write_export
 
 _log = logging.getLogger(__name__)
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")

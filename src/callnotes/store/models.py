@@ -4,7 +4,7 @@ Every record that comes from MSX carries its MSX id in ``msx_id`` (unique) and a
 ``gone_from_msx_at`` marker: a record that disappears from MSX is marked, never deleted, so no note
 loses its customer or milestone. Local records (notes, topics, templates, drafts) have only local keys.
 Every exported record has a ``uid`` (UUID text) that survives export / import.
-All datetimes are UTC and tz-aware (:class:`~callnotes.store.types.UTCDateTime`).
+All datetimes are UTC and tz-aware (:class:`~callnotes.store.column_types.UTCDateTime`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from callnotes.store.types import UTCDateTime, new_uid, utcnow
+from callnotes.store.column_types import UTCDateTime, new_uid, utcnow
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",

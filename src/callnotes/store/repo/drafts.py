@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ValidationError
 from callnotes.store.models import Draft
 from callnotes.store.repo._common import required_text
-from callnotes.store.types import utcnow
 
 DRAFT_BODY_MAX = 1_000_000
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import NotFound, ValidationError
 from callnotes.store.models import (
     Base,
@@ -57,7 +58,6 @@ from callnotes.store.repo.msx_types import (
     UpsertResult,
     pod_name_for_territory,
 )
-from callnotes.store.types import utcnow
 
 __all__ = [
     "CustomerRecord", "MilestoneRecord", "MsxKind", "MsxRecord", "OpportunityRecord", "SellerRecord",

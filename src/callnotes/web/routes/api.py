@@ -20,6 +20,8 @@ from callnotes.store.errors import NotFound
 from callnotes.store.models import Milestone, Note
 from callnotes.store.repo.customers import CustomerInput, create_customer, get_customer, list_customers
 from callnotes.store.repo.notes import NoteInput, NoteUpdate, create_note, delete_note, get_note, update_note
+from callnotes.store.search import SearchFilters
+from callnotes.store.search import search as search_store
 from callnotes.web.deps import SessionDep
 from callnotes.web.errors import WebError
 from callnotes.web.note_form import check_milestones_belong
@@ -38,7 +40,6 @@ from callnotes.web.schemas import (
     SearchResult,
     SearchResults,
 )
-from callnotes.web.search_view import run_search
 
 router = APIRouter()
 api = APIRouter(prefix="/api", tags=["api"])
@@ -164,8 +165,9 @@ def search(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SearchResults:
     """Ranked results; ``snippet`` is HTML-escaped text with ``<mark>`` around the matches."""
-    hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic,
-                      date_from=date_from, date_to=date_to, limit=limit)
+    filters = SearchFilters(customer_id=customer_id, seller_id=seller_id, topic=topic or None,
+                            date_from=date_from, date_to=date_to)
+    hits = search_store(session, q, filters, limit=limit)
     return SearchResults(results=[SearchResult.model_validate(hit, from_attributes=True) for hit in hits])
 
 

@@ -12,9 +12,9 @@ from markupsafe import Markup
 from callnotes.store.repo.customers import list_customers
 from callnotes.store.repo.people import list_sellers
 from callnotes.store.repo.topics import list_topics
+from callnotes.store.search import SearchFilters, SearchHit, search
 from callnotes.web.deps import SessionDep, is_htmx, render
 from callnotes.web.schemas import MAX_ID
-from callnotes.web.search_view import run_search
 
 router = APIRouter(include_in_schema=False)
 #: Filters arrive from a form: an empty select is "", which means "any".
@@ -45,10 +45,11 @@ def search_page(
     date_to: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     customer_id, seller_id = _optional_id(customer), _optional_id(seller)
-    hits = []
+    hits: list[SearchHit] = []
     if q.strip():
-        hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic or None,
-                          date_from=_optional_date(date_from), date_to=_optional_date(date_to))
+        filters = SearchFilters(customer_id=customer_id, seller_id=seller_id, topic=topic or None,
+                                date_from=_optional_date(date_from), date_to=_optional_date(date_to))
+        hits = search(session, q, filters)
     results = [(hit, Markup(hit.snippet)) for hit in hits]  # noqa: S704 - the store escapes, adds <mark>
     context = {"q": q, "results": results, "customer_id": customer_id, "seller_id": seller_id,
                "topic": topic, "date_from": date_from, "date_to": date_to}

@@ -39,7 +39,7 @@ def settings_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.get("/settings/export")
 def export(session: SessionDep) -> Response:
     """Download everything as the JSON export (the format of ``callnotes export``)."""
-    from callnotes.store.io import export_store
+    from callnotes.store.backup import export_store
 
     text = json.dumps(export_store(session), ensure_ascii=False, indent=1)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -63,7 +63,7 @@ async def import_upload(
     request: Request, session: SessionDep, settings: SettingsDep, file: Annotated[UploadFile, File()]
 ) -> HTMLResponse:
     """Import a JSON export or a customers / notes CSV; bad rows are listed, good rows kept."""
-    from callnotes.store.io import import_file
+    from callnotes.store.backup import import_file
 
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in _SUFFIXES:

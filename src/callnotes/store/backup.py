@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ImportFileError, ImportReport, NaiveDatetimeError, RowError, StoreError
 from callnotes.store.models import (
     Customer,
@@ -42,7 +43,6 @@ from callnotes.store.models import (
     Topic,
 )
 from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
-from callnotes.store.types import utcnow
 
 FORMAT = "callnotes-export"
 VERSION = 1
