@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -16,9 +17,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from callnotes.store.errors import Conflict
 
 _log = logging.getLogger(__name__)
 
@@ -80,13 +84,38 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What to show a person about a database URL: ``url`` without the password, ``kind`` the backend."""
+
+    url: str
+    kind: str
+
+
+def describe_database(url: str) -> DatabaseInfo:
+    """``url`` as it may be shown (password hidden) and its kind (``sqlite``, ``postgresql``)."""
+    parsed = make_url(url)
+    return DatabaseInfo(parsed.render_as_string(hide_password=True), parsed.get_backend_name())
+
+
+def check_connection(session: Session) -> None:
+    """One round trip to the database (``SELECT 1``); the driver's error when it cannot be reached."""
+    session.execute(text("SELECT 1"))
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+    """One unit of work: commit on success, roll back on any exception. A write the database refuses
+    as breaking a uniqueness rule (a race the repositories' own checks could not see) becomes
+    :class:`Conflict`."""
     session = factory()
     try:
         yield session
         session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        _log.warning("integrity error, rolled back: %s", exc.orig)
+        raise Conflict("That change conflicts with data already stored; nothing changed.") from exc
     except BaseException:
         session.rollback()
         raise

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from callnotes.store import limits
 from callnotes.store.column_types import UTCDateTime, new_uid, utcnow
 
 _NAMING = {
@@ -80,7 +81,7 @@ class _MsxRecord(_Timestamps):
     """Columns shared by every record imported from MSX."""
 
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    msx_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    msx_id: Mapped[str | None] = mapped_column(String(limits.MSX_ID_MAX), unique=True)
     gone_from_msx_at: Mapped[datetime | None] = mapped_column(default=None)
     msx_synced_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -160,12 +161,12 @@ class Customer(Base, _MsxRecord):
 
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), index=True)
-    tpid: Mapped[str | None] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(limits.CUSTOMER_NAME_MAX), index=True)
+    tpid: Mapped[str | None] = mapped_column(String(limits.CUSTOMER_TPID_MAX), index=True)
     territory_id: Mapped[int | None] = _fk("territories")
     account_notes: Mapped[str] = mapped_column(Text, default="")
-    website: Mapped[str | None] = mapped_column(String(500))
-    msx_url: Mapped[str | None] = mapped_column(String(1000))
+    website: Mapped[str | None] = mapped_column(String(limits.CUSTOMER_WEBSITE_MAX))
+    msx_url: Mapped[str | None] = mapped_column(String(limits.CUSTOMER_MSX_URL_MAX))
     territory: Mapped[Territory | None] = relationship(back_populates="customers")
     sellers: Mapped[list[Seller]] = relationship(secondary=customer_sellers, back_populates="customers")
     solution_engineers: Mapped[list[SolutionEngineer]] = relationship(
@@ -182,8 +183,8 @@ class Topic(Base, _Timestamps):
     __tablename__ = "topics"
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.TOPIC_NAME_MAX))
+    name_key: Mapped[str] = mapped_column(String(limits.TOPIC_NAME_MAX), unique=True)
     notes: Mapped[list[Note]] = relationship(secondary=note_topics, back_populates="topics")
 
 
@@ -263,7 +264,7 @@ class Note(Base, _Timestamps):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    title: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(limits.NOTE_TITLE_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     call_date: Mapped[date] = mapped_column(Date)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
@@ -287,7 +288,7 @@ class NoteTemplate(Base, _Timestamps):
     __tablename__ = "note_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.TEMPLATE_NAME_MAX), unique=True)
     body: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -297,14 +298,15 @@ class Draft(Base, _Timestamps):
 
     __tablename__ = "drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(limits.DRAFT_KEY_MAX), unique=True)
     note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
-    title: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(limits.NOTE_TITLE_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     call_date: Mapped[date | None] = mapped_column(Date)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     extra: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    customer: Mapped[Customer | None] = relationship()
 
 
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:

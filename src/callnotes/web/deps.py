@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from callnotes.config import Settings
 from callnotes.store.db import session_scope
 from callnotes.store.errors import NotFound
-from callnotes.web.schemas import MAX_ID
+from callnotes.store.limits import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:

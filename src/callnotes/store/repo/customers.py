@@ -15,7 +15,23 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.errors import Conflict, ValidationError
-from callnotes.store.models import Customer, Note, Seller, SolutionEngineer, Territory, customer_sellers
+from callnotes.store.limits import (
+    CUSTOMER_ACCOUNT_NOTES_MAX,
+    CUSTOMER_MSX_URL_MAX,
+    CUSTOMER_NAME_MAX,
+    CUSTOMER_TPID_MAX,
+    CUSTOMER_WEBSITE_MAX,
+    MSX_ID_MAX,
+)
+from callnotes.store.models import (
+    Customer,
+    Milestone,
+    Note,
+    Seller,
+    SolutionEngineer,
+    Territory,
+    customer_sellers,
+)
 from callnotes.store.repo._common import (
     apply_changes,
     get_or_raise,
@@ -85,12 +101,16 @@ class CustomerGroup:
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(values)
     if "name" in cleaned:
-        cleaned["name"] = required_text(cleaned["name"], "name", 300)
-    for name, limit in (("tpid", 40), ("website", 500), ("msx_url", 1000), ("msx_id", 64)):
+        cleaned["name"] = required_text(cleaned["name"], "name", CUSTOMER_NAME_MAX)
+    for name, limit in (("tpid", CUSTOMER_TPID_MAX), ("website", CUSTOMER_WEBSITE_MAX),
+                        ("msx_url", CUSTOMER_MSX_URL_MAX), ("msx_id", MSX_ID_MAX)):
         if name in cleaned:
             cleaned[name] = optional_text(cleaned[name], name, limit)
     if "account_notes" in cleaned:
         cleaned["account_notes"] = cleaned["account_notes"] or ""
+        if len(cleaned["account_notes"]) > CUSTOMER_ACCOUNT_NOTES_MAX:
+            raise ValidationError(f"account notes are longer than {CUSTOMER_ACCOUNT_NOTES_MAX} characters",
+                                  field="account_notes")
     return cleaned
 
 
@@ -128,8 +148,31 @@ def get_customer(session: Session, customer_id: int) -> Customer:
     return get_or_raise(session, Customer, customer_id, "customer")
 
 
-def get_customer_by_msx_id(session: Session, msx_id: str) -> Customer | None:
-    return session.scalar(select(Customer).where(Customer.msx_id == msx_id))
+def get_customer_by_msx_id(
+    session: Session, msx_id: str, *, other_than: int | None = None
+) -> Customer | None:
+    """The customer linked to the MSX account ``msx_id`` (other than the customer ``other_than``)."""
+    stmt = select(Customer).where(Customer.msx_id == msx_id)
+    if other_than is not None:
+        stmt = stmt.where(Customer.id != other_than)
+    return session.scalar(stmt)
+
+
+def link_customer_to_msx(
+    session: Session, customer_id: int, msx_id: str | None, msx_url: str | None
+) -> Customer:
+    """Tie a local customer to its MSX account (so an import updates it instead of adding a second
+    one), or untie it (``None``, ``None``). One customer per MSX account: :class:`Conflict` names
+    the customer that already holds ``msx_id``."""
+    customer = get_customer(session, customer_id)
+    values = _clean({"msx_id": msx_id, "msx_url": msx_url})
+    if values["msx_id"] is not None:
+        taken = get_customer_by_msx_id(session, values["msx_id"], other_than=customer.id)
+        if taken is not None:
+            raise Conflict(f"that MSX account is already linked to the customer {taken.name!r}")
+    apply_changes(customer, values)
+    session.flush()
+    return customer
 
 
 def update_customer(session: Session, customer_id: int, change: CustomerUpdate) -> Customer:
@@ -149,6 +192,20 @@ def delete_customer(session: Session, customer_id: int) -> None:
     """Delete a customer; its notes stay (without a customer)."""
     session.delete(get_customer(session, customer_id))
     session.flush()
+
+
+def list_customers_to_link(session: Session, limit: int | None = None) -> list[Customer]:
+    """Customers with a TPID but no MSX account yet, by name (candidates for linking to MSX)."""
+    stmt = (select(Customer).where(Customer.msx_id.is_(None), Customer.tpid.is_not(None))
+            .order_by(func.lower(Customer.name), Customer.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def list_customers_with_milestones(session: Session) -> list[Customer]:
+    """Customers with at least one milestone still in MSX, by name (the milestones page's filter)."""
+    has = select(Milestone.customer_id).where(Milestone.gone_from_msx_at.is_(None))
+    stmt = select(Customer).where(Customer.id.in_(has)).order_by(func.lower(Customer.name), Customer.id)
+    return list(session.scalars(stmt))
 
 
 def customer_ids_of_seller(seller_id: int) -> Select[Any]:

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from callnotes.store.limits import MAX_ID
 from callnotes.store.repo.customers import list_customers
 from callnotes.store.repo.people import list_sellers
 from callnotes.store.repo.topics import list_topics
 from callnotes.store.search import SearchFilters, SearchHit, search
 from callnotes.web.deps import SessionDep, is_htmx, render
-from callnotes.web.schemas import MAX_ID
 
 router = APIRouter(include_in_schema=False)
 #: Filters arrive from a form: an empty select is "", which means "any".
