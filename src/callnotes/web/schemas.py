@@ -100,7 +100,7 @@ class NotePatch(BaseModel):
     def _check_topics(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _topic_names(value)
 
-    @field_validator("body", "call_date")
+    @field_validator("body", "call_date", "topics", "attendees", "milestone_ids")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

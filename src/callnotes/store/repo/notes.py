@@ -29,6 +29,7 @@ from callnotes.store.repo.topics import get_or_create_topics, note_ids_with_topi
 _UNSET: Any = object()
 #: Changing one of these re-checks the note's links and counts (:func:`check_note`).
 _LINKED = frozenset({"customer_id", "milestone_ids", "topics", "attendees"})
+_LISTS = ("topics", "attendees", "milestone_ids", "opportunity_ids")
 
 
 @dataclass
@@ -67,6 +68,9 @@ def clean_note_fields(values: dict[str, Any]) -> dict[str, Any]:
     title and attendees stripped, empty attendees dropped; :class:`ValidationError` names the field.
     Every way a note comes in goes through here (the repository, the JSON backup import)."""
     cleaned = dict(values)
+    for name in _LISTS:
+        if name in cleaned and not isinstance(cleaned[name], list | tuple):
+            raise ValidationError(f"{name} must be a list", field=name)
     if "body" in cleaned:
         body = cleaned["body"]
         if not isinstance(body, str):
