@@ -53,15 +53,5 @@ def test_trusted_hosts_follow_the_bind_address() -> None:
     assert trusted_hosts("0.0.0.0", allow_remote=True) == ["*"]
 
 
-def test_run_uses_the_msx_demo_when_it_exists() -> None:
-    from callnotes.web.cli import _demo_preparer
-
-    preparer = _demo_preparer()
-    try:
-        from callnotes.msx.demo import prepare_demo
-    except ImportError:
-        from callnotes.web.demo import seed_demo_data
-
-        assert preparer is seed_demo_data
-    else:
-        assert preparer is prepare_demo
+# What `callnotes run` prepares in demo mode is asserted on the running process, whatever module
+# provides it: tests/integration/web/test_web_run.py.
