@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
@@ -49,6 +49,7 @@ from callnotes.store.repo.notes import check_note, clean_note_fields
 from callnotes.store.repo.templates import clean_template_fields
 from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
 
+_T = TypeVar("_T")
 FORMAT = "callnotes-export"
 VERSION = 1
 _MSX_TIMES = ("gone_from_msx_at", "msx_synced_at")
@@ -175,26 +176,24 @@ def _text(item: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _date(item: dict[str, Any], name: str) -> date | None:
+def _parsed(item: dict[str, Any], name: str, parse: Callable[[str], _T], what: str) -> _T | None:
     value = item.get(name)
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse(value)
     except (TypeError, ValueError):
-        raise _RowProblem(f"{name} must be a date like 2026-11-22, not {value!r}") from None
+        raise _RowProblem(f"{name} must be {what}, not {value!r}") from None
+
+
+def _date(item: dict[str, Any], name: str) -> date | None:
+    return _parsed(item, name, date.fromisoformat, "a date like 2026-11-22")
 
 
 def _datetime(item: dict[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise _RowProblem(f"{name} must be an ISO 8601 date-time, not {value!r}") from None
-    if parsed.tzinfo is None:
-        raise _RowProblem(f"{name} has no time zone: {value!r}")
+    parsed = _parsed(item, name, datetime.fromisoformat, "an ISO 8601 date-time")
+    if parsed is not None and parsed.tzinfo is None:
+        raise _RowProblem(f"{name} has no time zone: {item[name]!r}")
     return parsed
 
 

@@ -145,30 +145,35 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
+@contextmanager
+def _engine_of(url_or_engine: str | Engine) -> Iterator[Engine]:
+    """``url_or_engine`` as an engine; one made here from a URL is disposed of afterwards."""
+    if isinstance(url_or_engine, Engine):
+        yield url_or_engine
+        return
+    engine = make_engine(url_or_engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def upgrade_database(url_or_engine: str | Engine, revision: str = "head") -> None:
     """Bring the schema at ``url_or_engine`` up to ``revision`` (creates everything on an empty DB).
 
     Cheap when the schema is already current (one query), so the app calls it on every start.
     """
-    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    try:
+    with _engine_of(url_or_engine) as engine:
         if revision == "head" and current_revision(engine) == head_revision():
             return
         _log.info("upgrading the database schema to %s", revision)
         command.upgrade(alembic_config(engine), revision)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
 
 
 def downgrade_database(url_or_engine: str | Engine, revision: str = "base") -> None:
     """Take the schema down to ``revision`` (``base`` drops everything the migrations made)."""
-    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    try:
+    with _engine_of(url_or_engine) as engine:
         command.downgrade(alembic_config(engine), revision)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

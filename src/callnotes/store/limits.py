@@ -11,6 +11,13 @@ MAX_ID = 2_147_483_647
 #: An MSX (Dataverse) record id: a GUID, with room to spare.
 MSX_ID_MAX = 64
 
+#: Names of people on account teams, and their e-mail addresses (RFC 5321: 320 at most).
+PERSON_NAME_MAX = 200
+EMAIL_MAX = 320
+TERRITORY_NAME_MAX = 200
+#: Names of opportunities and milestones, subjects of tasks (as long as MSX allows).
+MSX_RECORD_NAME_MAX = 500
+
 CUSTOMER_NAME_MAX = 300
 CUSTOMER_TPID_MAX = 40
 CUSTOMER_WEBSITE_MAX = 500

@@ -123,8 +123,8 @@ class Territory(Base, _MsxRecord):
 
     __tablename__ = "territories"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    account_team_unit_name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.TERRITORY_NAME_MAX), index=True)
+    account_team_unit_name: Mapped[str | None] = mapped_column(String(limits.TERRITORY_NAME_MAX))
     pod_id: Mapped[int | None] = _fk("pods")
     pod: Mapped[Pod | None] = relationship(back_populates="territories")
     customers: Mapped[list[Customer]] = relationship(back_populates="territory")
@@ -134,8 +134,8 @@ class _Person(_MsxRecord):
     """Columns of someone on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(limits.PERSON_NAME_MAX), index=True)
+    email: Mapped[str | None] = mapped_column(String(limits.EMAIL_MAX))
 
 
 class Seller(Base, _Person):
@@ -193,7 +193,7 @@ class Opportunity(Base, _MsxRecord):
 
     __tablename__ = "opportunities"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(limits.MSX_RECORD_NAME_MAX))
     number: Mapped[str | None] = mapped_column(String(100), index=True)
     state: Mapped[str | None] = mapped_column(String(100))
     estimated_close_date: Mapped[date | None] = mapped_column(Date)
@@ -207,7 +207,7 @@ class Milestone(Base, _MsxRecord):
 
     __tablename__ = "milestones"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(limits.MSX_RECORD_NAME_MAX))
     number: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[int | None] = mapped_column(Integer)
     status_label: Mapped[str | None] = mapped_column(String(100))
@@ -227,7 +227,7 @@ class Task(Base, _MsxRecord):
 
     __tablename__ = "tasks"
     id: Mapped[int] = mapped_column(primary_key=True)
-    subject: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(limits.MSX_RECORD_NAME_MAX))
     category_code: Mapped[int | None] = mapped_column(Integer)
     is_hok: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -53,5 +53,11 @@ def checked_id(value: int, kind: str) -> int:
     return value
 
 
+def id_or_none(text: str) -> int | None:
+    """The database id written in ``text`` (a form or query field), or None when it is not one."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_ID else None
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"

@@ -13,7 +13,6 @@ from starlette.datastructures import FormData
 
 from callnotes.store.errors import NotFound, ValidationError
 from callnotes.store.limits import (
-    MAX_ID,
     NOTE_MILESTONES_MAX,
     NOTE_TITLE_MAX,
     NOTE_TOPICS_MAX,
@@ -25,6 +24,7 @@ from callnotes.store.repo.milestones import list_milestones
 from callnotes.store.repo.notes import NoteInput, NoteUpdate
 from callnotes.store.repo.templates import list_templates
 from callnotes.store.repo.topics import list_topics
+from callnotes.web.deps import id_or_none
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
@@ -48,12 +48,13 @@ def _split(text: str) -> list[str]:
 
 
 def _parse_id(text: str, label: str) -> int | None:
-    text = (text or "").strip()
-    if not text:
+    """None for an empty field, else the id; :class:`ValidationError` when it is not one."""
+    if not (text or "").strip():
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-        raise ValidationError(f"{label} {text!r} is not a valid id", field=label)
-    return int(text)
+    record_id = id_or_none(text)
+    if record_id is None:
+        raise ValidationError(f"{label} {text.strip()!r} is not a valid id", field=label)
+    return record_id
 
 
 @dataclass

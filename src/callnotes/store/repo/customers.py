@@ -33,15 +33,15 @@ from callnotes.store.models import (
     customer_sellers,
 )
 from callnotes.store.repo._common import (
+    UNSET,
     apply_changes,
     get_or_raise,
+    given_fields,
     like_contains,
     like_prefix,
     optional_text,
     required_text,
 )
-
-_UNSET: Any = object()
 
 
 @dataclass
@@ -63,16 +63,16 @@ class CustomerInput:
 class CustomerUpdate:
     """A partial change: fields left at their default are not touched."""
 
-    name: str = _UNSET
-    tpid: str | None = _UNSET
-    territory_id: int | None = _UNSET
-    account_notes: str = _UNSET
-    website: str | None = _UNSET
-    seller_ids: list[int] = _UNSET
-    solution_engineer_ids: list[int] = _UNSET
+    name: str = UNSET
+    tpid: str | None = UNSET
+    territory_id: int | None = UNSET
+    account_notes: str = UNSET
+    website: str | None = UNSET
+    seller_ids: list[int] = UNSET
+    solution_engineer_ids: list[int] = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not _UNSET}
+        return given_fields(self)
 
 
 class CustomerSort(StrEnum):
@@ -115,9 +115,9 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _set_team(session: Session, customer: Customer, seller_ids: Any, se_ids: Any) -> None:
-    if seller_ids is not None and seller_ids is not _UNSET:
+    if seller_ids is not None and seller_ids is not UNSET:
         customer.sellers = [get_or_raise(session, Seller, i, "seller") for i in dict.fromkeys(seller_ids)]
-    if se_ids is not None and se_ids is not _UNSET:
+    if se_ids is not None and se_ids is not UNSET:
         customer.solution_engineers = [
             get_or_raise(session, SolutionEngineer, i, "solution engineer") for i in dict.fromkeys(se_ids)
         ]

@@ -23,10 +23,9 @@ from callnotes.store.limits import (
     NOTE_TOPICS_MAX,
 )
 from callnotes.store.models import Customer, Milestone, Note, Opportunity
-from callnotes.store.repo._common import apply_changes, get_or_raise
+from callnotes.store.repo._common import UNSET, apply_changes, get_or_raise, given_fields
 from callnotes.store.repo.topics import get_or_create_topics, note_ids_with_topic
 
-_UNSET: Any = object()
 #: Changing one of these re-checks the note's links and counts (:func:`check_note`).
 _LINKED = frozenset({"customer_id", "milestone_ids", "topics", "attendees"})
 _LISTS = ("topics", "attendees", "milestone_ids", "opportunity_ids")
@@ -50,17 +49,17 @@ class NoteInput:
 class NoteUpdate:
     """A partial change: fields left at their default are not touched (``customer_id=None`` clears it)."""
 
-    body: str = _UNSET
-    call_date: date = _UNSET
-    customer_id: int | None = _UNSET
-    title: str = _UNSET
-    topics: list[str] = _UNSET
-    attendees: list[str] = _UNSET
-    milestone_ids: list[int] = _UNSET
-    opportunity_ids: list[int] = _UNSET
+    body: str = UNSET
+    call_date: date = UNSET
+    customer_id: int | None = UNSET
+    title: str = UNSET
+    topics: list[str] = UNSET
+    attendees: list[str] = UNSET
+    milestone_ids: list[int] = UNSET
+    opportunity_ids: list[int] = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not _UNSET}
+        return given_fields(self)
 
 
 def clean_note_fields(values: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from callnotes.store.repo.customers import find_customers, get_customer
 from callnotes.store.repo.drafts import delete_draft, save_draft
 from callnotes.store.repo.notes import get_note
 from callnotes.store.repo.templates import get_template
-from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.deps import SessionDep, checked_id, id_or_none, render
 from callnotes.web.markdown import render_markdown
 from callnotes.web.note_form import NoteForm, check_draft_key, customer_milestones
 
@@ -81,8 +81,9 @@ def template_insert(
     body: Annotated[str, Form(max_length=NOTE_BODY_MAX)] = "",
 ) -> HTMLResponse:
     """The body textarea with the chosen template appended (nothing typed is replaced)."""
-    if template_id.isdigit() and 1 <= int(template_id) <= MAX_ID:
-        template_body = get_template(session, int(template_id)).body
+    chosen = id_or_none(template_id)
+    if chosen is not None:
+        template_body = get_template(session, chosen).body
         body = f"{body.rstrip()}\n\n{template_body}" if body.strip() else template_body
     response = render(request, "notes/_body.html", form=NoteForm(body=body))
     response.headers["HX-Trigger"] = "editor-changed"
