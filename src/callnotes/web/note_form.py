@@ -95,11 +95,12 @@ class NoteForm:
     @classmethod
     def from_draft(cls, draft: Draft) -> NoteForm:
         extra = draft.extra or {}
+        picked = extra.get("milestone_ids")
         return cls(
             customer_id=str(draft.customer_id or ""), title=draft.title, body=draft.body,
             call_date=draft.call_date.isoformat() if draft.call_date else "",
             topics=", ".join(draft.topics or []), attendees=str(extra.get("attendees", "")),
-            milestone_ids=[str(i) for i in extra.get("milestone_ids", [])], draft_key=draft.key,
+            milestone_ids=[str(i) for i in picked] if isinstance(picked, list) else [], draft_key=draft.key,
         )
 
     def parsed_date(self) -> date:

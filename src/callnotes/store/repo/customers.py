@@ -279,6 +279,7 @@ def group_customers(
         raise ValidationError(f"cannot group by {by!r}; use seller or territory", field="by")
     groups: dict[int | None, CustomerGroup] = {}
     for summary in list_customers(session, sort=sort):
+        owners: list[tuple[int | None, str]]
         if by == "seller":
             owners = [(s.id, s.name) for s in summary.customer.sellers] or [(None, "No seller")]
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,7 +15,7 @@ from callnotes.msx.errors import InvalidInput
 from callnotes.msx.links import account_url, normalize_guid
 from callnotes.store import Conflict, ValidationError
 from callnotes.store.limits import MAX_ID, MSX_ID_MAX
-from callnotes.store.models import Customer
+from callnotes.store.models import Customer, Seller, SolutionEngineer
 from callnotes.store.repo.customers import (
     CustomerInput,
     CustomerSort,
@@ -82,7 +82,8 @@ def customer_page(request: Request, session: SessionDep, customer_id: int) -> HT
     customer = get_customer(session, checked_id(customer_id, "customer"))
     opportunities = list_opportunities(session, customer_id=customer.id, include_gone=True)
     milestones = list_milestones(session, customer_id=customer.id, include_gone=True)
-    team = [("Seller", s.seller_type.value.title(), s, teams_chat_url(s.email)) for s in customer.sellers]
+    team: list[tuple[str, str, Seller | SolutionEngineer, str | None]] = [
+        ("Seller", s.seller_type.value.title(), s, teams_chat_url(s.email)) for s in customer.sellers]
     team += [("SE", se.specialty.value.title(), se, teams_chat_url(se.email))
              for se in customer.solution_engineers]
     return render(
@@ -121,8 +122,8 @@ def _save(
     customer) re-renders the form with what was typed, and nothing is saved."""
     try:
         link = _msx_link(settings, form.msx_account_id)
-        fields = {"name": form.name, "tpid": form.tpid or None, "website": form.website or None,
-                  "account_notes": form.account_notes}
+        fields: dict[str, Any] = {"name": form.name, "tpid": form.tpid or None,
+                                  "website": form.website or None, "account_notes": form.account_notes}
         if customer is None:
             saved = create_customer(session, CustomerInput(**fields))
         else:

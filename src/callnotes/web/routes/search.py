@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -46,7 +46,7 @@ def search_page(
                                 date_from=_optional_date(date_from), date_to=_optional_date(date_to))
         hits = search(session, q, filters)
     results = [(hit, Markup(hit.snippet)) for hit in hits]  # noqa: S704 - the store escapes, adds <mark>
-    context = {"q": q, "results": results, "customer_id": customer_id, "seller_id": seller_id,
+    context: dict[str, Any] = {"q": q, "results": results, "customer_id": customer_id, "seller_id": seller_id,
                "topic": topic, "date_from": date_from, "date_to": date_to}
     if is_htmx(request) and request.headers.get("hx-target") == "search-results":
         return render(request, "search/_results.html", **context)
