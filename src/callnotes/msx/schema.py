@@ -9,10 +9,13 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 from typing import Final
 
-from callnotes.domain import (  # the shared vocabulary, re-exported for the MSX layer
-    SellerType,
-    SeSpecialty,
-)
+# The shared vocabulary (callnotes.domain), re-exported here beside the MSX-only constants.
+from callnotes.domain import HOK_CATEGORIES as HOK_CATEGORIES
+from callnotes.domain import MILESTONE_CLOSED_LABELS as MILESTONE_CLOSED_LABELS
+from callnotes.domain import MILESTONE_STATUSES as MILESTONE_STATUSES
+from callnotes.domain import NON_HOK_CATEGORIES as NON_HOK_CATEGORIES
+from callnotes.domain import HokCategory as HokCategory
+from callnotes.domain import SellerType, SeSpecialty
 
 #: The real MSX organisation (reference/000, Key Constants).
 CRM_URL: Final = "https://microsoftsales.crm.dynamics.com"

@@ -1,10 +1,16 @@
 """callnotes.store: the local database (SQLAlchemy 2 + Alembic), repositories and full-text search.
 
+Every domain rule lives here and every way in goes through it: the web layer, the CLI, the MSX import
+and the file imports reach the database only through these functions (never their own queries).
+
 Public API (import from ``callnotes.store``; details in each module's docstrings)
 
 Database (``db.py``)
-    ``make_engine(url)``, ``make_session_factory(engine)``, ``session_scope(factory)``,
-    ``upgrade_database(url_or_engine)`` (run on app start), ``downgrade_database``.
+    ``make_engine(url)``, ``make_session_factory(engine)``, ``session_scope(factory)`` (commits, or
+    rolls back; a uniqueness race the database refuses becomes ``Conflict``),
+    ``upgrade_database(url_or_engine)`` (run on app start), ``downgrade_database``;
+    ``describe_database(url)`` → ``DatabaseInfo(url without password, kind)``,
+    ``check_connection(session)`` (``/healthz``).
     URL: ``Settings.resolved_database_url()`` — SQLite in the data dir, or ``CALLNOTES_DATABASE_URL``
     (PostgreSQL via psycopg 3, ``postgresql+psycopg://``; plain ``postgresql://`` is mapped to it).
     Repository functions never commit: the caller owns the transaction (``session.commit()``).
@@ -15,23 +21,34 @@ Models (``models.py``)
     ``Pod``, ``Territory``, ``Seller`` (``SellerType``), ``SolutionEngineer`` (``SeSpecialty``),
     ``Customer``, ``Topic``, ``Note``, ``Opportunity``, ``Milestone``, ``Task``, ``NoteTemplate``,
     ``Draft``. MSX records carry ``msx_id`` (unique) and ``gone_from_msx_at``; datetimes are UTC-aware
-    (naive ones raise ``NaiveDatetimeError``).
+    (naive ones raise ``NaiveDatetimeError``). Column types in ``column_types.py``: ``UTCDateTime``,
+    ``utcnow``.
+
+Limits (``limits.py``, import from there)
+    Each field limit once (``NOTE_TITLE_MAX``, ``NOTE_TOPICS_MAX``, ``CUSTOMER_NAME_MAX``, ``MAX_ID``, …):
+    the repositories enforce them, the column widths and the web schemas use the same constants.
 
 Repositories (``repo/``) — typed inputs (dataclasses), typed errors
     customers: ``CustomerInput``, ``CustomerUpdate``, ``create_customer``, ``get_customer``,
-    ``update_customer``, ``delete_customer``, ``list_customers`` (→ ``CustomerSummary`` with
-    ``last_contact``), ``group_customers`` (by seller / territory), ``find_customers`` (autocomplete).
+    ``get_customer_by_msx_id``, ``update_customer``, ``delete_customer``, ``list_customers`` (→
+    ``CustomerSummary`` with ``last_contact``), ``group_customers`` (by seller / territory),
+    ``find_customers`` (autocomplete), ``link_customer_to_msx`` (one customer per MSX account, else
+    ``Conflict``), ``list_customers_to_link`` (TPID, no MSX account), ``list_customers_with_milestones``.
     notes: ``NoteInput``, ``NoteUpdate``, ``create_note``, ``get_note``, ``update_note``,
-    ``delete_note``, ``list_notes``.
+    ``delete_note``, ``list_notes``. Rules on every way in (form, API, JSON backup, CSV):
+    ``clean_note_fields`` (limits) and ``check_note`` (counts; a note's milestones belong to its
+    customer, so a note without a customer has none) → ``ValidationError``.
     topics: ``get_or_create_topics``, ``list_topics``, ``rename_topic``, ``delete_topic``.
     templates: ``TemplateInput``, ``create_template``, ``list_templates``, ``get_template``,
     ``update_template``, ``delete_template``.
-    drafts: ``DraftInput``, ``save_draft``, ``get_draft``, ``list_drafts``, ``delete_draft``.
+    drafts: ``DraftInput``, ``save_draft`` (drops a customer that no longer exists), ``get_draft``,
+    ``list_drafts`` (customer loaded), ``delete_draft``.
     people: ``list_sellers``, ``list_solution_engineers``, ``list_territories``, ``list_pods``,
     ``get_seller``, ``get_solution_engineer``, ``get_territory``, ``get_pod``, ``create_seller``,
     ``create_solution_engineer``.
-    milestones: ``get_milestone``, ``list_milestones`` (customer, on my team, due range),
-    ``list_opportunities``, ``list_tasks``.
+    milestones: ``get_milestone``, ``list_milestones`` — the one milestone listing and ordering (on
+    my team first, then by date, undated last; filters: customer, on my team, due range, gone too,
+    limit), ``set_on_my_team``, ``list_opportunities``, ``list_tasks``.
     msx_records (for the MSX import; record types in ``msx_types``): ``TerritoryRecord``,
     ``SellerRecord``, ``SolutionEngineerRecord``, ``CustomerRecord``, ``OpportunityRecord``,
     ``MilestoneRecord``, ``TaskRecord``; ``upsert_records`` (many, in bulk: a few queries per table,
@@ -44,7 +61,7 @@ Search (``search.py``, import from there)
     kinds ``note``, ``customer``, ``seller``, ``solution_engineer``, ``topic``; snippets are
     HTML-escaped with ``<mark>`` around matches (safe to render as-is); any query text is safe.
 
-Files (``io.py`` / ``csv_import.py``, import from there; nothing commits)
+Files (``backup.py``: the JSON backup; ``csv_import.py``; import from there; nothing commits)
     ``export_store(session) -> dict``, ``write_export(session, path_or_stream)``,
     ``import_store(session, document) -> ImportReport``, ``import_file(session, path) -> ImportReport``
     (JSON export, customers CSV, notes CSV; per-row errors in ``report.errors``).

@@ -1,7 +1,10 @@
 """The store's public names, loaded on first use through ``callnotes.store`` (see its docstring)."""
 
-
+from callnotes.store.column_types import UTCDateTime, utcnow
 from callnotes.store.db import (
+    DatabaseInfo,
+    check_connection,
+    describe_database,
     downgrade_database,
     make_engine,
     make_session_factory,
@@ -48,7 +51,10 @@ from callnotes.store.repo.customers import (
     get_customer,
     get_customer_by_msx_id,
     group_customers,
+    link_customer_to_msx,
     list_customers,
+    list_customers_to_link,
+    list_customers_with_milestones,
     update_customer,
 )
 from callnotes.store.repo.drafts import DraftInput, delete_draft, get_draft, list_drafts, save_draft
@@ -57,6 +63,7 @@ from callnotes.store.repo.milestones import (
     list_milestones,
     list_opportunities,
     list_tasks,
+    set_on_my_team,
 )
 from callnotes.store.repo.msx_records import (
     CustomerRecord,
@@ -84,6 +91,8 @@ from callnotes.store.repo.msx_records import (
 from callnotes.store.repo.notes import (
     NoteInput,
     NoteUpdate,
+    check_note,
+    clean_note_fields,
     create_note,
     delete_note,
     get_note,
@@ -120,7 +129,6 @@ from callnotes.store.repo.topics import (
     list_topics,
     rename_topic,
 )
-from callnotes.store.types import UTCDateTime, utcnow
 
 __all__ = [
     "Base",
@@ -132,6 +140,7 @@ __all__ = [
     "CustomerSort",
     "CustomerSummary",
     "CustomerUpdate",
+    "DatabaseInfo",
     "Draft",
     "DraftInput",
     "ImportFileError",
@@ -169,6 +178,9 @@ __all__ = [
     "UpsertResult",
     "Upserted",
     "ValidationError",
+    "check_connection",
+    "check_note",
+    "clean_note_fields",
     "create_customer",
     "create_note",
     "create_seller",
@@ -179,6 +191,7 @@ __all__ = [
     "delete_note",
     "delete_template",
     "delete_topic",
+    "describe_database",
     "downgrade_database",
     "find_customers",
     "get_customer",
@@ -195,7 +208,10 @@ __all__ = [
     "get_topic",
     "get_topic_by_name",
     "group_customers",
+    "link_customer_to_msx",
     "list_customers",
+    "list_customers_to_link",
+    "list_customers_with_milestones",
     "list_drafts",
     "list_milestones",
     "list_notes",
@@ -215,6 +231,7 @@ __all__ = [
     "save_draft",
     "seed_demo",
     "session_scope",
+    "set_on_my_team",
     "update_customer",
     "update_note",
     "update_template",

@@ -94,7 +94,7 @@ def export_command(
     path: str = typer.Argument(..., help="File to write, or - for standard output."),
 ) -> None:
     """Export everything (customers, notes, topics, MSX records…) as JSON."""
-    from callnotes.store.io import write_export
+    from callnotes.store.backup import write_export
 
     with _store_session("export failed") as session:
         count = write_export(session, sys.stdout if path == "-" else Path(path))
@@ -113,7 +113,7 @@ def import_file_command(
     path: Path = typer.Argument(..., help="A callnotes JSON export, or a CSV of customers or notes."),
 ) -> None:
     """Import a JSON export or a CSV file; bad rows are reported with their line and skipped."""
-    from callnotes.store.io import import_file
+    from callnotes.store.backup import import_file
 
     with _store_session("nothing imported") as session:
         report = import_file(session, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -16,9 +17,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from callnotes.store.errors import Conflict
 
 _log = logging.getLogger(__name__)
 
@@ -80,13 +84,38 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What to show a person about a database URL: ``url`` without the password, ``kind`` the backend."""
+
+    url: str
+    kind: str
+
+
+def describe_database(url: str) -> DatabaseInfo:
+    """``url`` as it may be shown (password hidden) and its kind (``sqlite``, ``postgresql``)."""
+    parsed = make_url(url)
+    return DatabaseInfo(parsed.render_as_string(hide_password=True), parsed.get_backend_name())
+
+
+def check_connection(session: Session) -> None:
+    """One round trip to the database (``SELECT 1``); the driver's error when it cannot be reached."""
+    session.execute(text("SELECT 1"))
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+    """One unit of work: commit on success, roll back on any exception. A write the database refuses
+    as breaking a uniqueness rule (a race the repositories' own checks could not see) becomes
+    :class:`Conflict`."""
     session = factory()
     try:
         yield session
         session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        _log.warning("integrity error, rolled back: %s", exc.orig)
+        raise Conflict("That change conflicts with data already stored; nothing changed.") from exc
     except BaseException:
         session.rollback()
         raise
@@ -116,30 +145,35 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
+@contextmanager
+def _engine_of(url_or_engine: str | Engine) -> Iterator[Engine]:
+    """``url_or_engine`` as an engine; one made here from a URL is disposed of afterwards."""
+    if isinstance(url_or_engine, Engine):
+        yield url_or_engine
+        return
+    engine = make_engine(url_or_engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def upgrade_database(url_or_engine: str | Engine, revision: str = "head") -> None:
     """Bring the schema at ``url_or_engine`` up to ``revision`` (creates everything on an empty DB).
 
     Cheap when the schema is already current (one query), so the app calls it on every start.
     """
-    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    try:
+    with _engine_of(url_or_engine) as engine:
         if revision == "head" and current_revision(engine) == head_revision():
             return
         _log.info("upgrading the database schema to %s", revision)
         command.upgrade(alembic_config(engine), revision)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
 
 
 def downgrade_database(url_or_engine: str | Engine, revision: str = "base") -> None:
     """Take the schema down to ``revision`` (``base`` drops everything the migrations made)."""
-    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    try:
+    with _engine_of(url_or_engine) as engine:
         command.downgrade(alembic_config(engine), revision)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -4,7 +4,7 @@ Every record that comes from MSX carries its MSX id in ``msx_id`` (unique) and a
 ``gone_from_msx_at`` marker: a record that disappears from MSX is marked, never deleted, so no note
 loses its customer or milestone. Local records (notes, topics, templates, drafts) have only local keys.
 Every exported record has a ``uid`` (UUID text) that survives export / import.
-All datetimes are UTC and tz-aware (:class:`~callnotes.store.types.UTCDateTime`).
+All datetimes are UTC and tz-aware (:class:`~callnotes.store.column_types.UTCDateTime`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from callnotes.domain import SellerType, SeSpecialty
-from callnotes.store.types import UTCDateTime, new_uid, utcnow
+from callnotes.store import limits
+from callnotes.store.column_types import UTCDateTime, new_uid, utcnow
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,7 +67,7 @@ class _MsxRecord(_Timestamps):
     """Columns shared by every record imported from MSX."""
 
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    msx_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    msx_id: Mapped[str | None] = mapped_column(String(limits.MSX_ID_MAX), unique=True)
     gone_from_msx_at: Mapped[datetime | None] = mapped_column(default=None)
     msx_synced_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -108,8 +109,8 @@ class Territory(Base, _MsxRecord):
 
     __tablename__ = "territories"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    account_team_unit_name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.TERRITORY_NAME_MAX), index=True)
+    account_team_unit_name: Mapped[str | None] = mapped_column(String(limits.TERRITORY_NAME_MAX))
     pod_id: Mapped[int | None] = _fk("pods")
     pod: Mapped[Pod | None] = relationship(back_populates="territories")
     customers: Mapped[list[Customer]] = relationship(back_populates="territory")
@@ -119,8 +120,8 @@ class _Person(_MsxRecord):
     """Columns of someone on account teams; ``msx_id`` is the MSX ``systemuserid`` when known."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
-    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(limits.PERSON_NAME_MAX), index=True)
+    email: Mapped[str | None] = mapped_column(String(limits.EMAIL_MAX))
 
 
 class Seller(Base, _Person):
@@ -146,12 +147,12 @@ class Customer(Base, _MsxRecord):
 
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), index=True)
-    tpid: Mapped[str | None] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(limits.CUSTOMER_NAME_MAX), index=True)
+    tpid: Mapped[str | None] = mapped_column(String(limits.CUSTOMER_TPID_MAX), index=True)
     territory_id: Mapped[int | None] = _fk("territories")
     account_notes: Mapped[str] = mapped_column(Text, default="")
-    website: Mapped[str | None] = mapped_column(String(500))
-    msx_url: Mapped[str | None] = mapped_column(String(1000))
+    website: Mapped[str | None] = mapped_column(String(limits.CUSTOMER_WEBSITE_MAX))
+    msx_url: Mapped[str | None] = mapped_column(String(limits.CUSTOMER_MSX_URL_MAX))
     territory: Mapped[Territory | None] = relationship(back_populates="customers")
     sellers: Mapped[list[Seller]] = relationship(secondary=customer_sellers, back_populates="customers")
     solution_engineers: Mapped[list[SolutionEngineer]] = relationship(
@@ -168,8 +169,8 @@ class Topic(Base, _Timestamps):
     __tablename__ = "topics"
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.TOPIC_NAME_MAX))
+    name_key: Mapped[str] = mapped_column(String(limits.TOPIC_NAME_MAX), unique=True)
     notes: Mapped[list[Note]] = relationship(secondary=note_topics, back_populates="topics")
 
 
@@ -178,7 +179,7 @@ class Opportunity(Base, _MsxRecord):
 
     __tablename__ = "opportunities"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(limits.MSX_RECORD_NAME_MAX))
     number: Mapped[str | None] = mapped_column(String(100), index=True)
     state: Mapped[str | None] = mapped_column(String(100))
     estimated_close_date: Mapped[date | None] = mapped_column(Date)
@@ -192,7 +193,7 @@ class Milestone(Base, _MsxRecord):
 
     __tablename__ = "milestones"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(limits.MSX_RECORD_NAME_MAX))
     number: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[int | None] = mapped_column(Integer)
     status_label: Mapped[str | None] = mapped_column(String(100))
@@ -212,7 +213,7 @@ class Task(Base, _MsxRecord):
 
     __tablename__ = "tasks"
     id: Mapped[int] = mapped_column(primary_key=True)
-    subject: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(limits.MSX_RECORD_NAME_MAX))
     category_code: Mapped[int | None] = mapped_column(Integer)
     is_hok: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -249,7 +250,7 @@ class Note(Base, _Timestamps):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    title: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(limits.NOTE_TITLE_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     call_date: Mapped[date] = mapped_column(Date)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
@@ -273,7 +274,7 @@ class NoteTemplate(Base, _Timestamps):
     __tablename__ = "note_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.TEMPLATE_NAME_MAX), unique=True)
     body: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -283,14 +284,15 @@ class Draft(Base, _Timestamps):
 
     __tablename__ = "drafts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(limits.DRAFT_KEY_MAX), unique=True)
     note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
-    title: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(limits.NOTE_TITLE_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     call_date: Mapped[date | None] = mapped_column(Date)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     extra: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    customer: Mapped[Customer | None] = relationship()
 
 
 class RunKind(StrEnum):

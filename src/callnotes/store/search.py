@@ -238,7 +238,7 @@ class _Postgres:
         self.query = func.to_tsquery(literal_column("'english'::regconfig"), match)
 
     def _ranked(self, model: Any, conditions: list[ColumnElement[bool]], limit: int) -> Any:
-        vector = literal_column(f"{model.__tablename__}.search_vector")
+        vector: ColumnElement[Any] = literal_column(f"{model.__tablename__}.search_vector")
         rank = func.ts_rank_cd(literal_column(f"'{_PG_WEIGHTS}'::float4[]"), vector, self.query)
         return (
             select(model.id.label("hit_id"), rank.label("score"))

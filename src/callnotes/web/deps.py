@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from callnotes.config import Settings
 from callnotes.store.db import session_scope
 from callnotes.store.errors import NotFound
-from callnotes.web.schemas import MAX_ID
+from callnotes.store.limits import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -51,6 +51,12 @@ def checked_id(value: int, kind: str) -> int:
     if not 1 <= value <= MAX_ID:
         raise NotFound(kind, value)
     return value
+
+
+def id_or_none(text: str) -> int | None:
+    """The database id written in ``text`` (a form or query field), or None when it is not one."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_ID else None
 
 
 def is_htmx(request: Request) -> bool:

@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callnotes.web.csrf import CsrfError
@@ -88,11 +87,6 @@ async def _on_web_error(request: Request, exc: WebError) -> Response:
     return error_response(request, exc.status_code, str(exc))
 
 
-async def _on_integrity(request: Request, exc: IntegrityError) -> Response:
-    _log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-    return error_response(request, 409, "That change conflicts with data already stored; nothing changed.")
-
-
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "Internal error: the details are in the server log.")
@@ -104,7 +98,6 @@ def install_error_handlers(app: FastAPI, extra: dict[type[Exception], int] | Non
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
     app.add_exception_handler(CsrfError, _on_csrf)  # type: ignore[arg-type]
     app.add_exception_handler(WebError, _on_web_error)  # type: ignore[arg-type]
-    app.add_exception_handler(IntegrityError, _on_integrity)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)
     for exc_type, status in (extra or {}).items():
 

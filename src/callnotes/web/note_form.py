@@ -8,20 +8,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from callnotes.store.errors import ValidationError
+from callnotes.store.errors import NotFound, ValidationError
+from callnotes.store.limits import (
+    NOTE_MILESTONES_MAX,
+    NOTE_TITLE_MAX,
+    NOTE_TOPICS_MAX,
+)
 from callnotes.store.models import Customer, Draft, Milestone, Note
+from callnotes.store.repo.customers import get_customer
 from callnotes.store.repo.drafts import DraftInput
+from callnotes.store.repo.milestones import list_milestones
 from callnotes.store.repo.notes import NoteInput, NoteUpdate
 from callnotes.store.repo.templates import list_templates
 from callnotes.store.repo.topics import list_topics
-from callnotes.web.schemas import MAX_ID
+from callnotes.web.deps import id_or_none
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
+#: A draft keeps the attendees as typed (text), at most this much of it.
+_ATTENDEES_TEXT_MAX = 5_000
 
 
 def new_draft_key() -> str:
@@ -40,12 +48,13 @@ def _split(text: str) -> list[str]:
 
 
 def _parse_id(text: str, label: str) -> int | None:
-    text = (text or "").strip()
-    if not text:
+    """None for an empty field, else the id; :class:`ValidationError` when it is not one."""
+    if not (text or "").strip():
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-        raise ValidationError(f"{label} {text!r} is not a valid id", field=label)
-    return int(text)
+    record_id = id_or_none(text)
+    if record_id is None:
+        raise ValidationError(f"{label} {text.strip()!r} is not a valid id", field=label)
+    return record_id
 
 
 @dataclass
@@ -86,11 +95,12 @@ class NoteForm:
     @classmethod
     def from_draft(cls, draft: Draft) -> NoteForm:
         extra = draft.extra or {}
+        picked = extra.get("milestone_ids")
         return cls(
             customer_id=str(draft.customer_id or ""), title=draft.title, body=draft.body,
             call_date=draft.call_date.isoformat() if draft.call_date else "",
             topics=", ".join(draft.topics or []), attendees=str(extra.get("attendees", "")),
-            milestone_ids=[str(i) for i in extra.get("milestone_ids", [])], draft_key=draft.key,
+            milestone_ids=[str(i) for i in picked] if isinstance(picked, list) else [], draft_key=draft.key,
         )
 
     def parsed_date(self) -> date:
@@ -130,46 +140,35 @@ class NoteForm:
         except ValidationError:
             customer_id, milestones = None, []
         return DraftInput(
-            body=self.body, title=self.title[:300], note_id=note_id, customer_id=customer_id,
-            call_date=call_date, topics=_split(self.topics)[:100],
-            extra={"attendees": self.attendees[:5000], "milestone_ids": milestones[:200]},
-        )
-
-
-def check_milestones_belong(session: Session, customer_id: int | None, milestone_ids: list[int]) -> None:
-    """The milestone picker offers only the customer's milestones; refuse any other."""
-    if not milestone_ids:
-        return
-    if customer_id is None:
-        raise ValidationError("milestones can only be linked to a note with a customer", field="milestones")
-    owned = set(session.scalars(
-        select(Milestone.id).where(Milestone.customer_id == customer_id, Milestone.id.in_(milestone_ids))
-    ))
-    foreign = [str(i) for i in milestone_ids if i not in owned]
-    if foreign:
-        raise ValidationError(
-            f"milestone(s) {', '.join(foreign)} do not belong to this note's customer", field="milestones"
+            body=self.body, title=self.title[:NOTE_TITLE_MAX], note_id=note_id, customer_id=customer_id,
+            call_date=call_date, topics=_split(self.topics)[:NOTE_TOPICS_MAX],
+            extra={"attendees": self.attendees[:_ATTENDEES_TEXT_MAX],
+                   "milestone_ids": milestones[:NOTE_MILESTONES_MAX]},
         )
 
 
 def customer_milestones(session: Session, customer: Customer | None) -> list[Milestone]:
+    """The editor's milestone picker: every milestone of ``customer`` (also those gone from MSX, so
+    saving a note keeps a link to one)."""
     if customer is None:
         return []
-    return list(session.scalars(
-        select(Milestone).where(Milestone.customer_id == customer.id)
-        .order_by(Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.name)
-    ))
+    return list_milestones(session, customer_id=customer.id, include_gone=True)
+
+
+def _picked_customer(session: Session, form: NoteForm) -> Customer | None:
+    """The customer the form names, or None (no pick, a half-typed id, or a customer since deleted)."""
+    try:
+        customer_id = _parse_id(form.customer_id, "customer")
+        return get_customer(session, customer_id) if customer_id else None
+    except (ValidationError, NotFound):
+        return None
 
 
 def editor_context(
     session: Session, form: NoteForm, note: Note | None = None, **extra: Any
 ) -> dict[str, Any]:
     """Everything ``notes/edit.html`` needs to show ``form``."""
-    try:
-        customer_id = _parse_id(form.customer_id, "customer")
-    except ValidationError:
-        customer_id = None
-    customer = session.get(Customer, customer_id) if customer_id else None
+    customer = _picked_customer(session, form)
     if not form.call_date:
         form.call_date = datetime.now(UTC).date().isoformat()
     selected = set()

@@ -1,5 +1,6 @@
 """Pydantic shapes of the JSON API (DESIGN.md §Contracts): request bodies are strict, unknown fields
-are refused with a 422 that names them."""
+are refused with a 422 that names them. Their limits are the store's (``callnotes.store.limits``):
+declared here so an over-long request is refused up front, enforced again by the repositories."""
 
 from __future__ import annotations
 
@@ -8,11 +9,22 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from callnotes.store.limits import (
+    CUSTOMER_ACCOUNT_NOTES_MAX,
+    CUSTOMER_NAME_MAX,
+    CUSTOMER_TPID_MAX,
+    CUSTOMER_WEBSITE_MAX,
+    MAX_ID,
+    NOTE_ATTENDEES_MAX,
+    NOTE_BODY_MAX,
+    NOTE_MILESTONES_MAX,
+    NOTE_TITLE_MAX,
+    NOTE_TOPICS_MAX,
+)
 from callnotes.store.models import Customer, Milestone, Note
 from callnotes.web.markdown import render_markdown
 
-#: Database ids are 32-bit on PostgreSQL: larger numbers are refused up front (422), not at the database.
-MAX_ID = 2_147_483_647
+#: Ids above MAX_ID (32-bit on PostgreSQL) are refused up front (422), not at the database.
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -27,10 +39,10 @@ def _topic_names(value: list[str]) -> list[str]:
 
 class CustomerCreate(BaseModel):
     model_config = _STRICT
-    name: str = Field(min_length=1, max_length=300)
-    tpid: str | None = Field(default=None, max_length=40)
-    website: str | None = Field(default=None, max_length=500)
-    account_notes: str | None = Field(default=None, max_length=100_000)
+    name: str = Field(min_length=1, max_length=CUSTOMER_NAME_MAX)
+    tpid: str | None = Field(default=None, max_length=CUSTOMER_TPID_MAX)
+    website: str | None = Field(default=None, max_length=CUSTOMER_WEBSITE_MAX)
+    account_notes: str | None = Field(default=None, max_length=CUSTOMER_ACCOUNT_NOTES_MAX)
 
 
 class CustomerOut(BaseModel):
@@ -61,12 +73,12 @@ class Created(BaseModel):
 class NoteCreate(BaseModel):
     model_config = _STRICT
     customer_id: RecordId | None = None
-    body: str = Field(max_length=1_000_000)
+    body: str = Field(max_length=NOTE_BODY_MAX)
     call_date: date
-    topics: list[str] = Field(default_factory=list, max_length=100)
-    title: str | None = Field(default=None, max_length=300)
-    attendees: list[str] = Field(default_factory=list, max_length=200)
-    milestone_ids: list[RecordId] = Field(default_factory=list, max_length=200)
+    topics: list[str] = Field(default_factory=list, max_length=NOTE_TOPICS_MAX)
+    title: str | None = Field(default=None, max_length=NOTE_TITLE_MAX)
+    attendees: list[str] = Field(default_factory=list, max_length=NOTE_ATTENDEES_MAX)
+    milestone_ids: list[RecordId] = Field(default_factory=list, max_length=NOTE_MILESTONES_MAX)
 
     _check_topics = field_validator("topics")(_topic_names)
 
@@ -76,19 +88,19 @@ class NotePatch(BaseModel):
 
     model_config = _STRICT
     customer_id: RecordId | None = None
-    body: str | None = Field(default=None, max_length=1_000_000)
+    body: str | None = Field(default=None, max_length=NOTE_BODY_MAX)
     call_date: date | None = None
-    topics: list[str] | None = Field(default=None, max_length=100)
-    title: str | None = Field(default=None, max_length=300)
-    attendees: list[str] | None = Field(default=None, max_length=200)
-    milestone_ids: list[RecordId] | None = Field(default=None, max_length=200)
+    topics: list[str] | None = Field(default=None, max_length=NOTE_TOPICS_MAX)
+    title: str | None = Field(default=None, max_length=NOTE_TITLE_MAX)
+    attendees: list[str] | None = Field(default=None, max_length=NOTE_ATTENDEES_MAX)
+    milestone_ids: list[RecordId] | None = Field(default=None, max_length=NOTE_MILESTONES_MAX)
 
     @field_validator("topics")
     @classmethod
     def _check_topics(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _topic_names(value)
 
-    @field_validator("body", "call_date")
+    @field_validator("body", "call_date", "topics", "attendees", "milestone_ids")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from callnotes.cli import build_app
 from callnotes.store import Customer, Note, NoteTemplate, seed_demo
-from callnotes.store.io import SECTION_NAMES
+from callnotes.store.backup import SECTION_NAMES
 from callnotes.store.search import search
 
 

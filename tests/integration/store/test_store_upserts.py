@@ -202,7 +202,8 @@ def test_read_side_lists_milestones_opportunities_tasks(session: Session) -> Non
             MilestoneRecord("m-3", "Early", milestone_date=date(2026, 6, 1), on_my_team=False),
         ],
     )
-    assert [m.name for m in list_milestones(session)] == ["Early", "Deploy AOAI", "Undated"]
+    # the one ordering: on my team first, then by date (undated last), then name
+    assert [m.name for m in list_milestones(session)] == ["Deploy AOAI", "Early", "Undated"]
     assert [m.name for m in list_milestones(session, on_my_team=True)] == ["Deploy AOAI"]
     assert [
         m.name for m in list_milestones(session, due_from=date(2026, 11, 1), due_to=date(2026, 12, 31))

@@ -35,35 +35,3 @@ def test_prepare_demo_lands_on_a_populated_store(tmp_path, monkeypatch):
     assert DEMO_URL_ENV not in os.environ
     assert not connection_status(settings).connected
 
-
-def test_callnotes_run_prepares_the_demo_serves_it_and_stops_the_emulator(tmp_path, monkeypatch):
-    """``callnotes run`` with no CRM: the store holds the emulator's accounts and the starter templates
-    while the app serves; once serving ends the demo emulator is gone. (Only uvicorn's blocking
-    ``serve`` is replaced: it records what the app sees, then returns as Ctrl+C would.)"""
-    from typer.testing import CliRunner
-
-    from callnotes.cli import build_app
-    from callnotes.store import NoteTemplate
-    from callnotes.sync.demo import DEMO_ACCOUNTS, STARTER_TEMPLATES
-    from callnotes.web import server
-
-    for name in ("CALLNOTES_CRM_URL", "CALLNOTES_AUTH", "CALLNOTES_DATABASE_URL", DEMO_URL_ENV):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CALLNOTES_DATA_DIR", str(tmp_path))
-    seen: dict[str, object] = {}
-
-    def serve(app, host, port, **_options):
-        seen["host"], seen["demo_url"] = host, os.environ.get(DEMO_URL_ENV)
-        engine = make_engine(f"sqlite:///{tmp_path / 'callnotes.db'}")
-        with make_session_factory(engine)() as session:
-            seen["customers"] = session.scalar(select(func.count(Customer.id)))
-            seen["templates"] = session.scalar(select(func.count(NoteTemplate.id)))
-        engine.dispose()
-
-    monkeypatch.setattr(server, "serve", serve)
-    result = CliRunner().invoke(build_app(), ["run"])
-    assert result.exit_code == 0, result.output
-    assert "demo mode" in result.output
-    assert seen["host"] == "127.0.0.1" and seen["demo_url"]
-    assert seen["customers"] == DEMO_ACCOUNTS and seen["templates"] == len(STARTER_TEMPLATES)
-    assert DEMO_URL_ENV not in os.environ  # the emulator was stopped on the way out

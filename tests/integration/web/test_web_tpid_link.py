@@ -85,6 +85,23 @@ def test_one_account_is_picked_and_saved_with_the_customer(web, emulator, crm_se
     assert [c[0] for c in _customers(crm_settings)] == ["Picked Co"]
 
 
+def test_the_link_button_refuses_an_account_linked_to_another_customer(web, emulator, crm_settings):
+    single, _ = _tpids(emulator)
+    tpid, account_id = next(iter(single.items()))
+    first = web.post("/customers", data={"name": "First", "tpid": tpid, "msx_account_id": account_id},
+                     follow_redirects=False)
+    second = web.post("/customers", data={"name": "Second", "tpid": tpid}, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    unlinked = html.unescape(web.get("/msx/unlinked").text)
+    second_id = int(second.headers["location"].rsplit("/", 1)[1])
+    assert f"customer_id={second_id}" in unlinked and "First" not in unlinked
+    refused = web.post(f"/msx/customers/{second_id}/link", data={"account_id": account_id})
+    assert refused.status_code == 409
+    assert "already linked to the customer 'First'" in html.unescape(refused.text)
+    assert [(name, msx_id) for name, msx_id, _ in _customers(crm_settings)] == [
+        ("First", account_id), ("Second", None)]
+
+
 def test_several_accounts_ask_for_a_pick(web, emulator):
     _, shared = _tpids(emulator)
     found = web.get("/msx/tpid", params={"tpid": shared, **_FORM}).text

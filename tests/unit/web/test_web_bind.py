@@ -49,3 +49,7 @@ def test_trusted_hosts_follow_the_bind_address() -> None:
     local = trusted_hosts("127.0.0.1", allow_remote=False)
     assert {"127.0.0.1", "localhost", "[::1]"} <= set(local) and "*" not in local
     assert trusted_hosts("0.0.0.0", allow_remote=True) == ["*"]
+
+
+# What `callnotes run` prepares in demo mode is asserted on the running process, whatever module
+# provides it: tests/integration/web/test_web_run.py.

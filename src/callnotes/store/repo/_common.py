@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -11,6 +12,14 @@ from callnotes.store.errors import NotFound, ValidationError
 
 _M = TypeVar("_M")
 _V = TypeVar("_V")
+
+#: The default of every field of a partial change (``NoteUpdate``, ``CustomerUpdate``): "not given".
+UNSET: Any = object()
+
+
+def given_fields(change: Any) -> dict[str, Any]:
+    """The fields of the dataclass ``change`` that are not :data:`UNSET`, by name."""
+    return {f.name: getattr(change, f.name) for f in fields(change) if getattr(change, f.name) is not UNSET}
 
 
 def get_or_raise(session: Session, model: type[_M], record_id: int, kind: str) -> _M:

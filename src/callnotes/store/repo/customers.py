@@ -15,17 +15,33 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.errors import Conflict, ValidationError
-from callnotes.store.models import Customer, Note, Seller, SolutionEngineer, Territory, customer_sellers
+from callnotes.store.limits import (
+    CUSTOMER_ACCOUNT_NOTES_MAX,
+    CUSTOMER_MSX_URL_MAX,
+    CUSTOMER_NAME_MAX,
+    CUSTOMER_TPID_MAX,
+    CUSTOMER_WEBSITE_MAX,
+    MSX_ID_MAX,
+)
+from callnotes.store.models import (
+    Customer,
+    Milestone,
+    Note,
+    Seller,
+    SolutionEngineer,
+    Territory,
+    customer_sellers,
+)
 from callnotes.store.repo._common import (
+    UNSET,
     apply_changes,
     get_or_raise,
+    given_fields,
     like_contains,
     like_prefix,
     optional_text,
     required_text,
 )
-
-_UNSET: Any = object()
 
 
 @dataclass
@@ -47,16 +63,16 @@ class CustomerInput:
 class CustomerUpdate:
     """A partial change: fields left at their default are not touched."""
 
-    name: str = _UNSET
-    tpid: str | None = _UNSET
-    territory_id: int | None = _UNSET
-    account_notes: str = _UNSET
-    website: str | None = _UNSET
-    seller_ids: list[int] = _UNSET
-    solution_engineer_ids: list[int] = _UNSET
+    name: str = UNSET
+    tpid: str | None = UNSET
+    territory_id: int | None = UNSET
+    account_notes: str = UNSET
+    website: str | None = UNSET
+    seller_ids: list[int] = UNSET
+    solution_engineer_ids: list[int] = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not _UNSET}
+        return given_fields(self)
 
 
 class CustomerSort(StrEnum):
@@ -85,19 +101,23 @@ class CustomerGroup:
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(values)
     if "name" in cleaned:
-        cleaned["name"] = required_text(cleaned["name"], "name", 300)
-    for name, limit in (("tpid", 40), ("website", 500), ("msx_url", 1000), ("msx_id", 64)):
+        cleaned["name"] = required_text(cleaned["name"], "name", CUSTOMER_NAME_MAX)
+    for name, limit in (("tpid", CUSTOMER_TPID_MAX), ("website", CUSTOMER_WEBSITE_MAX),
+                        ("msx_url", CUSTOMER_MSX_URL_MAX), ("msx_id", MSX_ID_MAX)):
         if name in cleaned:
             cleaned[name] = optional_text(cleaned[name], name, limit)
     if "account_notes" in cleaned:
         cleaned["account_notes"] = cleaned["account_notes"] or ""
+        if len(cleaned["account_notes"]) > CUSTOMER_ACCOUNT_NOTES_MAX:
+            raise ValidationError(f"account notes are longer than {CUSTOMER_ACCOUNT_NOTES_MAX} characters",
+                                  field="account_notes")
     return cleaned
 
 
 def _set_team(session: Session, customer: Customer, seller_ids: Any, se_ids: Any) -> None:
-    if seller_ids is not None and seller_ids is not _UNSET:
+    if seller_ids is not None and seller_ids is not UNSET:
         customer.sellers = [get_or_raise(session, Seller, i, "seller") for i in dict.fromkeys(seller_ids)]
-    if se_ids is not None and se_ids is not _UNSET:
+    if se_ids is not None and se_ids is not UNSET:
         customer.solution_engineers = [
             get_or_raise(session, SolutionEngineer, i, "solution engineer") for i in dict.fromkeys(se_ids)
         ]
@@ -128,8 +148,31 @@ def get_customer(session: Session, customer_id: int) -> Customer:
     return get_or_raise(session, Customer, customer_id, "customer")
 
 
-def get_customer_by_msx_id(session: Session, msx_id: str) -> Customer | None:
-    return session.scalar(select(Customer).where(Customer.msx_id == msx_id))
+def get_customer_by_msx_id(
+    session: Session, msx_id: str, *, other_than: int | None = None
+) -> Customer | None:
+    """The customer linked to the MSX account ``msx_id`` (other than the customer ``other_than``)."""
+    stmt = select(Customer).where(Customer.msx_id == msx_id)
+    if other_than is not None:
+        stmt = stmt.where(Customer.id != other_than)
+    return session.scalar(stmt)
+
+
+def link_customer_to_msx(
+    session: Session, customer_id: int, msx_id: str | None, msx_url: str | None
+) -> Customer:
+    """Tie a local customer to its MSX account (so an import updates it instead of adding a second
+    one), or untie it (``None``, ``None``). One customer per MSX account: :class:`Conflict` names
+    the customer that already holds ``msx_id``."""
+    customer = get_customer(session, customer_id)
+    values = _clean({"msx_id": msx_id, "msx_url": msx_url})
+    if values["msx_id"] is not None:
+        taken = get_customer_by_msx_id(session, values["msx_id"], other_than=customer.id)
+        if taken is not None:
+            raise Conflict(f"that MSX account is already linked to the customer {taken.name!r}")
+    apply_changes(customer, values)
+    session.flush()
+    return customer
 
 
 def update_customer(session: Session, customer_id: int, change: CustomerUpdate) -> Customer:
@@ -149,6 +192,20 @@ def delete_customer(session: Session, customer_id: int) -> None:
     """Delete a customer; its notes stay (without a customer)."""
     session.delete(get_customer(session, customer_id))
     session.flush()
+
+
+def list_customers_to_link(session: Session, limit: int | None = None) -> list[Customer]:
+    """Customers with a TPID but no MSX account yet, by name (candidates for linking to MSX)."""
+    stmt = (select(Customer).where(Customer.msx_id.is_(None), Customer.tpid.is_not(None))
+            .order_by(func.lower(Customer.name), Customer.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def list_customers_with_milestones(session: Session) -> list[Customer]:
+    """Customers with at least one milestone still in MSX, by name (the milestones page's filter)."""
+    has = select(Milestone.customer_id).where(Milestone.gone_from_msx_at.is_(None))
+    stmt = select(Customer).where(Customer.id.in_(has)).order_by(func.lower(Customer.name), Customer.id)
+    return list(session.scalars(stmt))
 
 
 def customer_ids_of_seller(seller_id: int) -> Select[Any]:
@@ -222,6 +279,7 @@ def group_customers(
         raise ValidationError(f"cannot group by {by!r}; use seller or territory", field="by")
     groups: dict[int | None, CustomerGroup] = {}
     for summary in list_customers(session, sort=sort):
+        owners: list[tuple[int | None, str]]
         if by == "seller":
             owners = [(s.id, s.name) for s in summary.customer.sellers] or [(None, "No seller")]
         else:

@@ -12,14 +12,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ValidationError
-from callnotes.store.models import Draft
+from callnotes.store.limits import DRAFT_BODY_MAX, DRAFT_KEY_MAX
+from callnotes.store.models import Customer, Draft
 from callnotes.store.repo._common import required_text
-from callnotes.store.types import utcnow
-
-DRAFT_BODY_MAX = 1_000_000
 
 
 @dataclass
@@ -34,8 +33,9 @@ class DraftInput:
 
 
 def save_draft(session: Session, key: str, data: DraftInput) -> Draft:
-    """Create or replace the draft under ``key``."""
-    key = required_text(key, "key", 200)
+    """Create or replace the draft under ``key``. A customer that no longer exists is dropped from the
+    draft (a stale pick is not worth losing the text over)."""
+    key = required_text(key, "key", DRAFT_KEY_MAX)
     if len(data.body) > DRAFT_BODY_MAX:
         raise ValidationError(f"draft is longer than {DRAFT_BODY_MAX} characters", field="body")
     draft = session.scalar(select(Draft).where(Draft.key == key))
@@ -43,7 +43,10 @@ def save_draft(session: Session, key: str, data: DraftInput) -> Draft:
         draft = Draft(key=key)
         session.add(draft)
     draft.body, draft.title, draft.note_id = data.body, data.title, data.note_id
-    draft.customer_id, draft.call_date = data.customer_id, data.call_date
+    customer_id = data.customer_id
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        customer_id = None
+    draft.customer_id, draft.call_date = customer_id, data.call_date
     draft.topics, draft.extra = list(data.topics), dict(data.extra)
     draft.updated_at = utcnow()
     session.flush()
@@ -56,8 +59,9 @@ def get_draft(session: Session, key: str) -> Draft | None:
 
 
 def list_drafts(session: Session, limit: int = 50) -> list[Draft]:
-    """Drafts, most recently saved first (for the home page)."""
-    stmt = select(Draft).order_by(Draft.updated_at.desc(), Draft.id.desc()).limit(limit)
+    """Drafts, most recently saved first (for the home page), each with its customer loaded."""
+    stmt = (select(Draft).options(selectinload(Draft.customer))
+            .order_by(Draft.updated_at.desc(), Draft.id.desc()).limit(limit))
     return list(session.scalars(stmt))
 
 

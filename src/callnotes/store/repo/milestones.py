@@ -1,4 +1,8 @@
-"""Read side of the MSX records: milestones, opportunities and tasks as the pages list them."""
+"""Read side of the MSX records: milestones, opportunities and tasks as the pages list them.
+
+:func:`list_milestones` is the one milestone listing (the milestones page, "due soon" on the home page,
+a customer's page, the editor's picker, ``GET /api/milestones``): one ordering, filters as parameters.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ def list_milestones(
     include_gone: bool = False,
     limit: int | None = None,
 ) -> list[Milestone]:
-    """Milestones by date (undated last), then name; "due soon" = ``due_from=today, due_to=today+N``."""
+    """Milestones still in MSX (``include_gone`` adds the others), those on my team first, then by date
+    (undated last), name and id. "Due soon" is ``due_from=today, due_to=today + N days``."""
     stmt = select(Milestone).options(selectinload(Milestone.opportunity), selectinload(Milestone.customer))
     if customer_id is not None:
         stmt = stmt.where(Milestone.customer_id == customer_id)
@@ -40,11 +45,19 @@ def list_milestones(
         stmt = stmt.where(Milestone.milestone_date <= due_to)
     if not include_gone:
         stmt = stmt.where(Milestone.gone_from_msx_at.is_(None))
-    stmt = stmt.order_by(Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.name,
-                         Milestone.id)
+    stmt = stmt.order_by(Milestone.on_my_team.desc(), Milestone.milestone_date.is_(None),
+                         Milestone.milestone_date, Milestone.name, Milestone.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
+
+
+def set_on_my_team(session: Session, milestone_id: int, on_my_team: bool) -> Milestone:
+    """Record locally that I joined (True) or left (False) the milestone's access team in MSX."""
+    milestone = get_or_raise(session, Milestone, milestone_id, "milestone")
+    milestone.on_my_team = on_my_team
+    session.flush()
+    return milestone
 
 
 def list_opportunities(session: Session, *, customer_id: int | None = None,

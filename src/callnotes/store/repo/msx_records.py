@@ -25,7 +25,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, delete, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import NotFound, ValidationError
+from callnotes.store.limits import CUSTOMER_NAME_MAX, MSX_RECORD_NAME_MAX, PERSON_NAME_MAX, TERRITORY_NAME_MAX
 from callnotes.store.models import (
     Base,
     Customer,
@@ -57,7 +59,6 @@ from callnotes.store.repo.msx_types import (
     UpsertResult,
     pod_name_for_territory,
 )
-from callnotes.store.types import utcnow
 
 __all__ = [
     "CustomerRecord", "MilestoneRecord", "MsxKind", "MsxRecord", "OpportunityRecord", "SellerRecord",
@@ -100,37 +101,38 @@ def _pod_name(record: TerritoryRecord) -> str | None:
 
 
 def _person(record: SellerRecord | SolutionEngineerRecord) -> dict[str, Any]:
-    return {"name": required_text(record.name, "name", 200), "email": record.email}
+    return {"name": required_text(record.name, "name", PERSON_NAME_MAX), "email": record.email}
 
 
 _SPECS: dict[type, _Spec] = {
     TerritoryRecord: _Spec(Territory, lambda r, pods: {
-        "name": required_text(r.name, "name", 200), "account_team_unit_name": r.account_team_unit_name,
-        "pod_id": pods.get(_pod_name(r) or "")}),
+        "name": required_text(r.name, "name", TERRITORY_NAME_MAX),
+        "account_team_unit_name": r.account_team_unit_name, "pod_id": pods.get(_pod_name(r) or "")}),
     SellerRecord: _Spec(Seller, lambda r, _: {**_person(r), "seller_type": SellerType(r.seller_type)}),
     SolutionEngineerRecord: _Spec(
         SolutionEngineer, lambda r, _: {**_person(r), "specialty": SeSpecialty(r.specialty)}),
     CustomerRecord: _Spec(
-        Customer, lambda r, _: {"name": required_text(r.name, "name", 300), "tpid": r.tpid,
+        Customer, lambda r, _: {"name": required_text(r.name, "name", CUSTOMER_NAME_MAX), "tpid": r.tpid,
                                 "website": r.website, "msx_url": r.msx_url},
         refs={"territory_msx_id": ("territory_id", Territory, "territory")},
         teams={"seller_msx_ids": _Team(customer_sellers, "seller_id", Seller, "seller"),
                "solution_engineer_msx_ids": _Team(customer_solution_engineers, "solution_engineer_id",
                                                   SolutionEngineer, "solution engineer")}),
     OpportunityRecord: _Spec(
-        Opportunity, lambda r, _: {"name": required_text(r.name, "name", 500), "number": r.number,
-                                   "state": r.state, "estimated_close_date": r.estimated_close_date},
+        Opportunity, lambda r, _: {"name": required_text(r.name, "name", MSX_RECORD_NAME_MAX),
+                                   "number": r.number, "state": r.state,
+                                   "estimated_close_date": r.estimated_close_date},
         refs={"customer_msx_id": ("customer_id", Customer, "customer")}),
     MilestoneRecord: _Spec(
         Milestone, lambda r, _: {
-            "name": required_text(r.name, "name", 500), "number": r.number, "status": r.status,
-            "status_label": r.status_label, "milestone_date": r.milestone_date, "monthly_use": r.monthly_use,
-            "workload": r.workload, "on_my_team": r.on_my_team},
+            "name": required_text(r.name, "name", MSX_RECORD_NAME_MAX), "number": r.number,
+            "status": r.status, "status_label": r.status_label, "milestone_date": r.milestone_date,
+            "monthly_use": r.monthly_use, "workload": r.workload, "on_my_team": r.on_my_team},
         refs={"opportunity_msx_id": ("opportunity_id", Opportunity, "opportunity"),
               "customer_msx_id": ("customer_id", Customer, "customer")},
         defaults={"on_my_team": False}),
     TaskRecord: _Spec(
-        Task, lambda r, _: {"subject": required_text(r.subject, "subject", 500),
+        Task, lambda r, _: {"subject": required_text(r.subject, "subject", MSX_RECORD_NAME_MAX),
                             "category_code": r.category_code, "is_hok": r.is_hok,
                             "duration_minutes": r.duration_minutes, "state": r.state},
         refs={"milestone_msx_id": ("milestone_id", Milestone, "milestone")}),

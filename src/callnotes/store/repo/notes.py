@@ -1,4 +1,9 @@
-"""Notes: CRUD and lists (newest first). Topics are given by name and created on the fly."""
+"""Notes: CRUD and lists (newest first). Topics are given by name and created on the fly.
+
+The rules every note keeps live here, and every way in goes through them (the editor's form, the JSON
+API, the JSON backup import, the CSV import): field limits (``store.limits``, :func:`clean_note_fields`)
+and "a note's milestones belong to its customer" (:func:`check_note`).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.errors import ValidationError
+from callnotes.store.limits import (
+    NOTE_ATTENDEES_MAX,
+    NOTE_BODY_MAX,
+    NOTE_MILESTONES_MAX,
+    NOTE_TITLE_MAX,
+    NOTE_TOPICS_MAX,
+)
 from callnotes.store.models import Customer, Milestone, Note, Opportunity
-from callnotes.store.repo._common import get_or_raise
+from callnotes.store.repo._common import UNSET, apply_changes, get_or_raise, given_fields
 from callnotes.store.repo.topics import get_or_create_topics, note_ids_with_topic
 
-_UNSET: Any = object()
-NOTE_BODY_MAX = 1_000_000
-NOTE_TITLE_MAX = 300
+#: Changing one of these re-checks the note's links and counts (:func:`check_note`).
+_LINKED = frozenset({"customer_id", "milestone_ids", "topics", "attendees"})
+_LISTS = ("topics", "attendees", "milestone_ids", "opportunity_ids")
 
 
 @dataclass
@@ -37,21 +49,27 @@ class NoteInput:
 class NoteUpdate:
     """A partial change: fields left at their default are not touched (``customer_id=None`` clears it)."""
 
-    body: str = _UNSET
-    call_date: date = _UNSET
-    customer_id: int | None = _UNSET
-    title: str = _UNSET
-    topics: list[str] = _UNSET
-    attendees: list[str] = _UNSET
-    milestone_ids: list[int] = _UNSET
-    opportunity_ids: list[int] = _UNSET
+    body: str = UNSET
+    call_date: date = UNSET
+    customer_id: int | None = UNSET
+    title: str = UNSET
+    topics: list[str] = UNSET
+    attendees: list[str] = UNSET
+    milestone_ids: list[int] = UNSET
+    opportunity_ids: list[int] = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not _UNSET}
+        return given_fields(self)
 
 
-def _validate(values: dict[str, Any]) -> dict[str, Any]:
+def clean_note_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (any of ``body``, ``title``, ``call_date``, ``attendees``) checked and normalised:
+    title and attendees stripped, empty attendees dropped; :class:`ValidationError` names the field.
+    Every way a note comes in goes through here (the repository, the JSON backup import)."""
     cleaned = dict(values)
+    for name in _LISTS:
+        if name in cleaned and not isinstance(cleaned[name], list | tuple):
+            raise ValidationError(f"{name} must be a list", field=name)
     if "body" in cleaned:
         body = cleaned["body"]
         if not isinstance(body, str):
@@ -69,7 +87,33 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def check_milestones_belong(note: Note) -> None:
+    """A note's milestones belong to its customer (the editor's picker offers only those), so a note
+    without a customer has none. :class:`ValidationError` otherwise."""
+    if not note.milestones:
+        return
+    if note.customer_id is None:
+        raise ValidationError("milestones can only be linked to a note with a customer", field="milestones")
+    foreign = [str(m.id) for m in note.milestones if m.customer_id != note.customer_id]
+    if foreign:
+        raise ValidationError(
+            f"milestone(s) {', '.join(foreign)} do not belong to this note's customer", field="milestones")
+
+
+def check_note(note: Note) -> None:
+    """The rules a stored note keeps, whatever way it came in: at most :data:`NOTE_TOPICS_MAX` topics,
+    :data:`NOTE_ATTENDEES_MAX` attendees and :data:`NOTE_MILESTONES_MAX` milestones, and its
+    milestones belong to its customer (:func:`check_milestones_belong`)."""
+    for name, items, limit in (("topics", note.topics, NOTE_TOPICS_MAX),
+                               ("attendees", note.attendees or [], NOTE_ATTENDEES_MAX),
+                               ("milestones", note.milestones, NOTE_MILESTONES_MAX)):
+        if len(items) > limit:
+            raise ValidationError(f"a note has at most {limit} {name}, not {len(items)}", field=name)
+    check_milestones_belong(note)
+
+
 def _apply(session: Session, note: Note, values: dict[str, Any]) -> None:
+    recheck = not _LINKED.isdisjoint(values)
     if "customer_id" in values and values["customer_id"] is not None:
         get_or_raise(session, Customer, values["customer_id"], "customer")
     if "topics" in values:
@@ -80,14 +124,15 @@ def _apply(session: Session, note: Note, values: dict[str, Any]) -> None:
     if "opportunity_ids" in values:
         note.opportunities = [get_or_raise(session, Opportunity, i, "opportunity")
                               for i in dict.fromkeys(values.pop("opportunity_ids"))]
-    for name, value in values.items():
-        if getattr(note, name) != value:
-            setattr(note, name, value)
+    apply_changes(note, values)
+    if recheck:
+        check_note(note)
 
 
 def create_note(session: Session, data: NoteInput) -> Note:
-    """Add a note. :class:`ValidationError` on bad fields, :class:`NotFound` on unknown ids."""
-    values = _validate({f.name: getattr(data, f.name) for f in fields(data)})
+    """Add a note. :class:`ValidationError` on bad fields or a milestone of another customer,
+    :class:`NotFound` on unknown ids."""
+    values = clean_note_fields({f.name: getattr(data, f.name) for f in fields(data)})
     note = Note(body="", call_date=values["call_date"])
     session.add(note)
     _apply(session, note, values)
@@ -111,7 +156,7 @@ def get_note(session: Session, note_id: int) -> Note:
 def update_note(session: Session, note_id: int, change: NoteUpdate) -> Note:
     """Apply the fields given in ``change``; ``updated_at`` moves only when something changed."""
     note = get_note(session, note_id)
-    _apply(session, note, _validate(change.given()))
+    _apply(session, note, clean_note_fields(change.given()))
     session.flush()
     return note
 
@@ -130,9 +175,13 @@ def list_notes(
     date_to: date | None = None,
     limit: int | None = 100,
     offset: int = 0,
+    with_milestones: bool = False,
 ) -> list[Note]:
-    """Notes newest first (call date, then creation), optionally for one customer / topic / date range."""
+    """Notes newest first (call date, then creation), optionally for one customer / topic / date range;
+    topics and customer loaded (and milestones, when asked: one more query for the whole list)."""
     stmt = select(Note).options(selectinload(Note.topics), selectinload(Note.customer))
+    if with_milestones:
+        stmt = stmt.options(selectinload(Note.milestones))
     if customer_id is not None:
         stmt = stmt.where(Note.customer_id == customer_id)
     if topic:

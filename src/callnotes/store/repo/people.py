@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.errors import Conflict, ValidationError
+from callnotes.store.limits import EMAIL_MAX, PERSON_NAME_MAX
 from callnotes.store.models import (
     Pod,
     Seller,
@@ -17,6 +19,8 @@ from callnotes.store.models import (
     Territory,
 )
 from callnotes.store.repo._common import get_or_raise, optional_text, required_text
+
+_P = TypeVar("_P", Seller, SolutionEngineer)
 
 
 @dataclass
@@ -42,25 +46,23 @@ def _check_msx_id(session: Session, model: type[Seller] | type[SolutionEngineer]
         raise Conflict(f"someone with MSX user id {msx_id} already exists")
 
 
+def _person(session: Session, model: type[_P], data: PersonInput, **role: Any) -> _P:
+    _check_msx_id(session, model, data.msx_id)
+    person = model(name=required_text(data.name, "name", PERSON_NAME_MAX),
+                   email=optional_text(data.email, "email", EMAIL_MAX), msx_id=data.msx_id, **role)
+    session.add(person)
+    session.flush()
+    return person
+
+
 def create_seller(session: Session, data: PersonInput) -> Seller:
     """Add a seller; :class:`Conflict` if the MSX user id is taken."""
-    _check_msx_id(session, Seller, data.msx_id)
-    seller = Seller(name=required_text(data.name, "name", 200), email=optional_text(data.email, "email", 320),
-                    seller_type=_role(SellerType, data.role), msx_id=data.msx_id)
-    session.add(seller)
-    session.flush()
-    return seller
+    return _person(session, Seller, data, seller_type=_role(SellerType, data.role))
 
 
 def create_solution_engineer(session: Session, data: PersonInput) -> SolutionEngineer:
     """Add a solution engineer; :class:`Conflict` if the MSX user id is taken."""
-    _check_msx_id(session, SolutionEngineer, data.msx_id)
-    engineer = SolutionEngineer(
-        name=required_text(data.name, "name", 200), email=optional_text(data.email, "email", 320),
-        specialty=_role(SeSpecialty, data.role), msx_id=data.msx_id)
-    session.add(engineer)
-    session.flush()
-    return engineer
+    return _person(session, SolutionEngineer, data, specialty=_role(SeSpecialty, data.role))
 
 
 def get_seller(session: Session, seller_id: int) -> Seller:

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import Conflict
 from callnotes.store.models import RunKind, RunState, SyncRun
 from callnotes.store.repo._common import get_or_raise
-from callnotes.store.types import utcnow
 
 #: A run whose heartbeat is older than this lost its worker (killed, machine asleep).
 STALE_AFTER = timedelta(minutes=5)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callnotes.store.errors import Conflict
+from callnotes.store.errors import Conflict, ValidationError
+from callnotes.store.limits import TEMPLATE_BODY_MAX, TEMPLATE_NAME_MAX
 from callnotes.store.models import NoteTemplate
 from callnotes.store.repo._common import get_or_raise, required_text
 
@@ -16,6 +18,18 @@ from callnotes.store.repo._common import get_or_raise, required_text
 class TemplateInput:
     name: str
     body: str = ""
+
+
+def clean_template_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (any of ``name``, ``body``) checked against the limits; the name stripped."""
+    cleaned = dict(values)
+    if "name" in cleaned:
+        cleaned["name"] = required_text(cleaned["name"], "name", TEMPLATE_NAME_MAX)
+    if "body" in cleaned:
+        cleaned["body"] = cleaned["body"] or ""
+        if len(cleaned["body"]) > TEMPLATE_BODY_MAX:
+            raise ValidationError(f"template is longer than {TEMPLATE_BODY_MAX} characters", field="body")
+    return cleaned
 
 
 def _check_unique(session: Session, name: str, template_id: int | None) -> None:
@@ -28,9 +42,9 @@ def _check_unique(session: Session, name: str, template_id: int | None) -> None:
 
 def create_template(session: Session, data: TemplateInput) -> NoteTemplate:
     """Add a template; :class:`Conflict` when the name is taken (any case)."""
-    name = required_text(data.name, "name", 200)
-    _check_unique(session, name, None)
-    template = NoteTemplate(name=name, body=data.body or "")
+    values = clean_template_fields({"name": data.name, "body": data.body})
+    _check_unique(session, values["name"], None)
+    template = NoteTemplate(**values)
     session.add(template)
     session.flush()
     return template
@@ -46,9 +60,9 @@ def get_template(session: Session, template_id: int) -> NoteTemplate:
 
 def update_template(session: Session, template_id: int, data: TemplateInput) -> NoteTemplate:
     template = get_template(session, template_id)
-    name = required_text(data.name, "name", 200)
-    _check_unique(session, name, template_id)
-    template.name, template.body = name, data.body or ""
+    values = clean_template_fields({"name": data.name, "body": data.body})
+    _check_unique(session, values["name"], template_id)
+    template.name, template.body = values["name"], values["body"]
     session.flush()
     return template
 

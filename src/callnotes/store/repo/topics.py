@@ -11,10 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callnotes.store.errors import Conflict
+from callnotes.store.limits import TOPIC_NAME_MAX
 from callnotes.store.models import Topic, note_topics
 from callnotes.store.repo._common import get_or_raise, required_text
-
-TOPIC_NAME_MAX = 100
 
 
 def normalise_topic_name(name: str) -> tuple[str, str]:

@@ -12,19 +12,27 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session, selectinload
 
 from callnotes import __version__
+from callnotes.store.db import check_connection
 from callnotes.store.errors import NotFound
-from callnotes.store.models import Milestone, Note
+from callnotes.store.limits import MAX_ID, TOPIC_NAME_MAX
 from callnotes.store.repo.customers import CustomerInput, create_customer, get_customer, list_customers
-from callnotes.store.repo.notes import NoteInput, NoteUpdate, create_note, delete_note, get_note, update_note
+from callnotes.store.repo.milestones import list_milestones
+from callnotes.store.repo.notes import (
+    NoteInput,
+    NoteUpdate,
+    create_note,
+    delete_note,
+    get_note,
+    list_notes,
+    update_note,
+)
+from callnotes.store.search import SearchFilters
+from callnotes.store.search import search as search_store
 from callnotes.web.deps import SessionDep
 from callnotes.web.errors import WebError
-from callnotes.web.note_form import check_milestones_belong
 from callnotes.web.schemas import (
-    MAX_ID,
     Created,
     CsrfOut,
     CustomerCreate,
@@ -37,7 +45,6 @@ from callnotes.web.schemas import (
     SearchResult,
     SearchResults,
 )
-from callnotes.web.search_view import run_search
 
 router = APIRouter()
 api = APIRouter(prefix="/api", tags=["api"])
@@ -48,7 +55,7 @@ _OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 @router.get("/healthz", response_model=Health, tags=["health"])
 def healthz(request: Request) -> Health:
     with request.app.state.session_factory() as session:
-        session.execute(text("SELECT 1"))
+        check_connection(session)
     return Health(status="ok", version=__version__, database="ok")
 
 
@@ -88,36 +95,25 @@ def _references() -> Iterator[None]:
         raise WebError(f"{exc.kind}: {exc}", status_code=422) from exc
 
 
-def _notes_out(session: Session, notes: list[Note]) -> list[NoteOut]:
-    if notes:  # load every note's milestones in one query rather than one per note
-        session.scalars(
-            select(Note).where(Note.id.in_([n.id for n in notes])).options(selectinload(Note.milestones))
-        ).all()
-    return [NoteOut.of(note, with_html=False) for note in notes]
-
-
 @api.get("/notes", response_model=list[NoteOut])
 def notes_list(
     session: SessionDep,
     customer_id: _OptId = None,
-    topic: Annotated[str | None, Query(max_length=100)] = None,
+    topic: Annotated[str | None, Query(max_length=TOPIC_NAME_MAX)] = None,
     date_from: date | None = None,
     date_to: date | None = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[NoteOut]:
     """Notes, newest first (call date, then creation)."""
-    from callnotes.store.repo.notes import list_notes
-
     notes = list_notes(session, customer_id=customer_id, topic=topic or None, date_from=date_from,
-                       date_to=date_to, limit=limit, offset=offset)
-    return _notes_out(session, notes)
+                       date_to=date_to, limit=limit, offset=offset, with_milestones=True)
+    return [NoteOut.of(note, with_html=False) for note in notes]
 
 
 @api.post("/notes", response_model=Created, status_code=201)
 def notes_create(session: SessionDep, body: NoteCreate, response: Response) -> Created:
     with _references():
-        check_milestones_belong(session, body.customer_id, body.milestone_ids)
         note = create_note(session, NoteInput(
             body=body.body, call_date=body.call_date, customer_id=body.customer_id, title=body.title or "",
             topics=body.topics, attendees=body.attendees, milestone_ids=body.milestone_ids))
@@ -132,16 +128,11 @@ def notes_get(session: SessionDep, note_id: _Id) -> NoteOut:
 
 @api.patch("/notes/{note_id}", response_model=NoteOut)
 def notes_patch(session: SessionDep, note_id: _Id, body: NotePatch) -> NoteOut:
-    note = get_note(session, note_id)
+    get_note(session, note_id)  # an unknown note is a missing page (404), not a bad reference
     given = {name: getattr(body, name) for name in body.model_fields_set}
     if "title" in given:
         given["title"] = given["title"] or ""
-    customer_id = given.get("customer_id", note.customer_id)
-    milestone_ids = given.get("milestone_ids")
-    if milestone_ids is None:
-        milestone_ids = [m.id for m in note.milestones] if "customer_id" in given else []
     with _references():
-        check_milestones_belong(session, customer_id, milestone_ids)
         return NoteOut.of(update_note(session, note_id, NoteUpdate(**given)))
 
 
@@ -157,14 +148,15 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
     customer_id: _OptId = None,
     seller_id: _OptId = None,
-    topic: Annotated[str | None, Query(max_length=100)] = None,
+    topic: Annotated[str | None, Query(max_length=TOPIC_NAME_MAX)] = None,
     date_from: date | None = None,
     date_to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SearchResults:
     """Ranked results; ``snippet`` is HTML-escaped text with ``<mark>`` around the matches."""
-    hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic,
-                      date_from=date_from, date_to=date_to, limit=limit)
+    filters = SearchFilters(customer_id=customer_id, seller_id=seller_id, topic=topic or None,
+                            date_from=date_from, date_to=date_to)
+    hits = search_store(session, q, filters, limit=limit)
     return SearchResults(results=[SearchResult.model_validate(hit, from_attributes=True) for hit in hits])
 
 
@@ -172,14 +164,9 @@ def search(
 def milestones(
     session: SessionDep, customer_id: _OptId = None, mine: bool | None = None
 ) -> list[MilestoneOut]:
-    stmt = select(Milestone).order_by(
-        Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.id
-    )
-    if customer_id is not None:
-        stmt = stmt.where(Milestone.customer_id == customer_id)
-    if mine is not None:
-        stmt = stmt.where(Milestone.on_my_team.is_(mine))
-    return [MilestoneOut.of(m) for m in session.scalars(stmt)]
+    """Every milestone (also those gone from MSX); ``mine`` = on my access team (true) or not (false)."""
+    milestones = list_milestones(session, customer_id=customer_id, on_my_team=mine, include_gone=True)
+    return [MilestoneOut.of(m) for m in milestones]
 
 
 @api.get("/outbox")

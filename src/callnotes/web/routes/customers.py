@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from callnotes.config import Settings
 from callnotes.msx.errors import InvalidInput
 from callnotes.msx.links import account_url, normalize_guid, teams_chat_url
-from callnotes.store import ValidationError
-from callnotes.store.models import Customer, Milestone, Note, Opportunity
+from callnotes.store import Conflict, ValidationError
+from callnotes.store.limits import MAX_ID, MSX_ID_MAX
+from callnotes.store.models import Customer, Seller, SolutionEngineer
 from callnotes.store.repo.customers import (
     CustomerInput,
     CustomerSort,
@@ -22,13 +22,15 @@ from callnotes.store.repo.customers import (
     create_customer,
     get_customer,
     group_customers,
+    link_customer_to_msx,
     list_customers,
     update_customer,
 )
+from callnotes.store.repo.milestones import list_milestones, list_opportunities
+from callnotes.store.repo.notes import list_notes
 from callnotes.sync.connection import link_org
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.links import customer_msx_url
-from callnotes.web.schemas import MAX_ID
 
 router = APIRouter(include_in_schema=False)
 _Id = Annotated[int, Query(ge=1, le=MAX_ID)]
@@ -41,7 +43,7 @@ class CustomerForm(BaseModel):
     tpid: str = ""
     website: str = ""
     account_notes: str = ""
-    msx_account_id: str = Field(default="", max_length=64)
+    msx_account_id: str = Field(default="", max_length=MSX_ID_MAX)
 
 
 _FormDep = Annotated[CustomerForm, Form()]
@@ -69,14 +71,6 @@ def customer_list(
                   q=q, group=group, sort=sort.value, seller_id=seller_id, territory_id=territory_id)
 
 
-def _customer_notes(session: Session, customer_id: int) -> list[Note]:
-    return list(session.scalars(
-        select(Note).where(Note.customer_id == customer_id)
-        .options(selectinload(Note.topics))
-        .order_by(Note.call_date.desc(), Note.created_at.desc(), Note.id.desc())
-    ))
-
-
 @router.get("/customers/new", response_class=HTMLResponse)
 def customer_new(request: Request) -> HTMLResponse:
     return render(request, "customers/form.html", active="customers", customer=None,
@@ -86,19 +80,16 @@ def customer_new(request: Request) -> HTMLResponse:
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, session: SessionDep, customer_id: int) -> HTMLResponse:
     customer = get_customer(session, checked_id(customer_id, "customer"))
-    opportunities = session.scalars(
-        select(Opportunity).where(Opportunity.customer_id == customer.id).order_by(Opportunity.name)
-    ).all()
-    milestones = session.scalars(
-        select(Milestone).where(Milestone.customer_id == customer.id)
-        .order_by(Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.id)
-    ).all()
-    team = [("Seller", s.seller_type.value.title(), s, teams_chat_url(s.email)) for s in customer.sellers]
+    opportunities = list_opportunities(session, customer_id=customer.id, include_gone=True)
+    milestones = list_milestones(session, customer_id=customer.id, include_gone=True)
+    team: list[tuple[str, str, Seller | SolutionEngineer, str | None]] = [
+        ("Seller", s.seller_type.value.title(), s, teams_chat_url(s.email)) for s in customer.sellers]
     team += [("SE", se.specialty.value.title(), se, teams_chat_url(se.email))
              for se in customer.solution_engineers]
     return render(
         request, "customers/detail.html", active="customers", customer=customer,
-        notes=_customer_notes(session, customer.id), opportunities=opportunities, milestones=milestones,
+        notes=list_notes(session, customer_id=customer.id, limit=None), opportunities=opportunities,
+        milestones=milestones,
         team=team, msx_url=customer_msx_url(customer),
     )
 
@@ -127,29 +118,26 @@ def customer_update(
 def _save(
     request: Request, session: Session, settings: Settings, customer: Customer | None, form: CustomerForm
 ) -> Response:
-    """Create or update from the form; a validation error re-renders the form with what was typed."""
+    """Create or update from the form; a validation error (or an MSX account already linked to another
+    customer) re-renders the form with what was typed, and nothing is saved."""
     try:
-        link = _msx_link(session, settings, customer, form.msx_account_id)
+        link = _msx_link(settings, form.msx_account_id)
+        fields: dict[str, Any] = {"name": form.name, "tpid": form.tpid or None,
+                                  "website": form.website or None, "account_notes": form.account_notes}
         if customer is None:
-            customer = create_customer(session, CustomerInput(
-                name=form.name, tpid=form.tpid or None, website=form.website or None,
-                account_notes=form.account_notes))
+            saved = create_customer(session, CustomerInput(**fields))
         else:
-            update_customer(session, customer.id, CustomerUpdate(
-                name=form.name, tpid=form.tpid or None, website=form.website or None,
-                account_notes=form.account_notes))
-    except ValidationError as exc:
+            saved = update_customer(session, customer.id, CustomerUpdate(**fields))
+        if link is not None:
+            link_customer_to_msx(session, saved.id, *link)
+    except (ValidationError, Conflict) as exc:
         session.rollback()
         return render(request, "customers/form.html", status_code=422, active="customers",
                       customer=customer, form=form.model_dump(), errors=[str(exc)])
-    if link is not None:
-        customer.msx_id, customer.msx_url = link
-    return RedirectResponse(f"/customers/{customer.id}", status_code=303)
+    return RedirectResponse(f"/customers/{saved.id}", status_code=303)
 
 
-def _msx_link(
-    session: Session, settings: Settings, customer: Customer | None, choice: str
-) -> tuple[str | None, str | None] | None:
+def _msx_link(settings: Settings, choice: str) -> tuple[str | None, str | None] | None:
     """The (MSX account id, link) the form's TPID lookup picked; None = leave as is, "none" = unlink."""
     if not choice:
         return None
@@ -159,15 +147,4 @@ def _msx_link(
         account_id = normalize_guid(choice)
     except InvalidInput as exc:
         raise ValidationError(f"the MSX account picked is not valid ({exc})") from exc
-    taken = customer_linked_to(session, account_id, other_than=customer.id if customer else None)
-    if taken is not None:
-        raise ValidationError(f"that MSX account is already linked to the customer {taken.name!r}")
     return account_id, account_url(account_id, crm_url=link_org(settings))
-
-
-def customer_linked_to(session: Session, account_id: str, *, other_than: int | None) -> Customer | None:
-    """The customer (other than ``other_than``) already linked to MSX account ``account_id``."""
-    query = select(Customer).where(Customer.msx_id == account_id)
-    if other_than is not None:
-        query = query.where(Customer.id != other_than)
-    return session.scalars(query).first()

@@ -9,15 +9,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from callnotes.store.limits import DRAFT_KEY_MAX, MAX_ID, NOTE_BODY_MAX
 from callnotes.store.models import Customer
 from callnotes.store.repo.customers import find_customers, get_customer
 from callnotes.store.repo.drafts import delete_draft, save_draft
 from callnotes.store.repo.notes import get_note
 from callnotes.store.repo.templates import get_template
-from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.deps import SessionDep, checked_id, id_or_none, render
 from callnotes.web.markdown import render_markdown
 from callnotes.web.note_form import NoteForm, check_draft_key, customer_milestones
-from callnotes.web.schemas import MAX_ID
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
 
@@ -30,10 +30,7 @@ async def draft_save(request: Request, session: SessionDep) -> HTMLResponse:
     note_id = int(key.split(":", 1)[1]) if key.startswith("note:") else None
     if note_id is not None:
         get_note(session, checked_id(note_id, "note"))  # the note was deleted meanwhile: 404
-    data = form.to_draft(note_id)
-    if data.customer_id is not None and session.get(Customer, data.customer_id) is None:
-        data.customer_id = None  # a stale pick is not worth losing the text over
-    draft = save_draft(session, key, data)
+    draft = save_draft(session, key, form.to_draft(note_id))
     when = draft.updated_at.strftime("%H:%M:%S UTC")
     response = HTMLResponse(f"Draft saved {when}")
     if note_id is None:  # a reopened or restored tab comes back to this draft
@@ -42,7 +39,7 @@ async def draft_save(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/draft/discard")
-def draft_discard(session: SessionDep, draft_key: Annotated[str, Form(max_length=200)]) -> Response:
+def draft_discard(session: SessionDep, draft_key: Annotated[str, Form(max_length=DRAFT_KEY_MAX)]) -> Response:
     key = check_draft_key(draft_key)
     delete_draft(session, key)
     target = f"/notes/{key.split(':', 1)[1]}" if key.startswith("note:") else "/notes/new"
@@ -50,7 +47,7 @@ def draft_discard(session: SessionDep, draft_key: Annotated[str, Form(max_length
 
 
 @router.post("/preview", response_class=HTMLResponse)
-def preview(body: Annotated[str, Form(max_length=1_000_000)] = "") -> HTMLResponse:
+def preview(body: Annotated[str, Form(max_length=NOTE_BODY_MAX)] = "") -> HTMLResponse:
     """The body rendered exactly as the note page will show it (sanitised)."""
     html = str(render_markdown(body))
     return HTMLResponse(html or '<p class="empty">Nothing to preview yet.</p>')
@@ -81,11 +78,12 @@ def template_insert(
     request: Request,
     session: SessionDep,
     template_id: Annotated[str, Form(max_length=12)] = "",
-    body: Annotated[str, Form(max_length=1_000_000)] = "",
+    body: Annotated[str, Form(max_length=NOTE_BODY_MAX)] = "",
 ) -> HTMLResponse:
     """The body textarea with the chosen template appended (nothing typed is replaced)."""
-    if template_id.isdigit() and 1 <= int(template_id) <= MAX_ID:
-        template_body = get_template(session, int(template_id)).body
+    chosen = id_or_none(template_id)
+    if chosen is not None:
+        template_body = get_template(session, chosen).body
         body = f"{body.rstrip()}\n\n{template_body}" if body.strip() else template_body
     response = render(request, "notes/_body.html", form=NoteForm(body=body))
     response.headers["HX-Trigger"] = "editor-changed"

@@ -9,17 +9,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from callnotes.store.models import Customer, Milestone
+from callnotes.store.limits import MAX_ID
+from callnotes.store.models import Milestone
+from callnotes.store.repo.customers import list_customers_with_milestones
+from callnotes.store.repo.milestones import list_milestones
 from callnotes.web.deps import SessionDep, render
-from callnotes.web.schemas import MAX_ID
 
 router = APIRouter(include_in_schema=False)
 
 #: Milestones dated within this many days count as "due soon" (here and on the home page).
 DUE_SOON_DAYS = 30
+#: The most milestones one page lists.
+_PAGE_LIMIT = 500
 
 
 class MilestoneView(StrEnum):
@@ -28,31 +31,20 @@ class MilestoneView(StrEnum):
     DUE = "due"  # dated within DUE_SOON_DAYS
 
 
-def milestone_query(
-    view: MilestoneView = MilestoneView.MINE, customer_id: int | None = None
-) -> Select[tuple[Milestone]]:
-    """Milestones still in MSX for ``view``; mine on the team first, then by date."""
-    query = (select(Milestone).options(selectinload(Milestone.customer))
-             .where(Milestone.gone_from_msx_at.is_(None)))
-    if view is MilestoneView.TEAM:
-        query = query.where(Milestone.on_my_team.is_(True))
-    elif view is MilestoneView.DUE:
+def _milestones(
+    session: Session, view: MilestoneView, customer_id: int | None = None, limit: int = _PAGE_LIMIT
+) -> list[Milestone]:
+    """Milestones still in MSX for ``view`` (the store's one listing and ordering)."""
+    if view is MilestoneView.DUE:
         today = datetime.now(UTC).date()
-        query = query.where(Milestone.milestone_date >= today,
-                            Milestone.milestone_date <= today + timedelta(days=DUE_SOON_DAYS))
-    if customer_id is not None:
-        query = query.where(Milestone.customer_id == customer_id)
-    return query.order_by(Milestone.on_my_team.desc(), Milestone.milestone_date.is_(None),
-                          Milestone.milestone_date, Milestone.id)
+        return list_milestones(session, customer_id=customer_id, due_from=today,
+                               due_to=today + timedelta(days=DUE_SOON_DAYS), limit=limit)
+    on_my_team = True if view is MilestoneView.TEAM else None
+    return list_milestones(session, customer_id=customer_id, on_my_team=on_my_team, limit=limit)
 
 
 def milestones_due(session: Session, limit: int = 15) -> list[Milestone]:
-    return list(session.scalars(milestone_query(MilestoneView.DUE).limit(limit)))
-
-
-def _customers_with_milestones(session: Session) -> list[Customer]:
-    has = select(Milestone.customer_id).where(Milestone.gone_from_msx_at.is_(None))
-    return list(session.scalars(select(Customer).where(Customer.id.in_(has)).order_by(Customer.name)))
+    return _milestones(session, MilestoneView.DUE, limit=limit)
 
 
 @router.get("/milestones", response_class=HTMLResponse)
@@ -63,7 +55,7 @@ def milestones_page(
     show: MilestoneView = MilestoneView.MINE,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
-    milestones = list(session.scalars(milestone_query(show, customer_id).limit(500)))
+    milestones = _milestones(session, show, customer_id)
     return render(request, "milestones.html", active="milestones", milestones=milestones, show=show.value,
-                  customer_id=customer_id, customers=_customers_with_milestones(session),
+                  customer_id=customer_id, customers=list_customers_with_milestones(session),
                   due_days=DUE_SOON_DAYS)

@@ -12,8 +12,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from callnotes.config import Settings
 from callnotes.dataverse import AuthError, DataverseError, NetworkBlocked, TransportError
@@ -21,14 +19,14 @@ from callnotes.msx import accounts, teams
 from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound, VpnDown
 from callnotes.msx.links import account_url
 from callnotes.msx.records import Account
-from callnotes.store.errors import Conflict, NotFound
-from callnotes.store.models import Customer, Milestone
+from callnotes.store.errors import Conflict
+from callnotes.store.repo.customers import get_customer, link_customer_to_msx, list_customers_to_link
+from callnotes.store.repo.milestones import get_milestone, set_on_my_team
 from callnotes.sync import jobs
 from callnotes.sync.connection import NotConfigured, connection_status, link_org, open_client
 from callnotes.sync.queue import JobQueue
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.import_stream import import_events
-from callnotes.web.routes.customers import customer_linked_to
 
 router = APIRouter(include_in_schema=False)
 _MSX_ERRORS = (MsxError, DataverseError)
@@ -73,9 +71,7 @@ def msx_page(request: Request) -> HTMLResponse:
 @router.get("/msx/unlinked", response_class=HTMLResponse)
 def unlinked_customers(request: Request, session: SessionDep) -> HTMLResponse:
     """Customers with a TPID but no MSX account yet (fragment), each with a "find in MSX" button."""
-    query = (select(Customer).where(Customer.msx_id.is_(None), Customer.tpid.is_not(None))
-             .order_by(Customer.name).limit(200))
-    return _fragment(request, "_unlinked.html", customers=list(session.scalars(query)))
+    return _fragment(request, "_unlinked.html", customers=list_customers_to_link(session, limit=200))
 
 
 @router.get("/msx/status", response_class=HTMLResponse)
@@ -157,7 +153,7 @@ def link_customer(
 ) -> HTMLResponse:
     """Tie a customer to its MSX account (by its TPID): sets the MSX id and link, so an import
     updates this customer instead of adding a second one."""
-    customer = _customer(session, customer_id)
+    customer = get_customer(session, checked_id(customer_id, "customer"))
     try:
         links = _accounts_with_links(settings, customer.tpid or "")
     except _MSX_ERRORS as exc:
@@ -169,10 +165,10 @@ def link_customer(
     if len(chosen) != 1:
         return _fragment(request, "_tpid.html", tpid=customer.tpid, accounts=links, customer_id=customer.id)
     (account, url), = chosen
-    taken = customer_linked_to(session, account.id, other_than=customer.id)
-    if taken is not None:
-        return _failure(request, MsxError(f"That MSX account is already linked to {taken.name}."), 409)
-    customer.msx_id, customer.msx_url = account.id, url
+    try:
+        link_customer_to_msx(session, customer.id, account.id, url)
+    except Conflict as exc:
+        return _failure(request, exc, 409)
     return _fragment(request, "_linked.html", customer=customer)
 
 
@@ -182,8 +178,8 @@ def milestone_team(
     action: Annotated[str, Form(pattern="^(join|leave)$")],
 ) -> HTMLResponse:
     """Join or leave the milestone's access team in MSX, then record it locally."""
-    milestone = session.get(Milestone, checked_id(milestone_id, "milestone"))
-    if milestone is None or not milestone.msx_id:
+    milestone = get_milestone(session, checked_id(milestone_id, "milestone"))
+    if not milestone.msx_id:
         return _failure(request, MsxError("This milestone is not linked to MSX."), status_code=404)
     try:
         with open_client(settings) as client:
@@ -192,12 +188,5 @@ def milestone_team(
             change(client, me, teams.TeamKind.MILESTONE, milestone.msx_id)
     except _MSX_ERRORS as exc:
         return _failure(request, exc)
-    milestone.on_my_team = action == "join"
+    set_on_my_team(session, milestone.id, action == "join")
     return _fragment(request, "_team_button.html", milestone=milestone)
-
-
-def _customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, checked_id(customer_id, "customer"))
-    if customer is None:
-        raise NotFound("customer", customer_id)
-    return customer

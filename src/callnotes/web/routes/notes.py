@@ -9,18 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from callnotes.store.errors import NotFound, ValidationError
+from callnotes.store.limits import MAX_ID, TOPIC_NAME_MAX
 from callnotes.store.models import Note
 from callnotes.store.repo.drafts import delete_draft, get_draft, list_drafts
 from callnotes.store.repo.notes import create_note, delete_note, get_note, list_notes, update_note
 from callnotes.web.deps import SessionDep, checked_id, render
-from callnotes.web.note_form import (
-    NoteForm,
-    check_draft_key,
-    check_milestones_belong,
-    editor_context,
-    new_draft_key,
-)
-from callnotes.web.schemas import MAX_ID
+from callnotes.web.note_form import NoteForm, check_draft_key, editor_context, new_draft_key
 
 router = APIRouter(include_in_schema=False)
 _PAGE = 50
@@ -30,7 +24,7 @@ _PAGE = 50
 def note_list(
     request: Request,
     session: SessionDep,
-    topic: Annotated[str, Query(max_length=100)] = "",
+    topic: Annotated[str, Query(max_length=TOPIC_NAME_MAX)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     notes = list_notes(session, topic=topic or None, limit=_PAGE + 1, offset=(page - 1) * _PAGE)
@@ -60,9 +54,10 @@ def note_new(
 
 
 def _save(session: Session, form: NoteForm, note_id: int | None) -> Note:
-    data = form.to_update() if note_id else form.to_input()
-    check_milestones_belong(session, data.customer_id, list(data.milestone_ids))
-    note = update_note(session, note_id, data) if note_id else create_note(session, data)  # type: ignore[arg-type]
+    if note_id is None:
+        note = create_note(session, form.to_input())
+    else:
+        note = update_note(session, note_id, form.to_update())
     if form.draft_key:
         delete_draft(session, check_draft_key(form.draft_key))
     return note

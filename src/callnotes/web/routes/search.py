@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from callnotes.store.limits import TOPIC_NAME_MAX
 from callnotes.store.repo.customers import list_customers
 from callnotes.store.repo.people import list_sellers
 from callnotes.store.repo.topics import list_topics
-from callnotes.web.deps import SessionDep, is_htmx, render
-from callnotes.web.schemas import MAX_ID
-from callnotes.web.search_view import run_search
+from callnotes.store.search import SearchFilters, SearchHit, search
+from callnotes.web.deps import SessionDep, id_or_none, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 #: Filters arrive from a form: an empty select is "", which means "any".
-_Filter = Annotated[str, Query(max_length=100)]
+_Filter = Annotated[str, Query(max_length=TOPIC_NAME_MAX)]
 
 
 def _optional_date(text: str) -> date | None:
@@ -26,11 +26,6 @@ def _optional_date(text: str) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
-
-
-def _optional_id(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_ID else None
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -44,13 +39,14 @@ def search_page(
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
-    customer_id, seller_id = _optional_id(customer), _optional_id(seller)
-    hits = []
+    customer_id, seller_id = id_or_none(customer), id_or_none(seller)
+    hits: list[SearchHit] = []
     if q.strip():
-        hits = run_search(session, q, customer_id=customer_id, seller_id=seller_id, topic=topic or None,
-                          date_from=_optional_date(date_from), date_to=_optional_date(date_to))
+        filters = SearchFilters(customer_id=customer_id, seller_id=seller_id, topic=topic or None,
+                                date_from=_optional_date(date_from), date_to=_optional_date(date_to))
+        hits = search(session, q, filters)
     results = [(hit, Markup(hit.snippet)) for hit in hits]  # noqa: S704 - the store escapes, adds <mark>
-    context = {"q": q, "results": results, "customer_id": customer_id, "seller_id": seller_id,
+    context: dict[str, Any] = {"q": q, "results": results, "customer_id": customer_id, "seller_id": seller_id,
                "topic": topic, "date_from": date_from, "date_to": date_to}
     if is_htmx(request) and request.headers.get("hx-target") == "search-results":
         return render(request, "search/_results.html", **context)

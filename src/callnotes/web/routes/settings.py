@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.engine import make_url
 
+from callnotes.store.db import describe_database
 from callnotes.store.errors import ImportFileError
 from callnotes.web.deps import SessionDep, SettingsDep, render
 
@@ -22,11 +22,11 @@ _SUFFIXES = (".json", ".csv")
 
 
 def _page(request: Request, settings: SettingsDep, status_code: int = 200, **extra: object) -> HTMLResponse:
-    url = make_url(settings.resolved_database_url())
+    database = describe_database(settings.resolved_database_url())
     return render(
         request, "settings.html", status_code=status_code, active="settings",
-        data_dir=settings.resolved_data_dir(), database=url.render_as_string(hide_password=True),
-        database_kind=url.get_backend_name(), demo_mode=settings.demo_mode, crm_url=settings.crm_url,
+        data_dir=settings.resolved_data_dir(), database=database.url, database_kind=database.kind,
+        demo_mode=settings.demo_mode, crm_url=settings.crm_url,
         has_msx=getattr(request.app.state, "has_msx", False), **extra,
     )
 
@@ -39,7 +39,7 @@ def settings_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.get("/settings/export")
 def export(session: SessionDep) -> Response:
     """Download everything as the JSON export (the format of ``callnotes export``)."""
-    from callnotes.store.io import export_store
+    from callnotes.store.backup import export_store
 
     text = json.dumps(export_store(session), ensure_ascii=False, indent=1)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -63,7 +63,7 @@ async def import_upload(
     request: Request, session: SessionDep, settings: SettingsDep, file: Annotated[UploadFile, File()]
 ) -> HTMLResponse:
     """Import a JSON export or a customers / notes CSV; bad rows are listed, good rows kept."""
-    from callnotes.store.io import import_file
+    from callnotes.store.backup import import_file
 
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in _SUFFIXES:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from callnotes.store.errors import Conflict, ValidationError
+from callnotes.store.limits import TEMPLATE_BODY_MAX, TEMPLATE_NAME_MAX
 from callnotes.store.repo.templates import TemplateInput, create_template, delete_template, list_templates
 from callnotes.web.deps import SessionDep, checked_id, render
 
@@ -24,8 +25,8 @@ def template_list(request: Request, session: SessionDep) -> HTMLResponse:
 def template_create(
     request: Request,
     session: SessionDep,
-    name: Annotated[str, Form(max_length=200)] = "",
-    body: Annotated[str, Form(max_length=100_000)] = "",
+    name: Annotated[str, Form(max_length=TEMPLATE_NAME_MAX)] = "",
+    body: Annotated[str, Form(max_length=TEMPLATE_BODY_MAX)] = "",
 ) -> Response:
     try:
         create_template(session, TemplateInput(name=name, body=body))

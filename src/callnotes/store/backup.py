@@ -8,6 +8,8 @@ note: names). Dates are ``YYYY-MM-DD``, datetimes ISO 8601 with offset (UTC).
 
 Import matches an item to a stored row by ``uid``, then ``msx_id``, then name (pods, topics,
 templates) and creates or overwrites it, so export → wipe → import gives the same export back.
+Notes and templates pass the repositories' own checks (``clean_note_fields`` / ``check_note``,
+``clean_template_fields``): the same limits, and a note's milestones must belong to its customer.
 Each item is all-or-nothing (a savepoint); a bad item is reported (:class:`RowError`) and skipped,
 the others are kept. A document that is not the expected shape raises :class:`ImportFileError`
 before anything is written. Nothing is committed here: the caller commits (or rolls back).
@@ -16,15 +18,17 @@ before anything is written. Nothing is committed here: the caller commits (or ro
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ImportFileError, ImportReport, NaiveDatetimeError, RowError, StoreError
 from callnotes.store.models import (
     Customer,
@@ -41,9 +45,11 @@ from callnotes.store.models import (
     Territory,
     Topic,
 )
+from callnotes.store.repo.notes import check_note, clean_note_fields
+from callnotes.store.repo.templates import clean_template_fields
 from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
-from callnotes.store.types import utcnow
 
+_T = TypeVar("_T")
 FORMAT = "callnotes-export"
 VERSION = 1
 _MSX_TIMES = ("gone_from_msx_at", "msx_synced_at")
@@ -64,6 +70,8 @@ class _Section:
     refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # json key → (fk column, model)
     lists: dict[str, Any] = field(default_factory=dict)  # json key (= relationship) → model
     natural_key: str | None = None
+    clean: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # the repository's field checks
+    check: Callable[[Any], None] | None = None  # the repository's rules over the whole record
 
 
 SECTIONS: tuple[_Section, ...] = (
@@ -88,11 +96,13 @@ SECTIONS: tuple[_Section, ...] = (
              refs={"opportunity": ("opportunity_id", Opportunity), "customer": ("customer_id", Customer)}),
     _Section("notes", Note, text=("title", "body"), required=("call_date",), other=("attendees",),
              dates=("call_date",), refs={"customer": ("customer_id", Customer)},
-             lists={"milestones": Milestone, "opportunities": Opportunity}),
+             lists={"milestones": Milestone, "opportunities": Opportunity},
+             clean=clean_note_fields, check=check_note),
     _Section("tasks", Task, text=("msx_id", "subject", "state"), required=("subject",),
              other=("category_code", "is_hok", "duration_minutes"), times=_STAMPS + _MSX_TIMES,
              refs={"milestone": ("milestone_id", Milestone), "note": ("note_id", Note)}),
-    _Section("note_templates", NoteTemplate, text=("name", "body"), required=("name",), natural_key="name"),
+    _Section("note_templates", NoteTemplate, text=("name", "body"), required=("name",), natural_key="name",
+             clean=clean_template_fields),
 )
 SECTION_NAMES = tuple(s.name for s in SECTIONS)
 _CHECKS: dict[str, Any] = {
@@ -166,26 +176,24 @@ def _text(item: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _date(item: dict[str, Any], name: str) -> date | None:
+def _parsed(item: dict[str, Any], name: str, parse: Callable[[str], _T], what: str) -> _T | None:
     value = item.get(name)
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse(value)
     except (TypeError, ValueError):
-        raise _RowProblem(f"{name} must be a date like 2026-11-22, not {value!r}") from None
+        raise _RowProblem(f"{name} must be {what}, not {value!r}") from None
+
+
+def _date(item: dict[str, Any], name: str) -> date | None:
+    return _parsed(item, name, date.fromisoformat, "a date like 2026-11-22")
 
 
 def _datetime(item: dict[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise _RowProblem(f"{name} must be an ISO 8601 date-time, not {value!r}") from None
-    if parsed.tzinfo is None:
-        raise _RowProblem(f"{name} has no time zone: {value!r}")
+    parsed = _parsed(item, name, datetime.fromisoformat, "an ISO 8601 date-time")
+    if parsed is not None and parsed.tzinfo is None:
+        raise _RowProblem(f"{name} has no time zone: {item[name]!r}")
     return parsed
 
 
@@ -264,7 +272,7 @@ class _Importer:
             values["uid"] = item["uid"]
         if section.model is Topic:
             values["name"], values["name_key"] = normalise_topic_name(values["name"] or "")
-        return values
+        return section.clean(values) if section.clean else values
 
     def ref(self, model: Any, uid: Any, key: str) -> int | None:
         if uid is None:
@@ -292,6 +300,8 @@ class _Importer:
             if not isinstance(item["topics"], list) or not all(isinstance(t, str) for t in item["topics"]):
                 raise _RowProblem("topics must be a list of names")
             record.topics = self.topics(item["topics"])
+        if section.check:
+            section.check(record)
         self.session.flush()
         self.uid_map(section.model)[record.uid] = record.id
         return created

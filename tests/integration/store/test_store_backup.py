@@ -28,8 +28,8 @@ from callnotes.store import (
     upgrade_database,
     upsert_records,
 )
+from callnotes.store.backup import SECTION_NAMES, export_store, import_file, import_store
 from callnotes.store.demo import seed_demo
-from callnotes.store.io import SECTION_NAMES, export_store, import_file, import_store
 from callnotes.store.search import search
 
 

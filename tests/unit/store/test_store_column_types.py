@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
+from callnotes.store.column_types import UTCDateTime
 from callnotes.store.errors import NaiveDatetimeError
 from callnotes.store.models import Note
-from callnotes.store.types import UTCDateTime
 
 PLUS_TWO = timezone(timedelta(hours=2))
 

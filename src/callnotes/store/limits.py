@@ -1,0 +1,40 @@
+"""Field limits, each defined once: the repositories enforce them on every way in (forms, JSON API,
+JSON backup, CSV import), the column widths in ``models`` follow them, and the web layer's pydantic
+schemas declare the same numbers so an over-long request is refused before it reaches the store.
+"""
+
+from __future__ import annotations
+
+#: Database ids are 32-bit on PostgreSQL: larger numbers can name no record.
+MAX_ID = 2_147_483_647
+
+#: An MSX (Dataverse) record id: a GUID, with room to spare.
+MSX_ID_MAX = 64
+
+#: Names of people on account teams, and their e-mail addresses (RFC 5321: 320 at most).
+PERSON_NAME_MAX = 200
+EMAIL_MAX = 320
+TERRITORY_NAME_MAX = 200
+#: Names of opportunities and milestones, subjects of tasks (as long as MSX allows).
+MSX_RECORD_NAME_MAX = 500
+
+CUSTOMER_NAME_MAX = 300
+CUSTOMER_TPID_MAX = 40
+CUSTOMER_WEBSITE_MAX = 500
+CUSTOMER_MSX_URL_MAX = 1000
+CUSTOMER_ACCOUNT_NOTES_MAX = 100_000
+
+NOTE_BODY_MAX = 1_000_000
+NOTE_TITLE_MAX = 300
+#: Items per note.
+NOTE_TOPICS_MAX = 100
+NOTE_ATTENDEES_MAX = 200
+NOTE_MILESTONES_MAX = 200
+
+TOPIC_NAME_MAX = 100
+
+TEMPLATE_NAME_MAX = 200
+TEMPLATE_BODY_MAX = 100_000
+
+DRAFT_KEY_MAX = 200
+DRAFT_BODY_MAX = NOTE_BODY_MAX
