@@ -1,5 +1,5 @@
 """The emulator's ASGI application: ``/api/data/v9.2/…`` in front of the Dataverse service,
-plus the ``/_emulator/*`` control endpoints (and the identity endpoints when present).
+plus the ``/_emulator/*`` control endpoints and the identity endpoints MSAL signs in through.
 
 Every Web API request goes through one pipeline: VPN block (403) → bearer token (401) →
 service protection limits (429) → latency and injected faults → the service, called in a
@@ -10,7 +10,6 @@ concurrency limits are observable) → optional drop after commit.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from callnotes.emulator.auth import CODE_UNAUTHORIZED, AuthFailure, challenge
@@ -44,6 +42,7 @@ from callnotes.emulator.faults import (
     drop_connection,
     truncate_response,
 )
+from callnotes.emulator.identity import identity_routes
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.stats import RequestLogEntry, now_iso
 
@@ -89,7 +88,7 @@ class EmulatorApp:
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        routes = control_routes(state) + _identity_routes(state)
+        routes = control_routes(state) + identity_routes(state.issuer, state.issuer.tenant_id)
         self._control = Starlette(routes=routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -272,25 +271,3 @@ async def _respond(send: Send, outcome: _Outcome) -> None:
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
-
-
-def _identity_routes(state: EmulatorState) -> list[BaseRoute]:
-    """Mount ``callnotes.emulator.identity.identity_routes`` (MSAL endpoints) when it exists."""
-    try:
-        from callnotes.emulator.identity import identity_routes  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    offered: dict[str, Any] = {
-        "state": state,
-        "issuer": state.issuer,
-        "mint_token": state.mint_token,
-        "demo_user_id": state.service.demo_user_id,
-        "tenant_id": state.issuer.tenant_id,
-        "service": state.service,
-    }
-    try:
-        accepted = inspect.signature(identity_routes).parameters
-        return list(identity_routes(**{name: offered[name] for name in accepted if name in offered}))
-    except Exception:
-        _log.exception("identity endpoints could not be mounted; the emulator runs without them")
-        return []

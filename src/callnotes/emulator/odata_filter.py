@@ -30,7 +30,7 @@ from callnotes.emulator.odata_nodes import (
     resolve_logical,
     string_function,
 )
-from callnotes.emulator.schema import Column, EntityType
+from callnotes.emulator.table_definitions import Column, EntityType
 
 __all__ = ["CompiledFilter", "compile_filter", "tokenize"]
 _TOKEN_RE = re.compile(

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Row, Table
-from callnotes.emulator.schema import GUID_KINDS, NUMBER_KINDS, STRING_KINDS, Column, EntityType, Kind
+from callnotes.emulator.table_definitions import (
+    GUID_KINDS,
+    NUMBER_KINDS,
+    STRING_KINDS,
+    Column,
+    EntityType,
+    Kind,
+)
+from callnotes.emulator.tables import Row, Table
 
 Predicate = Callable[[Row], bool]
 Candidates = Callable[[Table], "set[str] | None"]

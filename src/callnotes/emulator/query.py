@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Row, Table
 from callnotes.emulator.formatting import (
     RecordWriter,
     Wants,
@@ -27,7 +26,8 @@ from callnotes.emulator.formatting import (
     no_annotations,
 )
 from callnotes.emulator.odata_filter import CompiledFilter, compile_filter
-from callnotes.emulator.schema import Column, EntityType, Navigation
+from callnotes.emulator.table_definitions import Column, EntityType, Navigation
+from callnotes.emulator.tables import Database, Row, Table
 
 MAX_PAGE_SIZE = 5000
 COUNT_LIMIT = 5000

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from callnotes.emulator import errors
 from callnotes.emulator.actions import RecordTeams
-from callnotes.emulator.data import Dataset, build_dataset
-from callnotes.emulator.database import Database, Row, Table, type_key
+from callnotes.emulator.dataset import Dataset, build_dataset
 from callnotes.emulator.errors import JSON_CONTENT_TYPE, DataverseFault
 from callnotes.emulator.fetchxml import run_fetch
 from callnotes.emulator.formatting import RecordWriter, etag
@@ -35,7 +34,8 @@ from callnotes.emulator.query import (
     take_page,
 )
 from callnotes.emulator.references import References
-from callnotes.emulator.schema import BUSINESS_UNIT_ID, ORGANIZATION_ID
+from callnotes.emulator.table_definitions import BUSINESS_UNIT_ID, ORGANIZATION_ID
+from callnotes.emulator.tables import Database, Row, Table, type_key
 from callnotes.emulator.writes import Writer
 
 __all__ = ["ApiRequest", "ApiResponse", "DataverseService", "build_service"]

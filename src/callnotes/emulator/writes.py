@@ -18,7 +18,6 @@ import uuid
 from datetime import UTC, date, datetime
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Row, Table, type_key, utc_now_text
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.query import (
@@ -29,7 +28,8 @@ from callnotes.emulator.query import (
     parse_query,
     render_row,
 )
-from callnotes.emulator.schema import Column, EntityType, Kind, Navigation
+from callnotes.emulator.table_definitions import Column, EntityType, Kind, Navigation
+from callnotes.emulator.tables import Database, Row, Table, type_key, utc_now_text
 
 _BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
 _DEFAULTS: dict[str, dict[str, object]] = {
