@@ -71,7 +71,7 @@ class _HttpRequest:
 @dataclass
 class _Outcome:
     response: ApiResponse | None
-    label: str = "ok"
+    label: str  # ok | error | unauthorized | throttled | fault | dropped | vpn_blocked
     batch_parts: int = 0
     fault: Fault | None = None
 
@@ -171,7 +171,7 @@ class EmulatorApp:
             service_root=request.service_root,
         )
         response = await anyio.to_thread.run_sync(self._handle_locked, api_request)
-        return _Outcome(response)
+        return _Outcome(response, _label(response.status))
 
     def _handle_locked(self, request: ApiRequest) -> ApiResponse:
         with self.state.service_lock:
@@ -199,8 +199,7 @@ class EmulatorApp:
         headers = {"Content-Type": content_type, "OData-Version": "4.0"}
         if prefs.continue_on_error:
             headers["Preference-Applied"] = "odata.continue-on-error"
-        label = "ok" if result.status < 400 else "error"
-        return _Outcome(ApiResponse(result.status, headers, body), label, batch_parts=count)
+        return _Outcome(ApiResponse(result.status, headers, body), _label(result.status), batch_parts=count)
 
     def _run_batch_locked(
         self, request: _HttpRequest, caller: str, items: list[BatchItem], prefs: BatchPreferences
@@ -217,6 +216,11 @@ class EmulatorApp:
 def create_app(config: EmulatorConfig, service: Service) -> EmulatorApp:
     """The ASGI app for one emulator instance serving ``service`` with ``config``."""
     return EmulatorApp(EmulatorState(config, service))
+
+
+def _label(status: int) -> str:
+    """The request log's outcome for an answer the service itself gave (not a fault or a limit)."""
+    return "ok" if status < 400 else "error"
 
 
 def _fault_outcome(fault: Fault) -> _Outcome:
