@@ -148,7 +148,7 @@ def test_request_line_url_runs_from_the_first_to_the_last_space() -> None:
 )
 def test_request_lines_without_method_url_or_version_are_refused(line: str) -> None:
     body = crlf(f"--batch_AAA\nContent-Type: application/http\n\n{line}\n\n--batch_AAA--\n")
-    with pytest.raises(BatchFormatError, match="request line|method"):
+    with pytest.raises(BatchFormatError, match=r"request line|method"):
         parse_batch(CT, body)
 
 
