@@ -117,7 +117,7 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def _split_top_level(text: str, sep: str) -> list[str]:
+def split_top_level(text: str, sep: str) -> list[str]:
     parts, depth, current = [], 0, []
     for ch in text:
         depth += ch == "("
@@ -224,7 +224,7 @@ def _parse_orderby(value: str, entity: EntityType) -> list[tuple[Column, bool]]:
 
 def _parse_expand(value: str, entity: EntityType, database: Database) -> list[Expansion]:
     expansions = []
-    for raw in _split_top_level(value, ","):
+    for raw in split_top_level(value, ","):
         item = raw.strip()
         name, _, rest = item.partition("(")
         nav = entity.navigations.get(name.strip())

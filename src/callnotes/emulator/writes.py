@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from callnotes.emulator import errors
@@ -29,9 +30,10 @@ from callnotes.emulator.query import (
     render_row,
 )
 from callnotes.emulator.table_definitions import Column, EntityType, Kind, Navigation
-from callnotes.emulator.tables import Database, Row, Table, type_key, utc_now_text
+from callnotes.emulator.tables import Database, Row, Table, index_key, type_key, utc_now_text
+from callnotes.emulator.url_keys import find_by_key, key_not_found, record_key
 
-_BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
+_BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<key>.+)\)$", re.DOTALL)
 _DEFAULTS: dict[str, dict[str, object]] = {
     "opportunity": {"statecode": 0, "statuscode": 1},
     "task": {"statecode": 0, "statuscode": 2, "prioritycode": 1},
@@ -46,10 +48,18 @@ class Writer:
         self.records = records
 
     # -- public operations -----------------------------------------------------------------
-    def create(self, request: ApiRequest, table: Table, record_id: str | None = None) -> ApiResponse:
+    def create(
+        self,
+        request: ApiRequest,
+        table: Table,
+        record_id: str | None = None,
+        key_values: Mapping[str, object] | None = None,
+    ) -> ApiResponse:
+        """``key_values``: the alternate-key values an upsert addressed the new record by."""
         entity = table.entity
         shape = self._response_shape(request, entity)
         changes = self.read_body(request, entity)
+        changes.update(_matching_key_values(changes, key_values or {}))
         key = entity.primary_key
         body_id = changes.pop(key, None)
         if record_id is not None and body_id is not None and body_id != record_id:
@@ -62,7 +72,13 @@ class Writer:
         row = self.insert(table, new_id, changes, request.caller_id)
         return self._written(request, table, row, shape, created=True)
 
-    def upsert(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
+    def upsert(
+        self,
+        request: ApiRequest,
+        table: Table,
+        record_id: str,
+        key_values: Mapping[str, object] | None = None,
+    ) -> ApiResponse:
         entity = table.entity
         if_match = (request.header("if-match") or "").strip()
         if_none_match = (request.header("if-none-match") or "").strip()
@@ -80,6 +96,7 @@ class Writer:
             raise errors.invalid_argument(
                 f"The value of '{entity.primary_key}' in the payload does not match the key in the URL."
             )
+        _matching_key_values(changes, key_values or {})
         self.update(table, record_id, changes)
         return self._written(request, table, row, shape, created=False)
 
@@ -110,12 +127,15 @@ class Writer:
                 "versionnumber": self.database.next_version(),
             }
         )
+        _check_alternate_keys(table, record_id, row)
         return table.insert(row)
 
     def update(self, table: Table, record_id: str, changes: Row) -> Row:
         changes = dict(changes)
         changes["modifiedon"] = utc_now_text()
         changes["versionnumber"] = self.database.next_version()
+        if table.entity.keys:
+            _check_alternate_keys(table, record_id, {**table.rows[record_id], **changes})
         return table.update(record_id, changes)
 
     def remove(self, table: Table, record_id: str) -> None:
@@ -187,10 +207,23 @@ class Writer:
                 f"Microsoft.OData.ODataException: navigation property '{nav.name}' expects a reference to "
                 f"'{self.database.schema[nav.target].entity_set}'.",
             )
-        record_id = match.group("id").lower()
-        if bound_table.get(record_id) is None:
-            raise errors.record_not_found(bound_table.entity.logical_name, record_id)
-        return bound_table, record_id
+        return bound_table, self._referenced_id(entity, bound_table, match.group("key"), value)
+
+    @staticmethod
+    def _referenced_id(entity: EntityType, table: Table, key_text: str, value: object) -> str:
+        """A reference by primary key or alternate key (use-alternate-key-reference-record.md)."""
+        try:
+            key = record_key(key_text, table.entity)
+        except errors.DataverseFault as exc:
+            raise errors.payload_error(
+                entity.entity_set, f"Microsoft.OData.ODataException: '{value}': {exc.message}"
+            ) from exc
+        row = find_by_key(table, key)
+        if row is None and key.primary is not None:
+            raise errors.record_not_found(table.entity.logical_name, key.primary)
+        if row is None:
+            raise key_not_found(table.entity.logical_name)
+        return str(row[table.entity.primary_key])
 
     def _response_shape(self, request: ApiRequest, entity: EntityType) -> tuple[Preferences, QueryOptions]:
         """Prefer header and query options, validated before anything is written."""
@@ -243,6 +276,42 @@ def _clear(entity: EntityType, column: str, changes: Row) -> None:
     changes[column] = None
     if len(entity.columns[column].targets) > 1:
         changes[type_key(column)] = None
+
+
+def _matching_key_values(changes: Row, key_values: Mapping[str, object]) -> Mapping[str, object]:
+    """``key_values`` (from the URL), refused if the body sets one of those columns otherwise."""
+    for name, value in key_values.items():
+        if name in changes and index_key(changes[name]) != index_key(value):
+            raise errors.invalid_argument(
+                f"The value of '{name}' in the payload does not match the key in the URL."
+            )
+    return key_values
+
+
+def _check_alternate_keys(table: Table, record_id: str, row: Row) -> None:
+    """Alternate-key values are unique: a second record with the same values is refused (412).
+
+    DuplicateRecordEntityKey, "Entity Key {0} violated. A record with the same value for {1}
+    already exists." (powerapps-docs/developer/data-platform/reference/web-service-error-codes.md).
+    A key with a null column does not take part (it cannot address a record).
+    """
+    entity = table.entity
+    for key in entity.keys:
+        values = [row.get(name) for name in key.columns]
+        if any(value is None for value in values):
+            continue
+        candidates = table.lookup(key.columns[0], values[0]) - {record_id}
+        for other in candidates:
+            if all(
+                index_key(table.rows[other].get(n)) == index_key(v)
+                for n, v in zip(key.columns, values, strict=True)
+            ):
+                raise errors.DataverseFault(
+                    412,
+                    errors.DUPLICATE_KEY,
+                    f"Entity Key {key.display_name} violated. A record with the same value for "
+                    f"{', '.join(key.columns)} already exists.",
+                )
 
 
 def _check_etag(if_match: str, row: Row) -> None:
