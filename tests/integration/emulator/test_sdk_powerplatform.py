@@ -65,13 +65,14 @@ def test_create_with_choice_labels_then_retrieve_update_and_delete(
     sdk: DataverseClient, tls_emulator: EmulatorServer
 ) -> None:
     milestone_id = next(iter(_rows(tls_emulator, "msp_engagementmilestone")))
+    milestone = f"/msp_engagementmilestones({milestone_id})"
     task_id = sdk.records.create(
         "task",
         {
             "subject": "Architecture review with the SDK",
             "prioritycode": "High",  # labels: the SDK looks them up in PicklistAttributeMetadata
             "msp_taskcategory": "Workshop",
-            "regardingobjectid_msp_engagementmilestone@odata.bind": f"/msp_engagementmilestones({milestone_id})",
+            "regardingobjectid_msp_engagementmilestone@odata.bind": milestone,
         },
     )
     row = _rows(tls_emulator, "task")[task_id]
