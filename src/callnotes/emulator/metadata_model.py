@@ -241,7 +241,7 @@ def _typed_properties(column: Column) -> dict[str, object]:
             "DateTimeBehavior": {"Value": behavior},
         }
     if kind is Kind.LOOKUP:
-        return {"Targets": list(column.targets) + (["team"] if column.name == "ownerid" else [])}
+        return {"Targets": list(column.targets)}
     if kind is Kind.CHOICE:
         return {"DefaultFormValue": -1}
     return {}
