@@ -20,7 +20,7 @@ from callnotes.emulator.errors import DataverseFault
 from callnotes.emulator.fetchxml import run_fetch
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse, json_response
-from callnotes.emulator.metadata import Definitions, is_metadata_path
+from callnotes.emulator.metadata import METADATA_SETS, Definitions, is_metadata_path
 from callnotes.emulator.query import (
     COUNT_LIMIT,
     MSX_ACCOUNTTEAM_CAP,
@@ -205,7 +205,7 @@ class DataverseService:
     def _service_document(self, request: ApiRequest) -> ApiResponse:
         # web-api-service-documents.md "Service document": the entity sets the service exposes
         # (the client-errors troubleshooting page points there for a wrong entity set name).
-        sets = sorted(self.database.by_set)
+        sets = sorted([*self.database.by_set, *METADATA_SETS])  # the metadata sets are entity sets too
         return json_response(
             200,
             {
