@@ -221,7 +221,7 @@ class DataverseService:
         prefs = parse_preferences(request.header("prefer"))
         options = parse_query(request.query, entity, self.database)
         if options.fetch_xml is not None:
-            payload = run_fetch(
+            fetched = run_fetch(
                 options.fetch_xml,
                 table,
                 self.database,
@@ -230,7 +230,7 @@ class DataverseService:
                 request.service_root,
                 request.caller_id,
             )
-            return json_response(200, payload, _applied(prefs), entity.entity_set)
+            return json_response(200, fetched, _applied(prefs), entity.entity_set)
         rows = self._results.rows(table, options, within)
         cap = MSX_ACCOUNTTEAM_CAP if self.msx_quirks and entity.logical_name == "msp_accountteam" else None
         page = take_page(rows, entity, options, prefs, cap=cap)
@@ -258,7 +258,9 @@ class DataverseService:
             raise errors.record_not_found(entity.logical_name, key)
         if _not_modified(request, row, prefs, bool(options.expand)):
             return ApiResponse(304, {"OData-Version": "4.0"}, b"", entity.entity_set)
-        payload = {"@odata.context": context_url(request.service_root, entity, options.select, True)}
+        payload: dict[str, object] = {
+            "@odata.context": context_url(request.service_root, entity, options.select, True)
+        }
         payload.update(render_row(self.writer, entity, row, options, prefs.annotations))
         headers = _applied(prefs)
         headers["ETag"] = etag(row)
