@@ -37,8 +37,8 @@ from callnotes.emulator.metadata_model import (
 )
 from callnotes.emulator.odata_filter import compile_filter
 from callnotes.emulator.query import split_top_level
+from callnotes.emulator.record_keys import invalid_key, parse_key_text
 from callnotes.emulator.table_definitions import Column, EntityType, Kind
-from callnotes.emulator.url_keys import invalid_key, parse_key_text
 
 METADATA_SETS = ("EntityDefinitions", "GlobalOptionSetDefinitions")
 _OPTIONS = ("$select", "$filter", "$expand")

@@ -33,10 +33,10 @@ from callnotes.emulator.query import (
     render_row,
     take_page,
 )
+from callnotes.emulator.record_keys import RecordKey, find_by_key, key_not_found, record_key
 from callnotes.emulator.references import References
 from callnotes.emulator.table_definitions import BUSINESS_UNIT_ID, ORGANIZATION_ID
 from callnotes.emulator.tables import Database, Row, Table, type_key
-from callnotes.emulator.url_keys import RecordKey, find_by_key, key_not_found, record_key
 from callnotes.emulator.writes import Writer
 
 __all__ = ["ApiRequest", "ApiResponse", "DataverseService", "build_service"]

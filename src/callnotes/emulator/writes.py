@@ -29,9 +29,15 @@ from callnotes.emulator.query import (
     parse_query,
     render_row,
 )
+from callnotes.emulator.record_keys import (
+    check_alternate_keys,
+    find_by_key,
+    key_not_found,
+    matching_key_values,
+    record_key,
+)
 from callnotes.emulator.table_definitions import Column, EntityType, Kind, Navigation
-from callnotes.emulator.tables import Database, Row, Table, index_key, type_key, utc_now_text
-from callnotes.emulator.url_keys import find_by_key, key_not_found, record_key
+from callnotes.emulator.tables import Database, Row, Table, type_key, utc_now_text
 
 _BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<key>.+)\)$", re.DOTALL)
 _DEFAULTS: dict[str, dict[str, object]] = {
@@ -59,7 +65,7 @@ class Writer:
         entity = table.entity
         shape = self._response_shape(request, entity)
         changes = self.read_body(request, entity)
-        changes.update(_matching_key_values(changes, key_values or {}))
+        changes.update(matching_key_values(changes, key_values or {}))
         key = entity.primary_key
         body_id = changes.pop(key, None)
         if record_id is not None and body_id is not None and body_id != record_id:
@@ -96,7 +102,7 @@ class Writer:
             raise errors.invalid_argument(
                 f"The value of '{entity.primary_key}' in the payload does not match the key in the URL."
             )
-        _matching_key_values(changes, key_values or {})
+        matching_key_values(changes, key_values or {})
         self.update(table, record_id, changes)
         return self._written(request, table, row, shape, created=False)
 
@@ -127,7 +133,7 @@ class Writer:
                 "versionnumber": self.database.next_version(),
             }
         )
-        _check_alternate_keys(table, record_id, row)
+        check_alternate_keys(table, record_id, row)
         return table.insert(row)
 
     def update(self, table: Table, record_id: str, changes: Row) -> Row:
@@ -135,7 +141,7 @@ class Writer:
         changes["modifiedon"] = utc_now_text()
         changes["versionnumber"] = self.database.next_version()
         if table.entity.keys:
-            _check_alternate_keys(table, record_id, {**table.rows[record_id], **changes})
+            check_alternate_keys(table, record_id, {**table.rows[record_id], **changes})
         return table.update(record_id, changes)
 
     def remove(self, table: Table, record_id: str) -> None:
@@ -276,42 +282,6 @@ def _clear(entity: EntityType, column: str, changes: Row) -> None:
     changes[column] = None
     if len(entity.columns[column].targets) > 1:
         changes[type_key(column)] = None
-
-
-def _matching_key_values(changes: Row, key_values: Mapping[str, object]) -> Mapping[str, object]:
-    """``key_values`` (from the URL), refused if the body sets one of those columns otherwise."""
-    for name, value in key_values.items():
-        if name in changes and index_key(changes[name]) != index_key(value):
-            raise errors.invalid_argument(
-                f"The value of '{name}' in the payload does not match the key in the URL."
-            )
-    return key_values
-
-
-def _check_alternate_keys(table: Table, record_id: str, row: Row) -> None:
-    """Alternate-key values are unique: a second record with the same values is refused (412).
-
-    DuplicateRecordEntityKey, "Entity Key {0} violated. A record with the same value for {1}
-    already exists." (powerapps-docs/developer/data-platform/reference/web-service-error-codes.md).
-    A key with a null column does not take part (it cannot address a record).
-    """
-    entity = table.entity
-    for key in entity.keys:
-        values = [row.get(name) for name in key.columns]
-        if any(value is None for value in values):
-            continue
-        candidates = table.lookup(key.columns[0], values[0]) - {record_id}
-        for other in candidates:
-            if all(
-                index_key(table.rows[other].get(n)) == index_key(v)
-                for n, v in zip(key.columns, values, strict=True)
-            ):
-                raise errors.DataverseFault(
-                    412,
-                    errors.DUPLICATE_KEY,
-                    f"Entity Key {key.display_name} violated. A record with the same value for "
-                    f"{', '.join(key.columns)} already exists.",
-                )
 
 
 def _check_etag(if_match: str, row: Row) -> None:

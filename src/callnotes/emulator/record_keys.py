@@ -1,4 +1,5 @@
-"""Key segments of resource paths: ``(guid)``, ``(name=value)`` and ``(name1=value1,name2=value2)``.
+"""Record keys: the key segments of resource paths — ``(guid)``, ``(name=value)``,
+``(name1=value1,name2=value2)`` — and what an alternate key guarantees (its values are unique).
 
 Records are addressed by primary key or by a declared alternate key
 (powerapps-docs/developer/data-platform/use-alternate-key-reference-record.md: ``accounts(accountid=…)``,
@@ -10,6 +11,7 @@ definitions by ``MetadataId`` or by name (webapi/retrieve-metadata-name-metadata
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from callnotes.emulator import errors
@@ -124,3 +126,39 @@ def key_not_found(logical_name: str) -> errors.DataverseFault:
         errors.RECORD_NOT_FOUND,
         f"A record with the specified key values does not exist in {logical_name} entity",
     )
+
+
+def matching_key_values(changes: Row, key_values: Mapping[str, object]) -> Mapping[str, object]:
+    """``key_values`` (from the URL), refused if the body sets one of those columns otherwise."""
+    for name, value in key_values.items():
+        if name in changes and index_key(changes[name]) != index_key(value):
+            raise errors.invalid_argument(
+                f"The value of '{name}' in the payload does not match the key in the URL."
+            )
+    return key_values
+
+
+def check_alternate_keys(table: Table, record_id: str, row: Row) -> None:
+    """Alternate-key values are unique: a second record with the same values is refused (412).
+
+    DuplicateRecordEntityKey, "Entity Key {0} violated. A record with the same value for {1}
+    already exists." (powerapps-docs/developer/data-platform/reference/web-service-error-codes.md).
+    A key with a null column does not take part (it cannot address a record).
+    """
+    entity = table.entity
+    for key in entity.keys:
+        values = [row.get(name) for name in key.columns]
+        if any(value is None for value in values):
+            continue
+        candidates = table.lookup(key.columns[0], values[0]) - {record_id}
+        for other in candidates:
+            if all(
+                index_key(table.rows[other].get(n)) == index_key(v)
+                for n, v in zip(key.columns, values, strict=True)
+            ):
+                raise errors.DataverseFault(
+                    412,
+                    errors.DUPLICATE_KEY,
+                    f"Entity Key {key.display_name} violated. A record with the same value for "
+                    f"{', '.join(key.columns)} already exists.",
+                )

@@ -1,4 +1,4 @@
-"""Key segments of resource paths (url_keys), without a server: primary keys, alternate keys and the
+"""Key segments of resource paths (record_keys), without a server: primary keys, alternate keys and the
 documented errors (powerapps-docs/developer/data-platform/use-alternate-key-reference-record.md)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from callnotes.emulator.errors import DataverseFault
+from callnotes.emulator.record_keys import RecordKey, parse_key_text, record_key
 from callnotes.emulator.table_definitions import build_schema
-from callnotes.emulator.url_keys import RecordKey, parse_key_text, record_key
 
 SCHEMA = build_schema()
 GUID = "5B0B2D3E-0000-4000-8000-00000000000A"
