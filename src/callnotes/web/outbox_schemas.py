@@ -25,7 +25,7 @@ class TaskIn(BaseModel):
     """A task to log in MSX against one of the note's milestones."""
 
     model_config = _STRICT
-    milestone_id: _LocalId = Field(description="A milestone id from GET /api/milestones (the note's customer's)")
+    milestone_id: _LocalId = Field(description="A milestone of the note's customer (GET /api/milestones)")
     category: StrictInt = Field(description="An MSX task category code (msp_taskcategory)")
     duration_minutes: Annotated[StrictInt, Field(ge=1, le=TASK_MAX_DURATION_MINUTES)] = 60
     subject: str | None = Field(default=None, max_length=TASK_SUBJECT_MAX_LENGTH,
