@@ -79,6 +79,7 @@ class MilestoneEdit:
 
 
 def _first_state(mode: WritebackMode) -> OutboxState:
+    mode = WritebackMode(mode)
     if mode is WritebackMode.OFF:
         raise WritebackOff()
     return OutboxState.AWAITING_APPROVAL if mode is WritebackMode.ASK else OutboxState.PENDING
