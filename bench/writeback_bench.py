@@ -86,7 +86,8 @@ def main() -> None:
     print(f"  one POST per task: {base_requests:>5} HTTP requests  {base_s:7.2f} s  "
           f"({baseline_count} tasks)")
     fewer, faster = base_requests * scale / drain_requests, base_s * scale / drain_s
-    print(f"  ratio (baseline scaled to {args.tasks} / drain): {fewer:.0f}x fewer requests, {faster:.0f}x faster")
+    print(f"  ratio (baseline scaled to {args.tasks} / drain): {fewer:.0f}x fewer requests, "
+          f"{faster:.0f}x faster")
 
 
 if __name__ == "__main__":
