@@ -45,6 +45,7 @@ from callnotes.store.models import (
     Territory,
     Topic,
 )
+from callnotes.store.repo.action_items import sync_action_items
 from callnotes.store.repo.notes import check_note, clean_note_fields
 from callnotes.store.repo.templates import clean_template_fields
 from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
@@ -302,6 +303,8 @@ class _Importer:
             record.topics = self.topics(item["topics"])
         if section.check:
             section.check(record)
+        if section.model is Note:
+            sync_action_items(self.session, record, ticked_at=None)
         self.session.flush()
         self.uid_map(section.model)[record.uid] = record.id
         return created

@@ -30,6 +30,11 @@ NOTE_TITLE_MAX = 300
 NOTE_TOPICS_MAX = 100
 NOTE_ATTENDEES_MAX = 200
 NOTE_MILESTONES_MAX = 200
+#: One attendee (a name or an e-mail address).
+NOTE_ATTENDEE_MAX = 320
+#: Action items (``- [ ] …`` lines) per note, and the text of one.
+NOTE_ACTION_ITEMS_MAX = 500
+ACTION_ITEM_TEXT_MAX = 2000
 
 TOPIC_NAME_MAX = 100
 

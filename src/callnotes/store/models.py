@@ -396,6 +396,37 @@ class OutboxItem(Base, _Timestamps):
     opportunity: Mapped[Opportunity | None] = relationship()
 
 
+note_attendees = Table(
+    "note_attendees",
+    Base.metadata,
+    Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", String(limits.NOTE_ATTENDEE_MAX), nullable=False),
+    Column("name_key", String(limits.NOTE_ATTENDEE_MAX), nullable=False, index=True),
+)
+"""Each note's attendees one a row (``name_key`` = ``lower(name)``), for filters and suggestions.
+Kept by database triggers from ``notes.attendees`` (migration 0007): never write it from Python."""
+
+
+class ActionItem(Base, _Timestamps):
+    """A ``- [ ] …`` line of a note: a follow-up. The note's Markdown is the truth; the store re-reads
+    it whenever the body changes (``repo.action_items``), keeping ``done_at`` of items it recognises."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (Index("ix_action_items_done_due", "done", "due"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), index=True)
+    #: Which checkbox line of the note it is (0 = the first) and the body line it is on (0-based).
+    position: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(limits.ACTION_ITEM_TEXT_MAX))
+    due: Mapped[date | None] = mapped_column(Date, default=None)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When it was ticked off here (None: it arrived ticked, e.g. from a file import).
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    note: Mapped[Note] = relationship()
+
+
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:
     if value is not None:
         UTCDateTime.check(value)

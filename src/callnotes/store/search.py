@@ -1,12 +1,27 @@
-"""Full-text search over notes, customers, sellers, solution engineers and topics.
+"""Full-text search over notes, action items, customers, sellers, solution engineers and topics.
 
-One entry point, :func:`search`. SQLite uses the FTS5 tables of migration 0001 (bm25 ranking,
-``snippet()``); PostgreSQL the generated ``search_vector`` columns (``ts_rank_cd``, ``ts_headline``).
+One entry point, :func:`search`. SQLite uses the FTS5 tables of migrations 0001 / 0007 (bm25
+ranking, ``snippet()``, ``search_sqlite``); PostgreSQL the generated ``search_vector`` columns
+(``ts_rank_cd``, ``ts_headline``, ``search_postgres``). Notes are found by title, body, customer
+name, topic names and attendees.
+
+Speed, whatever the number of notes (``bench/search_bench.py``):
+
+* **Rank with a limit** — relevance is computed for the newest :data:`RANK_WINDOW` matches only
+  (by the order notes were written), never for every note a common word occurs in; the best
+  ``limit`` of those are returned. A rare word's matches all fit in the window, so its ranking is
+  exact; a word in half the notes costs the same as one in a few hundred.
+* **Snippets only for the rows shown** — a second query highlights the ``limit`` rows kept.
+* **Newest first** (``order=SearchOrder.NEWEST``): notes by call date; a word with few matches sorts
+  them, a common one walks the call-date index until ``limit`` are found.
+* **No word, only filters** (customer, seller, topic, attendee, dates): the notes those filters
+  select, newest first (the customer's, the topic's, the attendee's notes).
 
 The user's text never reaches SQL as SQL: it is cut into word tokens (letters, digits, ``_``), each
 token is quoted for FTS5 / joined with ``&`` for ``to_tsquery``, the last one as a prefix (search as
 you type), and the result is passed as a bound parameter. Quotes, ``*``, ``-``, ``NEAR``, ``OR``,
-parentheses… are therefore plain words or separators and cannot cause a syntax error.
+parentheses… are therefore plain words or separators and cannot cause a syntax error. Filters are
+fixed SQL fragments with bound values.
 
 Snippets are safe to render: the database marks matches with two private-use characters, the text
 is HTML-escaped, and only then are the marks turned into ``<mark>``/``</mark>`` (always balanced).
@@ -14,275 +29,93 @@ is HTML-escaped, and only then are the marks turned into ``<mark>``/``</mark>`` 
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, true
-from sqlalchemy import column as sa_column
-from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
-from callnotes.store.models import (
-    Customer,
-    Note,
-    Seller,
-    SolutionEngineer,
-    Topic,
-    note_title,
+from callnotes.store.search_common import (
+    KINDS,
+    RANK_WINDOW,
+    SearchFilters,
+    SearchHit,
+    SearchOrder,
+    excerpt,
+    fts5_match_expression,
+    note_hit,
+    note_where,
+    query_tokens,
+    safe_snippet,
+    statement,
+    tsquery_expression,
 )
-from callnotes.store.repo.customers import customer_ids_of_seller
-from callnotes.store.repo.topics import note_ids_with_topic
+from callnotes.store.search_postgres import PostgresSearch
+from callnotes.store.search_sqlite import SqliteSearch
 
-KINDS = ("note", "customer", "seller", "solution_engineer", "topic")
-_OPEN, _CLOSE = "\ufdd0", "\ufdd1"
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_SPACES = re.compile(r"\s+")
-_MAX_TOKENS = 12
-_MAX_TOKEN_LENGTH = 60
-#: bm25 column weights (title, customer + topics, body) and tsvector weights D, C, B, A.
-_NOTE_BM25 = (8.0, 4.0, 1.0)
-_PG_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
-_PG_HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=28, MinWords=10, ShortWord=2, MaxFragments=2"
+_BROWSE = """
+SELECT n.id, n.title, substr(n.body, 1, 300) AS body_start, n.call_date, c.name AS customer
+FROM notes n LEFT JOIN customers c ON c.id = n.customer_id
+{where}
+ORDER BY n.call_date DESC, n.created_at DESC, n.id DESC LIMIT :limit
+"""
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    """Narrow a search. Any filter set → only notes and customers are searched.
-
-    ``topic`` is a topic name (any case); dates bound the note's call date (inclusive).
-    ``kinds`` limits the result kinds (subset of :data:`KINDS`).
-    """
-
-    customer_id: int | None = None
-    seller_id: int | None = None
-    topic: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    kinds: frozenset[str] | None = None
-
-    @property
-    def narrowing(self) -> bool:
-        return any(v is not None for v in (self.customer_id, self.seller_id, self.topic, self.date_from,
-                                           self.date_to))
+#: A topic / attendee with at least this many notes is browsed by walking the date index (SQLite).
+_LARGE_SET = 2000
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """One result. ``snippet`` is HTML-escaped text with ``<mark>`` around matches; higher rank = better."""
-
-    kind: str
-    id: int
-    title: str
-    snippet: str
-    rank: float
-
-
-def query_tokens(query: str) -> list[str]:
-    """The words of ``query`` that are searched for (at most 12, each at most 60 characters)."""
-    return [t[:_MAX_TOKEN_LENGTH] for t in _TOKEN.findall(query or "")][:_MAX_TOKENS]
+def browse_notes(session: Session, filters: SearchFilters, limit: int) -> list[SearchHit]:
+    """The notes the filters select, newest first (a search without a word)."""
+    where = note_where(filters)
+    walk = False
+    if where.sets and filters.customer_id is None and session.get_bind().dialect.name == "sqlite":
+        size = session.execute(statement(where.set_size_sql(), where.params),
+                               {**where.params, "cap": _LARGE_SET}).scalar_one()
+        walk = size >= _LARGE_SET
+    sql = _BROWSE.format(where=where.sql("WHERE ", walk=walk))
+    rows = session.execute(statement(sql, where.params), {**where.params, "limit": limit})
+    return [note_hit(row, excerpt(row.body_start), 0.0) for row in rows]
 
 
-def fts5_match_expression(tokens: list[str]) -> str:
-    """An FTS5 MATCH string: every token a quoted phrase (AND), the last one a prefix."""
-    quoted = [f'"{t}"' for t in tokens]
-    quoted[-1] += "*"
-    return " ".join(quoted)
-
-
-def tsquery_expression(tokens: list[str]) -> str:
-    """A ``to_tsquery`` string: tokens joined by ``&``, the last one a prefix."""
-    return " & ".join([*tokens[:-1], f"{tokens[-1]}:*"])
-
-
-def safe_snippet(raw: str | None) -> str:
-    """Escape ``raw`` for HTML, then turn the match marks into balanced ``<mark>`` tags."""
-    out: list[str] = []
-    open_mark = False
-    for part in re.split(f"([{_OPEN}{_CLOSE}])", raw or ""):
-        if part == _OPEN:
-            if not open_mark:
-                out.append("<mark>")
-                open_mark = True
-        elif part == _CLOSE:
-            if open_mark:
-                out.append("</mark>")
-                open_mark = False
-        else:
-            out.append(html.escape(_SPACES.sub(" ", part), quote=True))
-    if open_mark:
-        out.append("</mark>")
-    return re.sub(r"(<mark>|</mark>) +(?=<mark>|</mark>)", r"\1 ", "".join(out)).strip()
-
-
-def search(session: Session, query: str, filters: SearchFilters | None = None, *,
-           limit: int = 50) -> list[SearchHit]:
-    """Ranked hits for ``query`` (best first, at most ``limit``); no words in the query → ``[]``."""
-    filters = filters or SearchFilters()
-    tokens = query_tokens(query)
-    if not tokens or limit <= 0:
-        return []
-    postgres = session.get_bind().dialect.name == "postgresql"
-    match = tsquery_expression(tokens) if postgres else fts5_match_expression(tokens)
+def _kinds(filters: SearchFilters, order: SearchOrder) -> set[str]:
     kinds = set(filters.kinds or KINDS) & set(KINDS)
+    if order is SearchOrder.NEWEST:
+        return kinds & {"note"}
     if filters.narrowing:
-        kinds &= {"note", "customer"}
+        keep = {"note", "action_item"}
+        if not any(getattr(filters, n) for n in ("topic", "attendee", "date_from", "date_to")):
+            keep.add("customer")
+        kinds &= keep
+    return kinds
+
+
+def search(session: Session, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
+           order: SearchOrder | str = SearchOrder.RELEVANCE) -> list[SearchHit]:
+    """Hits for ``query`` (at most ``limit``): best first, or notes newest first.
+
+    No words in the query: the notes the filters select, newest first; no filters either → ``[]``.
+    """
+    filters = filters or SearchFilters()
+    order = SearchOrder(order)
+    tokens = query_tokens(query)
+    if limit <= 0:
+        return []
+    if not tokens:
+        return browse_notes(session, filters, limit) if filters.narrowing else []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    backend = PostgresSearch(session, tokens) if postgres else SqliteSearch(session, tokens)
+    kinds = _kinds(filters, order)
+    where = note_where(filters)
+    if order is SearchOrder.NEWEST:
+        return backend.notes_newest(where, limit) if "note" in kinds else []
     hits: list[SearchHit] = []
-    backend = _Postgres(session, match) if postgres else _Sqlite(session, match)
     if "note" in kinds:
-        hits += backend.notes(_note_conditions(filters), limit)
-    if "customer" in kinds:
-        hits += backend.simple("customer", Customer, _customer_conditions(filters), limit)
-    for kind, model in (("seller", Seller), ("solution_engineer", SolutionEngineer), ("topic", Topic)):
-        if kind in kinds:
-            hits += backend.simple(kind, model, [], limit)
+        hits += backend.notes(where, limit)
+    if "action_item" in kinds:
+        hits += backend.action_items(where, limit)
+    others = [kind for kind in KINDS[2:] if kind in kinds]
+    if others:
+        hits += backend.others(others, filters.customer_id, filters.seller_id, limit)
     hits.sort(key=lambda h: (-h.rank, h.kind, h.id))
     return hits[:limit]
 
 
-def _customer_id_conditions(column: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
-    """The customer and seller filters on a customer id column (``notes.customer_id``, ``customers.id``)."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.customer_id is not None:
-        conditions.append(column == filters.customer_id)
-    if filters.seller_id is not None:
-        conditions.append(column.in_(customer_ids_of_seller(filters.seller_id)))
-    return conditions
-
-
-def _note_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
-    conditions = _customer_id_conditions(Note.customer_id, filters)
-    if filters.topic:
-        conditions.append(Note.id.in_(note_ids_with_topic(filters.topic)))
-    if filters.date_from is not None:
-        conditions.append(Note.call_date >= filters.date_from)
-    if filters.date_to is not None:
-        conditions.append(Note.call_date <= filters.date_to)
-    return conditions
-
-
-def _customer_conditions(filters: SearchFilters) -> list[ColumnElement[bool]] | None:
-    """Conditions on customers, or None when the filters exclude customers altogether."""
-    if filters.topic or filters.date_from is not None or filters.date_to is not None:
-        return None
-    return _customer_id_conditions(Customer.id, filters)
-
-
-def _title(kind: str, row: Any) -> str:
-    if kind == "note":
-        return note_title(row.title, row.body_start, row.call_date)
-    return row.name
-
-
-class _Sqlite:
-    def __init__(self, session: Session, match: str) -> None:
-        self.session, self.match = session, match
-
-    def _fts(self, table: str) -> tuple[Any, Any]:
-        """The FTS5 table (to join on rowid) and its name as a column (for MATCH, bm25, snippet)."""
-        return sa_table(table, sa_column("rowid")), literal_column(table)
-
-    def notes(self, conditions: list[ColumnElement[bool]], limit: int) -> list[SearchHit]:
-        """Two steps: rank ids without snippets (cheap on many matches), then snippet the top ones only."""
-        fts_table, fts = self._fts("notes_fts")
-        bm25 = func.bm25(fts, *_NOTE_BM25)
-        ranked = select(fts_table.c.rowid, bm25.label("score")).select_from(fts_table)
-        if conditions:
-            ranked = ranked.join(Note, Note.id == fts_table.c.rowid)
-        ranked = (
-            ranked.where(fts.op("MATCH")(self.match), *conditions)
-            .order_by(bm25, fts_table.c.rowid.desc())
-            .limit(limit)
-        )
-        scores = {row_id: score for row_id, score in self.session.execute(ranked)}
-        if not scores:
-            return []
-        stmt = (
-            select(Note.id, Note.title, func.substr(Note.body, 1, 300).label("body_start"), Note.call_date,
-                   func.snippet(fts, -1, _OPEN, _CLOSE, "…", 24).label("snippet"))
-            .select_from(fts_table)
-            .join(Note, Note.id == fts_table.c.rowid)
-            .where(fts.op("MATCH")(self.match), fts_table.c.rowid.in_(list(scores)))
-        )
-        hits = [SearchHit("note", row.id, _title("note", row), safe_snippet(row.snippet),
-                          -float(scores[row.id])) for row in self.session.execute(stmt)]
-        return sorted(hits, key=lambda h: (-h.rank, -h.id))
-
-    def simple(self, kind: str, model: Any, conditions: list[ColumnElement[bool]] | None,
-               limit: int) -> list[SearchHit]:
-        if conditions is None:
-            return []
-        table = model.__tablename__
-        fts_table, fts = self._fts(f"{table}_fts")
-        stmt = (
-            select(model.id, model.name, func.snippet(fts, -1, _OPEN, _CLOSE, "…", 16).label("snippet"),
-                   func.bm25(fts).label("score"))
-            .select_from(model)
-            .join(fts_table, fts_table.c.rowid == model.id)
-            .where(fts.op("MATCH")(self.match), *conditions)
-            .order_by(func.bm25(fts), model.id)
-            .limit(limit)
-        )
-        return self._hits(kind, stmt)
-
-    def _hits(self, kind: str, stmt: Select[Any]) -> list[SearchHit]:
-        return [SearchHit(kind, row.id, _title(kind, row), safe_snippet(row.snippet), -float(row.score))
-                for row in self.session.execute(stmt)]
-
-
-class _Postgres:
-    def __init__(self, session: Session, match: str) -> None:
-        self.session = session
-        self.query = func.to_tsquery(literal_column("'english'::regconfig"), match)
-
-    def _ranked(self, model: Any, conditions: list[ColumnElement[bool]], limit: int) -> Any:
-        vector: ColumnElement[Any] = literal_column(f"{model.__tablename__}.search_vector")
-        rank = func.ts_rank_cd(literal_column(f"'{_PG_WEIGHTS}'::float4[]"), vector, self.query)
-        return (
-            select(model.id.label("hit_id"), rank.label("score"))
-            .where(vector.op("@@")(self.query), *conditions)
-            .order_by(rank.desc(), model.id.desc())
-            .limit(limit)
-            .subquery()
-        )
-
-    def _headline(self, text: Any) -> Any:
-        return func.ts_headline(literal_column("'english'::regconfig"), text, self.query, _PG_HEADLINE)
-
-    def notes(self, conditions: list[ColumnElement[bool]], limit: int) -> list[SearchHit]:
-        ranked = self._ranked(Note, conditions, limit)
-        text = func.concat_ws(" · ", func.nullif(Note.search_context, ""), Note.body)
-        stmt = (
-            select(Note.id, Note.title, func.substr(Note.body, 1, 300).label("body_start"), Note.call_date,
-                   self._headline(text).label("snippet"), ranked.c.score)
-            .join(ranked, ranked.c.hit_id == Note.id)
-            .order_by(ranked.c.score.desc(), Note.id.desc())
-        )
-        return self._hits("note", stmt)
-
-    def simple(self, kind: str, model: Any, conditions: list[ColumnElement[bool]] | None,
-               limit: int) -> list[SearchHit]:
-        if conditions is None:
-            return []
-        ranked = self._ranked(model, conditions or [true()], limit)
-        text = model.name
-        if model is Customer:
-            text = func.concat_ws(" · ", Customer.name, Customer.tpid,
-                                  func.nullif(Customer.account_notes, ""))
-        elif model in (Seller, SolutionEngineer):
-            text = func.concat_ws(" · ", model.name, model.email)
-        stmt = (
-            select(model.id, model.name, self._headline(text).label("snippet"), ranked.c.score)
-            .join(ranked, ranked.c.hit_id == model.id)
-            .order_by(ranked.c.score.desc(), model.id)
-        )
-        return self._hits(kind, stmt)
-
-    def _hits(self, kind: str, stmt: Select[Any]) -> list[SearchHit]:
-        return [SearchHit(kind, row.id, _title(kind, row), safe_snippet(row.snippet), float(row.score))
-                for row in self.session.execute(stmt)]
-
-
-__all__ = ["KINDS", "SearchFilters", "SearchHit", "query_tokens", "safe_snippet", "search"]
+__all__ = ["KINDS", "RANK_WINDOW", "SearchFilters", "SearchHit", "SearchOrder", "browse_notes",
+           "fts5_match_expression", "query_tokens", "safe_snippet", "search", "tsquery_expression"]

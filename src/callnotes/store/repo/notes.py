@@ -2,7 +2,9 @@
 
 The rules every note keeps live here, and every way in goes through them (the editor's form, the JSON
 API, the JSON backup import, the CSV import): field limits (``store.limits``, :func:`clean_note_fields`)
-and "a note's milestones belong to its customer" (:func:`check_note`).
+and "a note's milestones belong to its customer" (:func:`check_note`). A note made from a template
+with no title typed is titled after the template (not after the template's first heading). Storing a
+body re-reads its action items (``repo.action_items``).
 """
 
 from __future__ import annotations
@@ -14,16 +16,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ValidationError
 from callnotes.store.limits import (
+    NOTE_ATTENDEE_MAX,
     NOTE_ATTENDEES_MAX,
     NOTE_BODY_MAX,
     NOTE_MILESTONES_MAX,
     NOTE_TITLE_MAX,
     NOTE_TOPICS_MAX,
 )
-from callnotes.store.models import Customer, Milestone, Note, Opportunity
+from callnotes.store.models import Customer, Milestone, Note, NoteTemplate, Opportunity
 from callnotes.store.repo._common import UNSET, apply_changes, get_or_raise, given_fields
+from callnotes.store.repo.action_items import check_action_item_count, sync_action_items
 from callnotes.store.repo.topics import get_or_create_topics, note_ids_with_topic
 
 #: Changing one of these re-checks the note's links and counts (:func:`check_note`).
@@ -43,6 +48,8 @@ class NoteInput:
     attendees: list[str] = field(default_factory=list)
     milestone_ids: list[int] = field(default_factory=list)
     opportunity_ids: list[int] = field(default_factory=list)
+    #: The template the note was started from: its name is the title when none is typed.
+    template_id: int | None = None
 
 
 @dataclass
@@ -76,6 +83,7 @@ def clean_note_fields(values: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError("body must be text", field="body")
         if len(body) > NOTE_BODY_MAX:
             raise ValidationError(f"body is longer than {NOTE_BODY_MAX} characters", field="body")
+        check_action_item_count(body)
     if "title" in cleaned:
         cleaned["title"] = (cleaned["title"] or "").strip()
         if len(cleaned["title"]) > NOTE_TITLE_MAX:
@@ -83,7 +91,13 @@ def clean_note_fields(values: dict[str, Any]) -> dict[str, Any]:
     if "call_date" in cleaned and not isinstance(cleaned["call_date"], date):
         raise ValidationError("call_date must be a date", field="call_date")
     if "attendees" in cleaned:
+        if not all(isinstance(a, str) for a in cleaned["attendees"] if a is not None):
+            raise ValidationError("attendees must be a list of text", field="attendees")
         cleaned["attendees"] = [a.strip() for a in cleaned["attendees"] if a and a.strip()]
+        long = next((a for a in cleaned["attendees"] if len(a) > NOTE_ATTENDEE_MAX), None)
+        if long is not None:
+            raise ValidationError(f"an attendee is at most {NOTE_ATTENDEE_MAX} characters ({long[:40]!r}…)",
+                                  field="attendees")
     return cleaned
 
 
@@ -124,15 +138,26 @@ def _apply(session: Session, note: Note, values: dict[str, Any]) -> None:
     if "opportunity_ids" in values:
         note.opportunities = [get_or_raise(session, Opportunity, i, "opportunity")
                               for i in dict.fromkeys(values.pop("opportunity_ids"))]
+    body_changed = "body" in values and values["body"] != note.body
     apply_changes(note, values)
     if recheck:
         check_note(note)
+    if body_changed or note.id is None:
+        sync_action_items(session, note, ticked_at=utcnow())
+
+
+def _template_title(session: Session, values: dict[str, Any]) -> None:
+    """No title typed, started from a template: the template's name is the title."""
+    template_id = values.pop("template_id", None)
+    if template_id is not None and not values.get("title"):
+        values["title"] = get_or_raise(session, NoteTemplate, template_id, "template").name
 
 
 def create_note(session: Session, data: NoteInput) -> Note:
     """Add a note. :class:`ValidationError` on bad fields or a milestone of another customer,
     :class:`NotFound` on unknown ids."""
     values = clean_note_fields({f.name: getattr(data, f.name) for f in fields(data)})
+    _template_title(session, values)
     note = Note(body="", call_date=values["call_date"])
     session.add(note)
     _apply(session, note, values)
