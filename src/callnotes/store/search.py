@@ -88,7 +88,8 @@ def _kinds(filters: SearchFilters, order: SearchOrder) -> set[str]:
 
 def search(session: Session, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
            order: SearchOrder | str = SearchOrder.RELEVANCE) -> list[SearchHit]:
-    """Hits for ``query`` (at most ``limit``): best first, or notes newest first.
+    """Hits for ``query`` (at most ``limit``): customers, people and topics, then notes and action
+    items, each best first; or notes newest first.
 
     No words in the query: the notes the filters select, newest first; no filters either → ``[]``.
     """
@@ -105,16 +106,18 @@ def search(session: Session, query: str, filters: SearchFilters | None = None, *
     where = note_where(filters)
     if order is SearchOrder.NEWEST:
         return backend.notes_newest(where, limit) if "note" in kinds else []
-    hits: list[SearchHit] = []
-    if "note" in kinds:
-        hits += backend.notes(where, limit)
-    if "action_item" in kinds:
-        hits += backend.action_items(where, limit)
+    # Customers, people and topics first (few, and what a name typed is usually after), then notes
+    # and action items; each group best first.
     others = [kind for kind in KINDS[2:] if kind in kinds]
-    if others:
-        hits += backend.others(others, filters.customer_id, filters.seller_id, limit)
+    hits = backend.others(others, filters.customer_id, filters.seller_id, limit) if others else []
     hits.sort(key=lambda h: (-h.rank, h.kind, h.id))
-    return hits[:limit]
+    writing: list[SearchHit] = []
+    if "note" in kinds:
+        writing += backend.notes(where, limit)
+    if "action_item" in kinds:
+        writing += backend.action_items(where, limit)
+    writing.sort(key=lambda h: (-h.rank, h.kind, h.id))
+    return (hits + writing)[:limit]
 
 
 __all__ = ["KINDS", "RANK_WINDOW", "SearchFilters", "SearchHit", "SearchOrder", "browse_notes",

@@ -37,11 +37,12 @@ def context_sql(note_id: str) -> str:
     )
 
 
-def attendee_rows_sql(note_id: str, attendees: str) -> str:
-    """SQLite: insert the ``note_attendees`` rows of note ``note_id`` from the JSON ``attendees``."""
+def attendee_rows_sql(note_id: str, attendees: str, source: str = "") -> str:
+    """SQLite: insert the ``note_attendees`` rows of note ``note_id`` from the JSON ``attendees``
+    (``source``: tables to join before ``json_each``, e.g. ``"notes n, "``). Also used by the bulk import."""
     return ("INSERT INTO note_attendees (note_id, position, name, name_key) "
             f"SELECT {note_id}, j.key, substr(trim(j.value), 1, 320), lower(substr(trim(j.value), 1, 320)) "
-            f"FROM json_each({attendees}) j WHERE j.type = 'text' AND trim(j.value) <> ''")
+            f"FROM {source}json_each({attendees}) j WHERE j.type = 'text' AND trim(j.value) <> ''")
 
 
 def _sqlite_context_triggers() -> list[str]:
@@ -95,9 +96,11 @@ def _sqlite_action_item_fts() -> list[str]:
     ]
 
 
-def sqlite_trigger_names() -> tuple[str, ...]:
-    """Every trigger of 0001 + 0007 that a bulk load may set aside (and must put back)."""
-    return (*_CONTEXT_TRIGGERS, "notes_attendees_ai", "notes_attendees_au", "notes_fts_ad")
+def sqlite_note_triggers() -> tuple[str, ...]:
+    """The triggers that index a note (and its action items) as it is inserted: set aside by the bulk
+    import, which then indexes the new notes itself with :func:`context_sql`,
+    :func:`attendee_rows_sql` and one insert into each full-text table."""
+    return (*_CONTEXT_TRIGGERS, "notes_attendees_ai", "notes_attendees_au", "action_items_fts_ai")
 
 
 _PG_NOTE_CONTEXT = """
@@ -153,10 +156,7 @@ def _backfill(bind: Connection) -> None:
         bind.exec_driver_sql("UPDATE notes SET search_context = search_context "
                              "WHERE json_typeof(attendees) = 'array' AND json_array_length(attendees) > 0")
         return
-    bind.exec_driver_sql(
-        "INSERT INTO note_attendees (note_id, position, name, name_key) "
-        "SELECT n.id, j.key, substr(trim(j.value), 1, 320), lower(substr(trim(j.value), 1, 320)) "
-        "FROM notes n, json_each(n.attendees) j WHERE j.type = 'text' AND trim(j.value) <> ''")
+    bind.exec_driver_sql(attendee_rows_sql("n.id", "n.attendees", "notes n, "))
     bind.exec_driver_sql(f"UPDATE notes SET search_context = {context_sql('notes.id')} "
                          "WHERE id IN (SELECT note_id FROM note_attendees)")
 

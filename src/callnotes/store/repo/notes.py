@@ -114,15 +114,21 @@ def check_milestones_belong(note: Note) -> None:
             f"milestone(s) {', '.join(foreign)} do not belong to this note's customer", field="milestones")
 
 
+def check_note_counts(topics: int, attendees: int, milestones: int) -> None:
+    """At most :data:`NOTE_TOPICS_MAX` topics, :data:`NOTE_ATTENDEES_MAX` attendees and
+    :data:`NOTE_MILESTONES_MAX` milestones on one note."""
+    for name, count, limit in (("topics", topics, NOTE_TOPICS_MAX),
+                               ("attendees", attendees, NOTE_ATTENDEES_MAX),
+                               ("milestones", milestones, NOTE_MILESTONES_MAX)):
+        if count > limit:
+            raise ValidationError(f"a note has at most {limit} {name}, not {count}", field=name)
+
+
 def check_note(note: Note) -> None:
-    """The rules a stored note keeps, whatever way it came in: at most :data:`NOTE_TOPICS_MAX` topics,
-    :data:`NOTE_ATTENDEES_MAX` attendees and :data:`NOTE_MILESTONES_MAX` milestones, and its
-    milestones belong to its customer (:func:`check_milestones_belong`)."""
-    for name, items, limit in (("topics", note.topics, NOTE_TOPICS_MAX),
-                               ("attendees", note.attendees or [], NOTE_ATTENDEES_MAX),
-                               ("milestones", note.milestones, NOTE_MILESTONES_MAX)):
-        if len(items) > limit:
-            raise ValidationError(f"a note has at most {limit} {name}, not {len(items)}", field=name)
+    """The rules a stored note keeps, whatever way it came in: the counts of
+    :func:`check_note_counts`, and its milestones belong to its customer
+    (:func:`check_milestones_belong`)."""
+    check_note_counts(len(note.topics), len(note.attendees or []), len(note.milestones))
     check_milestones_belong(note)
 
 
