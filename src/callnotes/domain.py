@@ -7,6 +7,9 @@ This module imports nothing of callnotes, so both ``msx/`` and ``store/`` may us
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import IntEnum, StrEnum
 from typing import Final
 
@@ -122,3 +125,69 @@ MILESTONE_STATUSES: Final = (
 )
 #: Statuses after which a milestone needs no more work.
 MILESTONE_CLOSED_LABELS: Final = frozenset(MILESTONE_STATUSES[3:])  # Completed, Cancelled, Lost…, Hygiene…
+
+
+_FISCAL_QUARTER = re.compile(r"^\s*FY\s*(\d{2}|\d{4})\s*[-_ ]?\s*Q([1-4])\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class FiscalQuarter:
+    """A quarter of Microsoft's fiscal year, which starts on 1 July and is named after the calendar
+    year it ends in: FY26 runs from 1 July 2025 to 30 June 2026, its Q1 is July to September 2025,
+    Q2 October to December 2025, Q3 January to March 2026, Q4 April to June 2026."""
+
+    year: int
+    quarter: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.quarter <= 4 or not 2000 <= self.year <= 2200:
+            raise ValueError(f"no fiscal quarter FY{self.year} Q{self.quarter}")
+
+    @classmethod
+    def of(cls, day: date) -> FiscalQuarter:
+        """The fiscal quarter ``day`` falls in."""
+        year = day.year + 1 if day.month >= 7 else day.year
+        return cls(year, ((day.month - 7) % 12) // 3 + 1)
+
+    @classmethod
+    def parse(cls, text: str) -> FiscalQuarter:
+        """``FY26-Q2``, ``FY26 Q2``, ``fy2026q2`` → the quarter; ``ValueError`` otherwise."""
+        match = _FISCAL_QUARTER.match(text or "")
+        if match is None:
+            raise ValueError(f"{text!r} is not a fiscal quarter like FY26-Q2")
+        year = int(match.group(1))
+        return cls(year + 2000 if year < 100 else year, int(match.group(2)))
+
+    @property
+    def start(self) -> date:
+        month = (self.quarter - 1) * 3 + 7
+        return date(self.year - 1, month, 1) if month <= 12 else date(self.year, month - 12, 1)
+
+    @property
+    def end(self) -> date:
+        return self.next().start - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        return f"FY{self.year % 100:02d} Q{self.quarter}"
+
+    @property
+    def slug(self) -> str:
+        """The form used in URLs and file names: ``FY26-Q2``."""
+        return f"FY{self.year % 100:02d}-Q{self.quarter}"
+
+    def next(self) -> FiscalQuarter:
+        if self.quarter == 4:
+            return FiscalQuarter(self.year + 1, 1)
+        return FiscalQuarter(self.year, self.quarter + 1)
+
+    def previous(self) -> FiscalQuarter:
+        if self.quarter == 1:
+            return FiscalQuarter(self.year - 1, 4)
+        return FiscalQuarter(self.year, self.quarter - 1)
+
+    def months(self) -> list[date]:
+        """The first day of each of the quarter's three months."""
+        first = self.start
+        return [date(first.year + (first.month + i - 1) // 12, (first.month + i - 1) % 12 + 1, 1)
+                for i in range(3)]

@@ -85,7 +85,9 @@ def _format_amount(value: float | None) -> str:
 
 def _routers() -> list[APIRouter]:
     from callnotes.web.routes import (
+        action_items,
         api,
+        calendar,
         customers,
         directory,
         editor,
@@ -94,13 +96,15 @@ def _routers() -> list[APIRouter]:
         msx,
         notes,
         outbox_api,
+        report,
         search,
         settings,
         templates,
     )
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
-            notes.router, search.router, directory.router, templates.router, settings.router, msx.router]
+            notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
+            action_items.router, calendar.router, report.router]
 
 
 def create_app(

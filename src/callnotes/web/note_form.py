@@ -69,6 +69,7 @@ class NoteForm:
     attendees: str = ""
     milestone_ids: list[str] = field(default_factory=list)
     draft_key: str = ""
+    template_id: str = ""
 
     @classmethod
     def from_form(cls, form: FormData) -> NoteForm:
@@ -80,7 +81,7 @@ class NoteForm:
             customer_id=text("customer_id"), title=text("title"), body=text("body"),
             call_date=text("call_date"), topics=text("topics"), attendees=text("attendees"),
             milestone_ids=[v for v in form.getlist("milestone_ids") if isinstance(v, str)],
-            draft_key=text("draft_key"),
+            draft_key=text("draft_key"), template_id=text("template_id"),
         )
 
     @classmethod
@@ -123,7 +124,7 @@ class NoteForm:
         }
 
     def to_input(self) -> NoteInput:
-        return NoteInput(**self._fields())
+        return NoteInput(**self._fields(), template_id=id_or_none(self.template_id))
 
     def to_update(self) -> NoteUpdate:
         return NoteUpdate(**self._fields())

@@ -152,11 +152,13 @@ class ActionItemBuckets:
         return len(self.overdue) + len(self.this_week) + len(self.later)
 
 
-def _list_query(customer_id: int | None, item_ids: Iterable[int] | None) -> Select[Any]:
+def _list_query(customer_id: int | None, note_id: int | None, item_ids: Iterable[int] | None) -> Select[Any]:
     stmt = (select(ActionItem).join(Note, Note.id == ActionItem.note_id)
             .options(selectinload(ActionItem.note).selectinload(Note.customer)))
     if customer_id is not None:
         stmt = stmt.where(Note.customer_id == customer_id)
+    if note_id is not None:
+        stmt = stmt.where(ActionItem.note_id == note_id)
     if item_ids is not None:
         stmt = stmt.where(ActionItem.id.in_(list(item_ids)))
     return stmt.order_by(ActionItem.due.is_(None), ActionItem.due, Note.call_date.desc(), ActionItem.note_id,
@@ -164,9 +166,13 @@ def _list_query(customer_id: int | None, item_ids: Iterable[int] | None) -> Sele
 
 
 def list_action_items(session: Session, *, done: bool | None = False, customer_id: int | None = None,
-                      item_ids: Iterable[int] | None = None, limit: int | None = 500) -> list[ActionItem]:
-    """Action items (open ones by default) with their note and customer: due first, by due date."""
-    stmt = _list_query(customer_id, item_ids)
+                      note_id: int | None = None, item_ids: Iterable[int] | None = None,
+                      limit: int | None = 500) -> list[ActionItem]:
+    """Action items (open ones by default; ``done=None``: all) with their note and customer: those
+    with a due date first, by date. A note's own items come in the order they are written."""
+    stmt = _list_query(customer_id, note_id, item_ids)
+    if note_id is not None:
+        stmt = stmt.order_by(None).order_by(ActionItem.position)
     if done is not None:
         stmt = stmt.where(ActionItem.done.is_(done))
     return list(session.scalars(stmt.limit(limit)))

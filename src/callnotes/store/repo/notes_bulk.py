@@ -216,7 +216,7 @@ def _index_once(session: Session) -> Iterator[None]:
     names = list(sqlite_note_triggers())
     saved = list(session.scalars(_TRIGGERS, {"names": names}))
     connection = session.connection()
-    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     # A page cache that holds the notes' indexes: the random uids would otherwise make each insert
     # read index pages back from disk once the table outgrows the default 2 MB.
     connection.exec_driver_sql(f"PRAGMA cache_size = -{_CACHE_KIB}")

@@ -9,8 +9,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from callnotes.store.limits import DRAFT_KEY_MAX, MAX_ID, NOTE_BODY_MAX
+from callnotes.store.limits import DRAFT_KEY_MAX, MAX_ID, NOTE_BODY_MAX, NOTE_TITLE_MAX
 from callnotes.store.models import Customer
+from callnotes.store.repo.attendees import attendee_suggestions
 from callnotes.store.repo.customers import find_customers, get_customer
 from callnotes.store.repo.drafts import delete_draft, save_draft
 from callnotes.store.repo.notes import get_note
@@ -67,7 +68,7 @@ def customer_pick(
 ) -> HTMLResponse:
     """The customer field with the pick made, plus (out of band) that customer's milestone picker."""
     customer: Customer = get_customer(session, customer_id)
-    response = render(request, "notes/_customer_picked.html", customer=customer,
+    response = render(request, "notes/_customer_picked.html", customer=customer, picked=True,
                       milestones=customer_milestones(session, customer), selected_milestones=set())
     response.headers["HX-Trigger"] = "editor-changed"
     return response
@@ -79,12 +80,31 @@ def template_insert(
     session: SessionDep,
     template_id: Annotated[str, Form(max_length=12)] = "",
     body: Annotated[str, Form(max_length=NOTE_BODY_MAX)] = "",
+    title: Annotated[str, Form(max_length=NOTE_TITLE_MAX)] = "",
 ) -> HTMLResponse:
-    """The body textarea with the chosen template appended (nothing typed is replaced)."""
+    """The body textarea with the chosen template appended (nothing typed is replaced); with no title
+    typed yet, the title field (out of band) gets the template's name — not its first heading."""
     chosen = id_or_none(template_id)
+    template_name = None
     if chosen is not None:
-        template_body = get_template(session, chosen).body
-        body = f"{body.rstrip()}\n\n{template_body}" if body.strip() else template_body
-    response = render(request, "notes/_body.html", form=NoteForm(body=body))
+        template = get_template(session, chosen)
+        template_name = template.name if not title.strip() else None
+        body = f"{body.rstrip()}\n\n{template.body}" if body.strip() else template.body
+    response = render(request, "notes/_body.html", form=NoteForm(body=body), title_value=template_name,
+                      oob=True)
     response.headers["HX-Trigger"] = "editor-changed"
     return response
+
+
+@router.get("/attendees", response_class=HTMLResponse)
+def attendee_picks(
+    request: Request,
+    session: SessionDep,
+    customer_id: Annotated[str, Query(max_length=12)] = "",
+    attendees: Annotated[str, Query(max_length=5000)] = "",
+) -> HTMLResponse:
+    """Suggested attendees: the customer's account team, then who came to its calls; what is being
+    typed after the last comma narrows them."""
+    parts = attendees.split(",")
+    suggestions = attendee_suggestions(session, id_or_none(customer_id), parts[-1], taken=parts[:-1])
+    return render(request, "notes/_attendee_suggestions.html", suggestions=suggestions)
