@@ -66,10 +66,12 @@ def customer_suggestions(
 def customer_pick(
     request: Request, session: SessionDep, customer_id: Annotated[int, Query(ge=1, le=MAX_ID)]
 ) -> HTMLResponse:
-    """The customer field with the pick made, plus (out of band) that customer's milestone picker."""
+    """The customer field with the pick made, plus (out of band) that customer's milestone picker and
+    attendee suggestions (its account team)."""
     customer: Customer = get_customer(session, customer_id)
     response = render(request, "notes/_customer_picked.html", customer=customer, picked=True,
-                      milestones=customer_milestones(session, customer), selected_milestones=set())
+                      milestones=customer_milestones(session, customer), selected_milestones=set(),
+                      suggestions=attendee_suggestions(session, customer.id))
     response.headers["HX-Trigger"] = "editor-changed"
     return response
 
