@@ -160,7 +160,7 @@ def test_new_user_journey(context: BrowserContext, serve: Callable[[], AbstractC
         _search_and_open(page, base)
         page.goto(f"{base}/customers")
         page.click("text=Contoso Pharma")
-        expect(page.locator("#customer-notes")).to_contain_text("Pain points")
+        expect(page.locator("#customer-notes")).to_contain_text("Discovery call")  # the template names it
         expect(page.locator("main")).to_contain_text("778899")
         page.goto(f"{base}/topics")
         expect(page.locator("main")).to_contain_text("AKS")
