@@ -33,6 +33,7 @@ class Service(Protocol):
     """What the transport needs from ``callnotes.emulator.service.DataverseService``."""
 
     demo_user_id: str
+    msx_quirks: bool
 
     def handle(self, request: ApiRequest) -> ApiResponse: ...
 

@@ -59,9 +59,9 @@ class EmulatorState:
                 self.injector.set_script(updated.fail_next)
             if "throttle" in changes:
                 self.protection.configure(updated.throttle_limits)
-            if "msx_quirks" in changes and hasattr(self.service, "msx_quirks"):
+            if "msx_quirks" in changes:
                 with self.service_lock:
-                    self.service.msx_quirks = updated.msx_quirks  # type: ignore[attr-defined]
+                    self.service.msx_quirks = updated.msx_quirks
             self.config = updated
             return self.settings()
 

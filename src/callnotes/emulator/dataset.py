@@ -85,11 +85,9 @@ class _Generator(TeamsMixin):
             first, last = self.rng.choice(word_lists.FIRST_NAMES), self.rng.choice(word_lists.LAST_NAMES)
             self._user(first, last, self.rng.choice(word_lists.USER_TITLES), suffix=str(index))
         for workload in word_lists.WORKLOADS:
-            self.workload_ids.append(
-                self.insert("msp_workload", {"msp_workloadid": self.new_id(), "msp_name": workload})[
-                    "msp_workloadid"
-                ]
-            )  # type: ignore[arg-type]
+            workload_id = self.new_id()
+            self.insert("msp_workload", {"msp_workloadid": workload_id, "msp_name": workload})
+            self.workload_ids.append(workload_id)
         for template_id, name, logical in (
             (ACCOUNT_TEAM_TEMPLATE_ID, "Account Access Team", "account"),
             (OPPORTUNITY_TEAM_TEMPLATE_ID, "Opportunity Deal Team", "opportunity"),
@@ -285,7 +283,7 @@ class _Generator(TeamsMixin):
         comments = [
             {
                 "text": self.rng.choice(word_lists.COMMENTS),
-                "author": self.rng.choice(self.users)["fullname"],
+                "author": str(self.rng.choice(self.users)["fullname"]),
                 "date": (when - timedelta(days=self.rng.randint(1, 60))).isoformat(),
             }
             for _ in range(self.rng.randint(0, 2))
