@@ -66,7 +66,7 @@ class RecordWriter:
     ) -> dict[str, object]:
         out: dict[str, object] = {"@odata.etag": etag(row)}
         for column in columns:
-            value = row.get(column.name)
+            value = row.get(column.name) if column.readable else None
             out[column.wire] = value
             if value is None:
                 continue
