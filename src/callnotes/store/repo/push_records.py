@@ -1,0 +1,86 @@
+"""Per-record push state of ``callnotes push``: what was last sent under a mapping, and why a try failed.
+
+A record is in sync under a mapping when its `PushRecord` holds the fingerprint of what it would send
+now and no error. One row per (mapping, source uid); the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callnotes.store.column_types import utcnow
+from callnotes.store.models import PushRecord
+from callnotes.store.repo._common import in_chunks
+
+#: Longest failure reason kept (a CRM message can be long).
+ERROR_MAX = 2000
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    """Which local record, under which mapping, goes to which table."""
+
+    mapping: str
+    source_kind: str
+    source_uid: str
+    target_table: str
+
+
+def push_records_for(session: Session, mapping: str, uids: Collection[str]) -> dict[str, PushRecord]:
+    """The push state of ``uids`` under ``mapping``, by uid (records never pushed are absent)."""
+    found: dict[str, PushRecord] = {}
+    for chunk in in_chunks(sorted(set(uids))):
+        query = select(PushRecord).where(PushRecord.mapping == mapping, PushRecord.source_uid.in_(chunk))
+        found.update({row.source_uid: row for row in session.scalars(query)})
+    return found
+
+
+def _row(session: Session, target: PushTarget) -> PushRecord:
+    query = select(PushRecord).where(PushRecord.mapping == target.mapping,
+                                     PushRecord.source_uid == target.source_uid)
+    row = session.scalars(query).first()
+    if row is None:
+        row = PushRecord(mapping=target.mapping, source_kind=target.source_kind, source_uid=target.source_uid,
+                         target_table=target.target_table, attempts=0)
+        session.add(row)
+    row.target_table = target.target_table
+    return row
+
+
+def record_pushed(session: Session, target: PushTarget, *, target_id: str | None,
+                  fingerprint: str) -> PushRecord:
+    """The record was accepted by the CRM as ``fingerprint`` (its id ``target_id`` when known)."""
+    row = _row(session, target)
+    row.target_id = target_id or row.target_id
+    row.fingerprint, row.pushed_at = fingerprint, utcnow()
+    row.attempts, row.next_attempt_at, row.last_error, row.error_kind = 0, None, None, None
+    return row
+
+
+def record_target(session: Session, target: PushTarget, target_id: str) -> PushRecord:
+    """The record exists in the CRM as ``target_id`` (found by a query) before anything was sent."""
+    row = _row(session, target)
+    row.target_id = target_id
+    return row
+
+
+def record_push_failure(session: Session, target: PushTarget, *, error: str, kind: str,
+                        retry_at: datetime | None) -> PushRecord:
+    """A try failed: why (``kind`` ``transient`` or ``refused``) and when a scheduled push tries again."""
+    row = _row(session, target)
+    row.attempts = (row.attempts or 0) + 1
+    row.last_error, row.error_kind, row.next_attempt_at = error[:ERROR_MAX], kind, retry_at
+    return row
+
+
+def push_failures(session: Session, mapping: str | None = None) -> list[PushRecord]:
+    """Records whose last try failed, oldest failure first."""
+    query = select(PushRecord).where(PushRecord.last_error.is_not(None))
+    if mapping is not None:
+        query = query.where(PushRecord.mapping == mapping)
+    return list(session.scalars(query.order_by(PushRecord.updated_at, PushRecord.id)))
