@@ -31,6 +31,25 @@ class PushTarget:
     target_table: str
 
 
+@dataclass(frozen=True)
+class KnownPush:
+    """What the store knows of one record's push (a plain value, usable after the session closed)."""
+
+    target_id: str | None
+    fingerprint: str | None
+    last_error: str | None
+    error_kind: str | None
+    next_attempt_at: datetime | None
+    attempts: int
+
+
+def known_pushes(session: Session, mapping: str, uids: Collection[str]) -> dict[str, KnownPush]:
+    """`push_records_for` as plain values, by uid."""
+    return {uid: KnownPush(row.target_id, row.fingerprint, row.last_error, row.error_kind,
+                           row.next_attempt_at, row.attempts or 0)
+            for uid, row in push_records_for(session, mapping, uids).items()}
+
+
 def push_records_for(session: Session, mapping: str, uids: Collection[str]) -> dict[str, PushRecord]:
     """The push state of ``uids`` under ``mapping``, by uid (records never pushed are absent)."""
     found: dict[str, PushRecord] = {}

@@ -1,6 +1,6 @@
 """The local records a push mapping reads, and the values a mapping may pull back into them.
 
-`source_batches` walks one kind of record (customers, notes, tasks, milestones) in id order, a batch at
+`source_batch` reads one kind of record (customers, notes, tasks, milestones) in id order, a batch at
 a time, with the related rows a mapping reads (a note's customer and topics, a milestone's customer and
 opportunity, a task's milestone) loaded alongside. `apply_pulled` writes values a mapping brings back
 from Dataverse (``direction = "pull"``) through the same limits as every other way in; a blank value
@@ -9,7 +9,7 @@ never overwrites a stored one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -52,16 +52,12 @@ PULLABLE: Mapping[PushSource, Mapping[str, tuple[int, bool]]] = {
 BATCH = 500
 
 
-def source_batches(session: Session, kind: PushSource, *, batch: int = BATCH) -> Iterator[list[Any]]:
-    """Every record of ``kind`` (notes, customers… as ORM rows), ``batch`` at a time, in id order."""
-    model, last = _MODELS[kind], 0
-    while True:
-        query = select(model).options(*_LOADS[kind]).where(model.id > last).order_by(model.id).limit(batch)
-        rows = list(session.scalars(query))
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
+def source_batch(session: Session, kind: PushSource, *, after_id: int = 0, limit: int = BATCH) -> list[Any]:
+    """Up to ``limit`` records of ``kind`` (ORM rows, related rows loaded) with ids above ``after_id``, in
+    id order: a push reads a batch, closes the session, talks to the CRM, and asks for the next one."""
+    model = _MODELS[kind]
+    query = select(model).options(*_LOADS[kind]).where(model.id > after_id).order_by(model.id).limit(limit)
+    return list(session.scalars(query))
 
 
 def apply_pulled(session: Session, kind: PushSource, uid: str, values: Mapping[str, object]) -> bool:
