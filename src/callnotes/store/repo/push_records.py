@@ -103,3 +103,10 @@ def push_failures(session: Session, mapping: str | None = None) -> list[PushReco
     if mapping is not None:
         query = query.where(PushRecord.mapping == mapping)
     return list(session.scalars(query.order_by(PushRecord.updated_at, PushRecord.id)))
+
+
+def retry_due(session: Session, now: datetime | None = None) -> bool:
+    """Some record's passing failure is due for another try."""
+    query = select(PushRecord.id).where(PushRecord.error_kind == "transient",
+                                        PushRecord.next_attempt_at <= (now or utcnow()))
+    return session.scalars(query.limit(1)).first() is not None
