@@ -39,7 +39,7 @@ from callnotes.sync.mapping_sources import SOURCE_FIELDS, ValueType
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAPPING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
 
 
 class FieldType(StrEnum):
@@ -137,12 +137,17 @@ def parse_mappings(text: str, file: str = "<mapping>") -> MappingFile:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        position = _TOML_POSITION.search(str(exc))
         reason = _TOML_POSITION.sub("", str(exc)).strip()
-        raise MappingError(
-            file, int(position.group(1)) if position else None, f"not valid TOML: {reason}"
-        ) from exc
+        raise MappingError(file, _error_line(str(exc), text), f"not valid TOML: {reason}") from exc
     return _Checker(file, LineIndex(text)).document(document)
+
+
+def _error_line(message: str, text: str) -> int | None:
+    """The line tomllib names (``at line N``; ``at end of document`` is the last line)."""
+    position = _TOML_POSITION.search(message)
+    if position is None:
+        return None
+    return int(position.group(1)) if position.group(1) else max(1, len(text.splitlines()))
 
 
 class _Checker:

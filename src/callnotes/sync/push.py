@@ -112,7 +112,12 @@ def push_mapping(factory: sessionmaker[Session], client: DataverseClient, mappin
         after_id = 0
         while (batch := _read_batch(factory, mapping, options, after_id, report, respect_backoff)):
             after_id = batch.last_id
-            _find(client, mapping, batch.works, dry_run=dry_run)
+            try:
+                _find(client, mapping, batch.works, dry_run=dry_run)
+            except PushStopped as exc:
+                if not dry_run:
+                    _record_stop(factory, mapping, batch.works, str(exc), report)
+                raise
             if dry_run:
                 _plan_lines(mapping, batch.works, report)
             else:
