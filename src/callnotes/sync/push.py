@@ -274,21 +274,21 @@ def _record(factory: sessionmaker[Session], mapping: MappingSpec, works: list[Wo
     if not works:
         return
     now = utcnow()
+    targets = [push_records.PushTarget(mapping.name, mapping.source.value, w.payload.uid, mapping.table)
+               for w in works]
     with session_scope(factory) as session:
+        rows = push_records.push_rows(session, targets)
         for work in works:
-            target = push_records.PushTarget(mapping.name, mapping.source.value, work.payload.uid,
-                                             mapping.table)
+            row = rows[work.payload.uid]
             if work.error is None:
-                push_records.record_pushed(session, target, target_id=work.target_id,
-                                           fingerprint=work.payload.fingerprint)
+                push_records.mark_pushed(row, target_id=work.target_id, fingerprint=work.payload.fingerprint)
                 _apply_pulls(session, mapping, work, (pulls or {}).get(work.payload.uid, {}), report)
                 report.created, report.updated = (report.created + work.created,
                                                   report.updated + (not work.created))
                 continue
             transient = work.failure == "transient"
-            push_records.record_push_failure(session, target, error=work.error,
-                                             kind="transient" if transient else "refused",
-                                             retry_at=_retry_at(now, transient, work))
+            push_records.mark_failed(row, error=work.error, kind="transient" if transient else "refused",
+                                     retry_at=_retry_at(now, transient, work))
             if count:
                 report.failed += 1
                 report.errors.append(f"{work.payload.label}: {work.error}")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callnotes.store.column_types import utcnow
+from callnotes.store.errors import ValidationError
 from callnotes.store.models import PushRecord
 from callnotes.store.repo._common import in_chunks
 
@@ -59,42 +60,40 @@ def push_records_for(session: Session, mapping: str, uids: Collection[str]) -> d
     return found
 
 
-def _row(session: Session, target: PushTarget) -> PushRecord:
-    query = select(PushRecord).where(PushRecord.mapping == target.mapping,
-                                     PushRecord.source_uid == target.source_uid)
-    row = session.scalars(query).first()
-    if row is None:
-        row = PushRecord(mapping=target.mapping, source_kind=target.source_kind, source_uid=target.source_uid,
-                         target_table=target.target_table, attempts=0)
-        session.add(row)
-    row.target_table = target.target_table
-    return row
+def push_rows(session: Session, targets: list[PushTarget]) -> dict[str, PushRecord]:
+    """The push state rows of ``targets`` (one mapping), by source uid; rows made for new records.
+
+    One query for them all: a push records a whole batch of outcomes at once.
+    """
+    if not targets:
+        return {}
+    mapping = targets[0].mapping
+    if any(target.mapping != mapping for target in targets):
+        raise ValidationError("push rows are asked for one mapping at a time", field="mapping")
+    with session.no_autoflush:
+        rows = push_records_for(session, mapping, [t.source_uid for t in targets])
+        for target in targets:
+            row = rows.get(target.source_uid)
+            if row is None:
+                row = rows[target.source_uid] = PushRecord(
+                    mapping=mapping, source_kind=target.source_kind, source_uid=target.source_uid,
+                    target_table=target.target_table, attempts=0)
+                session.add(row)
+            row.target_table = target.target_table
+    return rows
 
 
-def record_pushed(session: Session, target: PushTarget, *, target_id: str | None,
-                  fingerprint: str) -> PushRecord:
+def mark_pushed(row: PushRecord, *, target_id: str | None, fingerprint: str) -> None:
     """The record was accepted by the CRM as ``fingerprint`` (its id ``target_id`` when known)."""
-    row = _row(session, target)
     row.target_id = target_id or row.target_id
     row.fingerprint, row.pushed_at = fingerprint, utcnow()
     row.attempts, row.next_attempt_at, row.last_error, row.error_kind = 0, None, None, None
-    return row
 
 
-def record_target(session: Session, target: PushTarget, target_id: str) -> PushRecord:
-    """The record exists in the CRM as ``target_id`` (found by a query) before anything was sent."""
-    row = _row(session, target)
-    row.target_id = target_id
-    return row
-
-
-def record_push_failure(session: Session, target: PushTarget, *, error: str, kind: str,
-                        retry_at: datetime | None) -> PushRecord:
+def mark_failed(row: PushRecord, *, error: str, kind: str, retry_at: datetime | None) -> None:
     """A try failed: why (``kind`` ``transient`` or ``refused``) and when a scheduled push tries again."""
-    row = _row(session, target)
     row.attempts = (row.attempts or 0) + 1
     row.last_error, row.error_kind, row.next_attempt_at = error[:ERROR_MAX], kind, retry_at
-    return row
 
 
 def push_failures(session: Session, mapping: str | None = None) -> list[PushRecord]:
