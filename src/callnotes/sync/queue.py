@@ -21,6 +21,7 @@ from callnotes.sync.context import SyncContext
 from callnotes.sync.jobs import run_import_job
 from callnotes.sync.push_job import push_due, run_scheduled_push
 from callnotes.sync.sync_run import run_sync
+from callnotes.sync.webhooks import prune as prune_webhook_deliveries
 from callnotes.sync.writeback import drain_now
 
 _log = logging.getLogger(__name__)
@@ -86,10 +87,12 @@ class JobQueue:
         if next_in is not None:
             self.enqueue_drain(delay=max(0.1, next_in))
 
-    # -- scheduled pushes (generic mappings, sync/push_job.py) ---------------------------------------
+    # -- generic sync: scheduled pushes (sync/push_job.py), webhook bookkeeping -----------------------
     def _add_push_tasks(self) -> None:
         self._push = self.huey.task(name="push_mappings")(lambda: run_scheduled_push(self.context))
         self.huey.periodic_task(crontab(minute="*"), name="push_when_due")(self._push_when_due)
+        self.huey.periodic_task(crontab(hour="4", minute="17"), name="prune_webhook_deliveries")(
+            lambda: prune_webhook_deliveries(self.context))
 
     def enqueue_push(self) -> None:
         """Push the configured mapping files now (on a worker)."""

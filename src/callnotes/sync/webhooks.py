@@ -127,5 +127,11 @@ _OUTCOMES = {
 }
 
 
+def prune(context: SyncContext) -> int:
+    """Forget delivery keys older than two weeks (a daily task on the job queue)."""
+    with session_scope(context.session_factory) as session:
+        return webhook_deliveries.prune_deliveries(session)
+
+
 def _result(change: RemoteExecutionContext, outcome: str, message: str) -> WebhookOutcome:
     return WebhookOutcome(outcome, message, change.entity, change.record_id)
