@@ -84,6 +84,10 @@ def _string(name: str, *, indexed: bool = False) -> Column:
 
 
 def plugin_tables() -> list[EntityType]:
+    return [*_messages_and_endpoints(), _step(), _step_image()]
+
+
+def _messages_and_endpoints() -> list[EntityType]:
     return [
         entity_type("sdkmessage", "sdkmessages", "sdkmessageid", "name", _string("name", indexed=True)),
         entity_type(
@@ -113,39 +117,45 @@ def plugin_tables() -> list[EntityType]:
             _string("path"),
             _string("solutionnamespace"),
         ),
-        entity_type(
-            "sdkmessageprocessingstep",
-            "sdkmessageprocessingsteps",
-            "sdkmessageprocessingstepid",
-            "name",
-            _string("name"),
-            Column("description", Kind.MEMO),
-            Column("mode", Kind.CHOICE, options=STEP_MODES),
-            Column("stage", Kind.CHOICE, options=STEP_STAGES),
-            Column("rank", Kind.INT),
-            _string("filteringattributes"),
-            Column("asyncautodelete", Kind.BOOL),
-            Column("supporteddeployment", Kind.CHOICE, options=_DEPLOYMENTS),
-            lookup_column("sdkmessageid", "sdkmessage"),
-            lookup_column("sdkmessagefilterid", "sdkmessagefilter"),
-            lookup_column("eventhandler", "serviceendpoint"),
-            Column("statecode", Kind.CHOICE, options=STEP_STATE),
-            Column("statuscode", Kind.CHOICE, options={1: "Enabled", 2: "Disabled"}),
-            navs=(Navigation("eventhandler_serviceendpoint", "eventhandler", "serviceendpoint"),),
-        ),
-        entity_type(
-            "sdkmessageprocessingstepimage",
-            "sdkmessageprocessingstepimages",
-            "sdkmessageprocessingstepimageid",
-            "name",
-            _string("name"),
-            _string("entityalias"),
-            _string("messagepropertyname"),
-            _string("attributes"),
-            Column("imagetype", Kind.CHOICE, options=IMAGE_TYPES),
-            lookup_column("sdkmessageprocessingstepid", "sdkmessageprocessingstep"),
-        ),
     ]
+
+
+def _step() -> EntityType:
+    return entity_type(
+        "sdkmessageprocessingstep",
+        "sdkmessageprocessingsteps",
+        "sdkmessageprocessingstepid",
+        "name",
+        _string("name"),
+        Column("description", Kind.MEMO),
+        Column("mode", Kind.CHOICE, options=STEP_MODES),
+        Column("stage", Kind.CHOICE, options=STEP_STAGES),
+        Column("rank", Kind.INT),
+        _string("filteringattributes"),
+        Column("asyncautodelete", Kind.BOOL),
+        Column("supporteddeployment", Kind.CHOICE, options=_DEPLOYMENTS),
+        lookup_column("sdkmessageid", "sdkmessage"),
+        lookup_column("sdkmessagefilterid", "sdkmessagefilter"),
+        lookup_column("eventhandler", "serviceendpoint"),
+        Column("statecode", Kind.CHOICE, options=STEP_STATE),
+        Column("statuscode", Kind.CHOICE, options={1: "Enabled", 2: "Disabled"}),
+        navs=(Navigation("eventhandler_serviceendpoint", "eventhandler", "serviceendpoint"),),
+    )
+
+
+def _step_image() -> EntityType:
+    return entity_type(
+        "sdkmessageprocessingstepimage",
+        "sdkmessageprocessingstepimages",
+        "sdkmessageprocessingstepimageid",
+        "name",
+        _string("name"),
+        _string("entityalias"),
+        _string("messagepropertyname"),
+        _string("attributes"),
+        Column("imagetype", Kind.CHOICE, options=IMAGE_TYPES),
+        lookup_column("sdkmessageprocessingstepid", "sdkmessageprocessingstep"),
+    )
 
 
 def seed_messages(database: Database, logical_names: Iterable[str]) -> None:
