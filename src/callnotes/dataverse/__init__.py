@@ -44,6 +44,7 @@ from callnotes.dataverse.remote_context import (
     MalformedContext,
     Money,
     OptionSetValue,
+    OtherValue,
     RemoteExecutionContext,
     parse_remote_context,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "NotFound",
     "ODataFilter",
     "OptionSetValue",
+    "OtherValue",
     "PagingError",
     "PreconditionFailed",
     "RemoteExecutionContext",

@@ -48,8 +48,17 @@ class Money:
     value: float
 
 
+@dataclass(frozen=True)
+class OtherValue:
+    """A value of a type this parser does not interpret (an ``EntityCollection`` party list, a
+    multi-select choice …): kept as its type name, so one such column never spoils the whole context."""
+
+    type_name: str
+
+
 #: A typed attribute value.
-AttributeValue = str | int | float | bool | datetime | EntityReference | OptionSetValue | Money | None
+AttributeValue = (str | int | float | bool | datetime | EntityReference | OptionSetValue | Money | OtherValue
+                  | None)
 
 
 @dataclass(frozen=True)
@@ -228,7 +237,7 @@ def _attribute(value: object, where: str) -> AttributeValue:
     if value is None or isinstance(value, bool | int | float):
         return value
     if not isinstance(value, Mapping):
-        raise MalformedContext(f"{where} has a value callnotes cannot read")
+        return OtherValue(type(value).__name__)
     kind = _type_name(value)
     if kind == "EntityReference" or ("LogicalName" in value and "Id" in value and not kind):
         name = value.get("Name")
@@ -239,7 +248,9 @@ def _attribute(value: object, where: str) -> AttributeValue:
         return OptionSetValue(number)
     if kind == "Money" and isinstance(number, int | float) and not isinstance(number, bool):
         return Money(float(number))
-    raise MalformedContext(f"{where} has a value of type {kind or 'object'!r} callnotes cannot read")
+    if kind in ("EntityReference", "OptionSetValue", "Money"):
+        raise MalformedContext(f"{where} is a {kind} without a valid value")
+    return OtherValue(kind or "object")
 
 
 def _plain(value: AttributeValue) -> Any:
@@ -247,6 +258,8 @@ def _plain(value: AttributeValue) -> Any:
         return value.id
     if isinstance(value, OptionSetValue | Money):
         return value.value
+    if isinstance(value, OtherValue):
+        return None
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value

@@ -11,6 +11,7 @@ from callnotes.dataverse import (
     MalformedContext,
     Money,
     OptionSetValue,
+    OtherValue,
     UnsafeKeyValue,
     key_path,
     key_reference,
@@ -102,6 +103,18 @@ def test_a_documented_update_context_is_read_with_typed_values() -> None:
     assert row["msp_milestonestatus@OData.Community.Display.V1.FormattedValue"] == "At Risk"
 
 
+def test_values_of_other_types_do_not_spoil_the_context() -> None:
+    parties = {"__type": f"EntityCollection:{_XRM}", "Entities": [], "EntityName": "activityparty"}
+    context = parse_remote_context(_context(InputParameters=[{"key": "Target", "value": {
+        "LogicalName": "phonecall", "Id": _ID, "Attributes": [
+            {"key": "to", "value": parties}, {"key": "tags", "value": [1, 2]},
+            {"key": "subject", "value": "Hi"}],
+    }}], PostEntityImages=[]))
+    after = context.after()
+    assert after == {"to": OtherValue("EntityCollection"), "tags": OtherValue("list"), "subject": "Hi"}
+    assert context.target is not None and context.target.as_row()["to"] is None
+
+
 def test_a_delete_names_its_record_by_reference() -> None:
     reference = {"__type": f"EntityReference:{_XRM}",
                  "Id": _ID, "LogicalName": "msp_engagementmilestone", "Name": None}
@@ -118,7 +131,7 @@ def test_a_delete_names_its_record_by_reference() -> None:
     ({"PostEntityImages": [{"value": {}}]}, "PostEntityImages"),
     ({"InputParameters": [{"key": "Target", "value": {"Attributes": []}}]}, "not an Entity"),
     ({"InputParameters": [{"key": "Target", "value": {"LogicalName": "x", "Attributes": [
-        {"key": "a", "value": {"__type": "Weird:x"}}]}}]}, "'Weird'"),
+        {"key": "a", "value": {"__type": "OptionSetValue:x", "Value": "1"}}]}}]}, "OptionSetValue without"),
     ({"Stage": "40"}, "Stage"),
 ])
 def test_malformed_contexts_name_what_is_wrong(change: dict, says: str) -> None:
