@@ -43,3 +43,6 @@ TEMPLATE_BODY_MAX = 100_000
 
 DRAFT_KEY_MAX = 200
 DRAFT_BODY_MAX = NOTE_BODY_MAX
+
+#: Names of push mappings (``[[mapping]] name = …`` in a mapping file).
+PUSH_MAPPING_NAME_MAX = 100

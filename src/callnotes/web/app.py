@@ -19,6 +19,7 @@ from callnotes import __version__
 from callnotes.config import Settings, load_settings
 from callnotes.store import errors as store_errors
 from callnotes.sync.runtime import open_runtime
+from callnotes.sync.webhooks import WebhookMalformed, WebhookUnauthorized
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.errors import install_error_handlers
@@ -43,6 +44,8 @@ _STORE_ERROR_STATUS: dict[type[Exception], int] = {
     store_errors.NaiveDatetimeError: 422,
     store_errors.Conflict: 409,
     store_errors.ImportFileError: 400,
+    WebhookUnauthorized: 401,
+    WebhookMalformed: 400,
 }
 
 
@@ -100,11 +103,12 @@ def _routers() -> list[APIRouter]:
         search,
         settings,
         templates,
+        webhooks,
     )
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
-            action_items.router, calendar.router, report.router]
+            webhooks.router, action_items.router, calendar.router, report.router]
 
 
 def create_app(

@@ -37,7 +37,7 @@ class NotFoundError(WebError):
 
 
 def _wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api") or request.url.path == "/healthz":
+    if request.url.path.startswith(("/api", "/webhooks")) or request.url.path == "/healthz":
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

@@ -4,11 +4,11 @@
 done_at), with a full-text index. ``note_attendees``: each note's attendees, kept by triggers from
 ``notes.attendees``; the notes' search context now holds the attendees too (``fts_0007``).
 
-Chained on 0004, the newest revision in main when it was written (0005 and 0006 are being written
-in other branches: whoever lands last re-chains on the one before).
+Chained on 0006, the newest revision in main when this was merged (0005, issue 10's, is not in main
+yet: when it lands, 0006 chains on it and this stays on 0006).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 23:30:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from callnotes.store.migrations import fts_0007
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
