@@ -210,7 +210,7 @@ def test_quarter_report_chart_and_csv(page: Page, base: str, tmp_path: Path) -> 
     target = tmp_path / "report.csv"
     download.value.save_as(target)
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
-    assert [quarter.slug, "hok by category", "Architecture Design Session", "", "1", "120"] in rows
+    assert [quarter.slug, "hok by category", "Architecture Design Session", "", "1", "120", "0"] in rows
     page.click(f"text=← {quarter.previous().label}")
     expect(page.locator("h1")).to_contain_text(quarter.previous().label)
 

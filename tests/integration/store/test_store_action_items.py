@@ -187,3 +187,40 @@ def test_attendees_are_rows_searchable_and_a_filter(session: Session) -> None:
     assert [h.id for h in search(session, "casey") if h.kind == "note"] == [one.id]
     with pytest.raises(ValidationError, match="attendee"):
         create_note(session, NoteInput(body="x", call_date=TODAY, attendees=["x" * (NOTE_ATTENDEE_MAX + 1)]))
+
+
+def test_0007_reads_existing_notes_and_downgrades_cleanly(empty_database_url: str) -> None:
+    """Notes written before 0007 get their attendee rows, action items and a search context with the
+    attendees; going back to 0006 restores the old triggers and search still works."""
+    from callnotes.store.db import downgrade_database, make_engine, make_session_factory, upgrade_database
+
+    upgrade_database(empty_database_url, "0006")
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO notes (uid, title, body, call_date, attendees, created_at, updated_at) VALUES "
+                "('u-1', 'Old', '- [ ] call Zoe back due: 2026-12-24\n- [x] sent deck', '2026-11-02', "
+                "'[\"Quentin Blake\"]', '2026-11-02 10:00:00', '2026-11-02 10:00:00')"))
+        upgrade_database(empty_database_url)
+        with make_session_factory(engine)() as session:
+            items = session.scalars(select(ActionItem).order_by(ActionItem.id))
+            assert [(i.text, i.due, i.done) for i in items] == [
+                ("call Zoe back", date(2026, 12, 24), False), ("sent deck", None, True)]
+            assert len(search(session, "quentin")) == 1
+            assert len(search(session, "", SearchFilters(attendee="quentin blake"))) == 1
+            assert [h.kind for h in search(session, "zoe")] == ["note", "action_item"]
+        downgrade_database(empty_database_url, "0006")
+        with make_session_factory(engine)() as session:
+            session.execute(text(
+                "INSERT INTO notes (uid, title, body, call_date, attendees, created_at, updated_at) VALUES "
+                "('u-2', 'Newer', 'kangaroo', '2026-11-03', '[]', '2026-11-03 10:00:00', "
+                "'2026-11-03 10:00:00')"))
+            session.commit()
+            with_attendee = text("SELECT count(*) FROM notes WHERE search_context LIKE '%Quentin%'")
+            assert session.scalar(with_attendee) == 0
+        upgrade_database(empty_database_url)
+        with make_session_factory(engine)() as session:
+            assert len(search(session, "kangaroo")) == 1 and len(search(session, "quentin")) == 1
+    finally:
+        engine.dispose()

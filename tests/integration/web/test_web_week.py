@@ -241,8 +241,8 @@ def test_quarter_report_with_charts_and_exports(client: TestClient, week: dict[s
     assert "| Contoso Pharma | 1 |" in markdown.text
     assert "| Architecture Design Session | 1 | 90 |" in markdown.text
     rows = list(csv.reader(io.StringIO(client.get(f"/report.csv?quarter={quarter.slug}").text)))
-    assert rows[0] == ["quarter", "section", "label", "detail", "count", "minutes"]
-    assert [quarter.slug, "hok by category", "Architecture Design Session", "", "1", "90"] in rows
+    assert rows[0] == ["quarter", "section", "label", "detail", "count", "minutes", "hok_tasks"]
+    assert [quarter.slug, "hok by category", "Architecture Design Session", "", "1", "90", "0"] in rows
     empty = client.get(f"/report?quarter={quarter.previous().previous().slug}").text
     assert "Nothing in this quarter." in empty
     assert client.get("/report?quarter=Q5-2026").status_code == 422

@@ -28,13 +28,15 @@ from callnotes.store.repo.action_items import closed_action_items
 
 @dataclass(frozen=True)
 class Count:
-    """One bar of a chart: a label, how many, the record it links to (if any), minutes (HoK)."""
+    """One bar of a chart: a label, how many, the record it links to (if any), the HoK minutes, a
+    detail (customer · status) and — for milestones touched — the HoK tasks logged on it."""
 
     label: str
     count: int
     ref: int | None = None
     minutes: int = 0
     detail: str = ""
+    tasks: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,10 @@ def _milestones_touched(session: Session, quarter: FiscalQuarter,
     ids = set(notes) | set(task_counts)
     found = list(session.scalars(select(Milestone).where(Milestone.id.in_(ids))
                                  .options(selectinload(Milestone.customer)))) if ids else []
-    touched = [Count(m.name, notes.get(m.id, 0), m.id, task_counts.get(m.id, 0),
-                     f"{m.customer.name if m.customer else ''} · {m.status_label or 'no status'}")
-               for m in found]
-    return sorted(touched, key=lambda c: (-(c.count + c.minutes), c.label))
+    touched = [Count(m.name, notes.get(m.id, 0), m.id, 0,
+                     f"{m.customer.name if m.customer else ''} · {m.status_label or 'no status'}",
+                     task_counts.get(m.id, 0)) for m in found]
+    return sorted(touched, key=lambda c: (-(c.count + c.tasks), c.label))
 
 
 def quarter_report(session: Session, quarter: FiscalQuarter) -> QuarterReport:
@@ -140,9 +142,9 @@ def report_markdown(report: QuarterReport, today: date | None = None) -> str:
               "|---|---|---:|---:|"]
     lines += [f"| {_cell(c.label)} | {_cell(c.detail)} | {c.count} | {c.minutes} |"
               for c in report.hok_by_milestone] + [""]
-    lines += ["## Milestones touched", "", "| Milestone | Customer · status | Notes | Tasks |",
+    lines += ["## Milestones touched", "", "| Milestone | Customer · status | Notes | HoK tasks |",
               "|---|---|---:|---:|"]
-    lines += [f"| {_cell(c.label)} | {_cell(c.detail)} | {c.count} | {c.minutes} |"
+    lines += [f"| {_cell(c.label)} | {_cell(c.detail)} | {c.count} | {c.tasks} |"
               for c in report.milestones_touched] + [""]
     lines += ["## Action items closed", ""]
     lines += [f"- {_closed_line(item)}" for item in report.action_items_closed] or ["- none"]
@@ -162,10 +164,10 @@ def _closed_line(item: ActionItem) -> str:
 
 
 def report_csv(report: QuarterReport) -> str:
-    """The report as one CSV table: section, label, detail, count, minutes."""
+    """The report as one CSV table: section, label, detail, count, minutes, HoK tasks."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["quarter", "section", "label", "detail", "count", "minutes"])
+    writer.writerow(["quarter", "section", "label", "detail", "count", "minutes", "hok_tasks"])
     sections = [("notes per customer", report.notes_by_customer),
                 ("notes per month", report.notes_by_month),
                 ("hok by category", report.hok_by_category), ("hok by milestone", report.hok_by_milestone),
@@ -173,10 +175,10 @@ def report_csv(report: QuarterReport) -> str:
     for section, counts in sections:
         for c in counts:
             writer.writerow([report.quarter.slug, section, _safe(c.label), _safe(c.detail), c.count,
-                             c.minutes])
+                             c.minutes, c.tasks])
     for item in report.action_items_closed:
         writer.writerow([report.quarter.slug, "action item closed", _safe(item.text),
-                         _safe(item.note.customer.name if item.note.customer else ""), 1, 0])
+                         _safe(item.note.customer.name if item.note.customer else ""), 1, 0, 0])
     return out.getvalue()
 
 
