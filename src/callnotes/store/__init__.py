@@ -56,10 +56,23 @@ Repositories (``repo/``) — typed inputs (dataclasses), typed errors
     UPDATED / UNCHANGED; ``mark_gone(session, kind, seen_ids)``; ``pod_name_for_territory``.
     Upserts never touch notes or the customer's local notes field.
 
-Search (``search.py``, import from there)
-    ``search(session, query, SearchFilters(...)) -> list[SearchHit(kind, id, title, snippet, rank)]``;
-    kinds ``note``, ``customer``, ``seller``, ``solution_engineer``, ``topic``; snippets are
-    HTML-escaped with ``<mark>`` around matches (safe to render as-is); any query text is safe.
+Search (``search.py``, import from there; backends ``search_sqlite`` / ``search_postgres``)
+    ``search(session, query, SearchFilters(...), order=SearchOrder.RELEVANCE | NEWEST) ->
+    list[SearchHit(kind, id, title, snippet, rank, call_date, customer, note_id)]``; kinds ``note``,
+    ``action_item``, ``customer``, ``seller``, ``solution_engineer``, ``topic``; filters customer,
+    seller, topic, attendee, dates (alone, without a word: the notes they select, newest first);
+    snippets are HTML-escaped with ``<mark>`` around matches (safe to render as-is); any query text
+    is safe. Ranks the newest ``RANK_WINDOW`` matches only.
+
+A seller's week (import from each module)
+    ``repo.action_items``: the ``- [ ]`` lines of notes (``parse_action_items``, kept in step by
+    ``sync_action_items`` on every way in), ``open_action_items`` (overdue / this week / later),
+    ``set_action_item_done`` (rewrites the note's Markdown), ``closed_action_items``.
+    ``repo.attendees``: ``attendee_suggestions`` (account team, earlier calls). ``repo.report``:
+    ``quarter_report`` (a ``domain.FiscalQuarter``), ``report_markdown``, ``report_csv``.
+    ``calendar``: ``read_meetings`` (an ``.ics`` file → ``Meeting`` drafts matched to customers,
+    ``CalendarFileError`` otherwise), ``meeting_note``. ``repo.notes_bulk``:
+    ``create_notes_in_bulk`` (file imports: the note rules, a few statements per thousand notes).
 
 Files (``backup.py``: the JSON backup; ``csv_import.py``; import from there; nothing commits)
     ``export_store(session) -> dict``, ``write_export(session, path_or_stream)``,
