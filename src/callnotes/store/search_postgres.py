@@ -41,8 +41,15 @@ _ITEM_ROWS = ("SELECT a.id, a.note_id, a.text, n.call_date, c.name AS customer, 
               "FROM action_items a JOIN notes n ON n.id = a.note_id "
               "LEFT JOIN customers c ON c.id = n.customer_id "
               "WHERE a.id IN :ids")
-_NEWEST = (f"SELECT n.id FROM notes n WHERE n.search_vector @@ {_QUERY} {{where}} "
-           "ORDER BY n.call_date DESC, n.created_at DESC, n.id DESC LIMIT :limit")
+#: Newest first: few matches are fetched through the GIN index and sorted (the CTE keeps the planner
+#: from walking the date index past every note, testing each); many walk the date index.
+_NEWEST_FEW = (f"WITH m AS MATERIALIZED (SELECT n.id, n.call_date, n.created_at FROM notes n "
+               f"WHERE n.search_vector @@ {_QUERY} {{where}}) "
+               "SELECT id FROM m ORDER BY call_date DESC, created_at DESC, id DESC LIMIT :limit")
+_NEWEST_MANY = (f"SELECT n.id FROM notes n WHERE n.search_vector @@ {_QUERY} {{where}} "
+                "ORDER BY n.call_date DESC, n.created_at DESC, n.id DESC LIMIT :limit")
+_COUNT = f"SELECT count(*) FROM (SELECT 1 FROM notes n WHERE n.search_vector @@ {_QUERY} LIMIT :cap) s"
+_DENSE = 2000
 _OTHER = (f"(SELECT '{{kind}}' AS kind, t.id, t.name AS title, "
           f"ts_headline('english'::regconfig, {{text}}, {_QUERY}, :headline) AS snippet, "
           f"ts_rank_cd({_WEIGHTS}, t.search_vector, {_QUERY}) AS score FROM {{table}} t "
@@ -81,7 +88,9 @@ class PostgresSearch:
         return sorted(hits, key=lambda h: (-h.rank, -h.id))
 
     def notes_newest(self, where: NoteWhere, limit: int) -> list[SearchHit]:
-        found = self._rows(_NEWEST.format(where=where.sql()), {**where.params, "limit": limit})
+        dense = self._rows(_COUNT, {"cap": _DENSE})[0][0] >= _DENSE
+        sql = (_NEWEST_MANY if dense else _NEWEST_FEW).format(where=where.sql())
+        found = self._rows(sql, {**where.params, "limit": limit})
         ids = [row.id for row in found]
         if not ids:
             return []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from callnotes.store import (
@@ -226,3 +226,26 @@ def test_index_stays_consistent_through_every_kind_of_change(
     session.commit()
     _index_is_consistent(session)
     assert _ids(search(session, "kubernetes")) == []
+
+
+@pytest.mark.parametrize("matches", [3, 2_100])  # few: fetched and sorted; many: the date index walked
+def test_newest_first_by_call_date_whatever_the_number_of_matches(session: Session, matches: int) -> None:
+    from callnotes.store.repo.notes_bulk import create_notes_in_bulk
+    from callnotes.store.search import RANK_WINDOW
+
+    day = date(2020, 1, 1)
+    notes = [NoteInput(body=f"zebra crossing {n}", call_date=day + timedelta(days=(n * 7919) % 2000))
+             for n in range(matches)]
+    notes.append(NoteInput(body="unrelated", call_date=date(2030, 1, 1)))
+    assert create_notes_in_bulk(session, notes) == [None] * len(notes)
+    session.commit()
+    newest = search(session, "zebra", limit=20, order="newest")
+    expected = session.execute(select(Note.id).where(Note.body.like("zebra%")).order_by(
+        Note.call_date.desc(), Note.created_at.desc(), Note.id.desc()).limit(20)).scalars().all()
+    assert [h.id for h in newest] == list(expected) and all(h.kind == "note" for h in newest)
+    assert [h.call_date for h in newest] == sorted((h.call_date for h in newest), reverse=True)
+    best = search(session, "zebra", limit=20)
+    assert len(best) == min(20, matches) and all("<mark>zebra</mark>" in h.snippet for h in best)
+    if matches > RANK_WINDOW:  # ranked within the newest window of matches (by when they were written)
+        last = session.scalar(select(func.max(Note.id)).where(Note.body.like("zebra%")))
+        assert min(h.id for h in best) > last - RANK_WINDOW
