@@ -452,7 +452,9 @@ note_attendees = Table(
     Column("note_id", ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("name", String(limits.NOTE_ATTENDEE_MAX), nullable=False),
-    Column("name_key", String(limits.NOTE_ATTENDEE_MAX), nullable=False, index=True),
+    Column("name_key", String(limits.NOTE_ATTENDEE_MAX), nullable=False),
+    # (name_key, note_id): an attendee's notes come from the index alone, without reading rows.
+    Index("ix_note_attendees_name_key", "name_key", "note_id"),
 )
 """Each note's attendees one a row (``name_key`` = ``lower(name)``), for filters and suggestions.
 Kept by database triggers from ``notes.attendees`` (migration 0007): never write it from Python."""

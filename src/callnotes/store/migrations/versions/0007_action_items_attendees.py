@@ -36,7 +36,7 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("note_id", "position", name="pk_note_attendees"),
     )
-    op.create_index("ix_note_attendees_name_key", "note_attendees", ["name_key"])
+    op.create_index("ix_note_attendees_name_key", "note_attendees", ["name_key", "note_id"])
     op.create_table(
         "action_items",
         sa.Column("id", sa.Integer(), nullable=False),
