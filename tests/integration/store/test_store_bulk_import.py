@@ -22,8 +22,10 @@ ROWS = 2_500  # more than two chunks
 
 
 def _triggers(session: Session) -> list[tuple[str, str]]:
-    if session.get_bind().dialect.name != "sqlite":
-        return []
+    """Every trigger with its definition (SQLite) or whether it is enabled (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [tuple(r) for r in session.execute(text(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname"))]
     return [tuple(r) for r in session.execute(text(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"))]
 
@@ -62,9 +64,10 @@ def test_csv_in_bulk_keeps_good_rows_and_indexes_them(session: Session, tmp_path
     assert [h.kind for h in search(session, "follow", SearchFilters(kinds=frozenset({"action_item"})),
                                    limit=3)] == ["action_item"] * 3
     later = create_note(session, NoteInput(body="written after the import: zeppelin",
-                                           call_date=date(2026, 1, 1), attendees=["Zed"]))
+                                           call_date=date(2026, 1, 1), attendees=["Zed"], topics=["Zulu"]))
     session.commit()
     assert [h.id for h in search(session, "zeppelin")] == [later.id]  # the triggers work again
+    assert [h.id for h in search(session, "zulu") if h.kind == "note"] == [later.id]  # context: topics
     assert [h.id for h in search(session, "", SearchFilters(attendee="zed"))] == [later.id]
 
 

@@ -8,10 +8,13 @@ the reason. A note that links milestones or opportunities goes through ``create_
 rules need the records). Valid notes are inserted a chunk at a time inside a savepoint; if the
 database refuses a chunk, its notes are stored one by one, so only the bad one is lost.
 
-On SQLite the triggers that index each inserted note (migrations 0001 / 0007) are set aside while
-the notes go in, and the new notes are indexed once at the end (search context, FTS5 rows, attendee
-rows) by the same SQL the triggers use — all inside the caller's transaction, so a failure rolls
-the triggers back with everything else. PostgreSQL keeps its triggers (they cost little there).
+The triggers that index each inserted note are set aside while the notes go in, inside the
+caller's transaction (a failure rolls them back with everything else). SQLite (migrations 0001 /
+0007): the new notes are indexed once at the end (search context, FTS5 rows, attendee rows) by the
+same SQL the triggers use. PostgreSQL: the search context is written with each row (customer, topics,
+attendees: what ``callnotes_note_context()`` computes), so the per-link context updates of
+``note_topics`` are not needed; ``ALTER TABLE … DISABLE TRIGGER`` locks ``notes`` and ``note_topics``
+until the import commits (pages wait, nothing fails).
 """
 
 from __future__ import annotations
@@ -55,13 +58,13 @@ class _Ready:
 class _Lookups:
     """What the checks need, read once: customer ids, topic ids by key, template names."""
 
-    customer_ids: set[int]
+    customers: dict[int, str]
     topics: dict[str, int]
     templates: dict[int, str]
 
     @classmethod
     def load(cls, session: Session) -> _Lookups:
-        return cls(set(session.scalars(select(Customer.id))), _topic_ids(session),
+        return cls(dict(session.execute(select(Customer.id, Customer.name)).all()), _topic_ids(session),
                    dict(session.execute(select(NoteTemplate.id, NoteTemplate.name)).all()))
 
 
@@ -77,7 +80,7 @@ def _check(data: NoteInput, position: int, lookups: _Lookups) -> _Ready:
         display, key = normalise_topic_name(name)
         topics.setdefault(key, display)
     check_note_counts(len(topics), len(values["attendees"]), 0)
-    if values["customer_id"] is not None and values["customer_id"] not in lookups.customer_ids:
+    if values["customer_id"] is not None and values["customer_id"] not in lookups.customers:
         raise ValidationError(f"customer {values['customer_id']!r} not found", field="customer_id")
     template_id = values.pop("template_id")
     if template_id is not None and not values["title"]:
@@ -146,15 +149,24 @@ def _insert(session: Session, ready: list[_Ready], lookups: _Lookups, writers: _
         lookups.topics[topic.name_key] = topic.id
     now = utcnow()
     ids = _reserve_ids(session, len(ready))
+    postgres = session.get_bind().dialect.name == "postgresql"
     writers.notes.insert(session, [
         {**note.values, "id": note_id, "uid": new_uid(), "created_at": now, "updated_at": now,
-         "search_context": ""} for note_id, note in zip(ids, ready, strict=True)])
+         "search_context": _context(note, lookups) if postgres else ""}
+        for note_id, note in zip(ids, ready, strict=True)])
     links = [{"note_id": note_id, "topic_id": lookups.topics[key]}
              for note_id, note in zip(ids, ready, strict=True) for key in note.topics]
     if links:
         session.connection().execute(insert(note_topics), links)
     writers.items.insert(session, [row for note_id, note in zip(ids, ready, strict=True)
                                    for row in item_rows(note_id, note.values["body"], now)])
+
+
+def _context(note: _Ready, lookups: _Lookups) -> str:
+    """The search context PostgreSQL's trigger would compute: customer, topics (by key), attendees."""
+    customer = lookups.customers.get(note.values["customer_id"], "") if note.values["customer_id"] else ""
+    topics = " ".join(note.topics[key] for key in sorted(note.topics))
+    return f"{customer} {topics} {' '.join(note.values['attendees'])}".strip()
 
 
 def _one_by_one(session: Session, batch: list[tuple[int, NoteInput]], refused: list[str | None]) -> None:
@@ -207,9 +219,10 @@ def create_notes_in_bulk(session: Session, notes: Sequence[NoteInput]) -> list[s
 
 @contextmanager
 def _index_once(session: Session) -> Iterator[None]:
-    """SQLite: set the notes' indexing triggers aside, then index the notes added meanwhile at once."""
-    if session.get_bind().dialect.name != "sqlite":
-        yield
+    """Set the notes' indexing triggers aside, then index the notes added meanwhile at once."""
+    if session.get_bind().dialect.name == "postgresql":
+        with _postgres_context_once(session):
+            yield
         return
     session.flush()
     start = session.scalar(select(func.coalesce(func.max(Note.id), 0))) or 0
@@ -229,6 +242,26 @@ def _index_once(session: Session) -> Iterator[None]:
     for sql in saved:
         connection.exec_driver_sql(sql)
     connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+
+
+_PG_TRIGGERS = (("notes", "notes_context"), ("note_topics", "note_topics_touch"))
+
+
+@contextmanager
+def _postgres_context_once(session: Session) -> Iterator[None]:
+    """PostgreSQL: no per-row context trigger while the notes (which carry their context) go in; notes
+    stored one by one meanwhile (through ``create_note``) get theirs computed at the end."""
+    session.flush()
+    start = session.scalar(select(func.coalesce(func.max(Note.id), 0))) or 0
+    connection = session.connection()
+    for table, trigger in _PG_TRIGGERS:
+        connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+    yield
+    session.flush()
+    for table, trigger in _PG_TRIGGERS:
+        connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    session.execute(text("UPDATE notes SET search_context = search_context "
+                         "WHERE id > :start AND search_context = ''"), {"start": start})
 
 
 def _index_statements() -> list[str]:
