@@ -18,9 +18,11 @@ from starlette.types import Message, Scope
 from callnotes import __version__
 from callnotes.config import Settings, load_settings
 from callnotes.store import errors as store_errors
+from callnotes.store.db import make_session_factory
 from callnotes.sync.runtime import open_runtime
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
+from callnotes.web.deps import DatabaseGate
 from callnotes.web.errors import install_error_handlers
 from callnotes.web.links import milestone_msx_url
 from callnotes.web.markdown import render_markdown
@@ -43,6 +45,7 @@ _STORE_ERROR_STATUS: dict[type[Exception], int] = {
     store_errors.NaiveDatetimeError: 422,
     store_errors.Conflict: 409,
     store_errors.ImportFileError: 400,
+    store_errors.DatabaseBusy: 503,
 }
 
 
@@ -120,6 +123,8 @@ def create_app(
         with open_runtime(settings) as runtime:
             app.state.runtime = runtime
             app.state.session_factory = runtime.session_factory
+            app.state.read_session_factory = make_session_factory(runtime.engine, read_only=True)
+            app.state.database_gate = DatabaseGate.for_engine(runtime.engine)
             consumer = runtime.queue.consumer() if worker else None
             if consumer is not None:
                 consumer.start()

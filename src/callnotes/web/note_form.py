@@ -6,8 +6,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -182,3 +183,12 @@ def editor_context(
         "templates": list_templates(session), "all_topics": [s.topic for s in list_topics(session)],
         "errors": [], **extra,
     }
+
+
+async def submitted_note_form(request: Request) -> NoteForm:
+    """The editor's fields from the request body (read on the event loop, before any database work)."""
+    return NoteForm.from_form(await request.form())
+
+
+#: The submitted editor form, for sync routes (their database work then runs in a worker thread).
+NoteFormDep = Annotated[NoteForm, Depends(submitted_note_form)]

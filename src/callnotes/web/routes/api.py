@@ -53,9 +53,8 @@ _OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])
-def healthz(request: Request) -> Health:
-    with request.app.state.session_factory() as session:
-        check_connection(session)
+def healthz(session: SessionDep) -> Health:
+    check_connection(session)
     return Health(status="ok", version=__version__, database="ok")
 
 
