@@ -1,19 +1,30 @@
 """Settings from the environment (``CALLNOTES_*``), one place for every knob.
 
-This module imports nothing of callnotes: every layer above the generic ones may read it, and the
-MSX defaults it needs (the corporate tenant) are applied where a connection is built (sync/connection.py).
+It imports only the shared vocabulary (``callnotes.domain``): every layer above the generic ones may
+read it, and the MSX defaults it needs (the corporate tenant) are applied where a connection is built
+(sync/connection.py). Precedence: arguments, then ``CALLNOTES_*`` variables, then the preferences the
+user saved in the app (``settings.json`` in the data dir, 0600, never a secret), then the defaults.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from callnotes.domain import WritebackMode
 
 ENV_PREFIX = "CALLNOTES_"
+#: Preferences the app saves for the user (settings page), below the environment: never a secret.
+PREFERENCES_FILE = "settings.json"
+SAVED_FIELDS = frozenset({"crm_url", "auth", "tenant_id", "client_id", "writeback", "refresh_minutes"})
 
 
 class AuthMode(StrEnum):
@@ -42,10 +53,28 @@ class Settings(BaseSettings):
     port: int = 5151
     log_level: str = "INFO"
     require_services: bool = False
+    #: Whether queued CRM writes leave on their own (auto), wait for approval (ask), or are not queued.
+    writeback: WritebackMode = WritebackMode.AUTO
+    #: Minutes between scheduled refreshes of the MSX mirror.
+    refresh_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: How long a worker's claim on an outbox row lasts (a killed worker's rows are freed after it).
+    outbox_lease_seconds: int = Field(default=120, ge=1, le=3600)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then what the user saved in the app (``settings.json``)."""
+        return init_settings, env_settings, _SavedPreferences(settings_cls)
 
     def resolved_data_dir(self) -> Path:
         """The data dir, created if missing (platformdirs default, ``CALLNOTES_DATA_DIR`` wins)."""
-        path = self.data_dir or Path(platformdirs.user_data_dir("callnotes", appauthor=False))
+        path = self.data_dir or _default_data_dir()
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -59,6 +88,77 @@ class Settings(BaseSettings):
     def demo_mode(self) -> bool:
         """No CRM configured: the app runs against its embedded emulator."""
         return not self.crm_url
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("callnotes", appauthor=False))
+
+
+def preferences_path(data_dir: Path | None) -> Path:
+    return (data_dir or _default_data_dir()) / PREFERENCES_FILE
+
+
+class _SavedPreferences(PydanticBaseSettingsSource):
+    """``<data dir>/settings.json``: only `SAVED_FIELDS`, and only where nothing above set them."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        data_dir = self.current_state.get("data_dir")
+        return _read_saved(preferences_path(Path(data_dir) if data_dir else None))
+
+
+def env_overrides(names: set[str] | frozenset[str] = SAVED_FIELDS) -> set[str]:
+    """Which of ``names`` the environment sets (the page says so: the environment wins)."""
+    return {name for name in names if f"{ENV_PREFIX}{name.upper()}" in os.environ}
+
+
+def _read_saved(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in saved.items() if k in SAVED_FIELDS} if isinstance(saved, dict) else {}
+
+
+def saved_preferences(settings: Settings) -> dict[str, Any]:
+    """What the user saved in the app (only `SAVED_FIELDS`), read now."""
+    return _read_saved(preferences_path(settings.data_dir))
+
+
+def current_writeback(settings: Settings) -> WritebackMode:
+    """The write-back mode now: ``CALLNOTES_WRITEBACK`` wins, then the settings page's choice (read
+    live, so a running worker follows it), then ``settings``."""
+    if f"{ENV_PREFIX}WRITEBACK" in os.environ:
+        return settings.writeback
+    try:
+        return WritebackMode(saved_preferences(settings).get("writeback", settings.writeback))
+    except ValueError:
+        return settings.writeback
+
+
+def save_preferences(settings: Settings, **changes: object) -> Path:
+    """Merge ``changes`` (a subset of `SAVED_FIELDS`) into the preferences file, written 0600 and
+    atomically; a value of None removes the key. Returns the file's path."""
+    unknown = set(changes) - SAVED_FIELDS
+    if unknown:
+        raise ValueError(f"not a saved preference: {', '.join(sorted(unknown))}")
+    path = preferences_path(settings.data_dir)
+    merged = {**_read_saved(path), **changes}
+    text = json.dumps({k: v for k, v in merged.items() if v is not None}, indent=2, sort_keys=True)
+    _write_private(path, text)
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a 0600 temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
 
 
 def load_settings() -> Settings:

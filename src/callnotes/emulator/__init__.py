@@ -10,12 +10,14 @@ if TYPE_CHECKING:  # the public names, for type checkers and readers
     from callnotes.emulator._public import *  # noqa: F403
 
 
+__all__ = ["ConfigError", "EmulatorConfig", "EmulatorServer", "EmulatorStartError", "create_app"]
+
+
 def __getattr__(name: str) -> Any:
     """Public names load on first use (PEP 562), so ``callnotes --help`` (which reads
     ``emulator/cli.py``) does not pay for Starlette and the data set."""
+    if name not in __all__:  # a submodule (``from callnotes.emulator import x``) or a typo
+        raise AttributeError(f"module 'callnotes.emulator' has no attribute {name!r}")
     import callnotes.emulator._public as public  # not ``from … import``: that would ask __getattr__ again
 
-    try:
-        return getattr(public, name)
-    except AttributeError:
-        raise AttributeError(f"module 'callnotes.emulator' has no attribute {name!r}") from None
+    return getattr(public, name)

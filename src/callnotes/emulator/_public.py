@@ -4,5 +4,3 @@
 from callnotes.emulator.app import create_app
 from callnotes.emulator.config import ConfigError, EmulatorConfig
 from callnotes.emulator.server import EmulatorServer, EmulatorStartError
-
-__all__ = ["ConfigError", "EmulatorConfig", "EmulatorServer", "EmulatorStartError", "create_app"]

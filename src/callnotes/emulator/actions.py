@@ -17,9 +17,9 @@ import json
 from uuid import UUID, uuid4
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Row, Table, type_key
 from callnotes.emulator.messages import ApiRequest, ApiResponse
-from callnotes.emulator.schema import OBJECT_TYPE_CODES, OPPORTUNITY_TEAM_TEMPLATE_ID
+from callnotes.emulator.table_definitions import OBJECT_TYPE_CODES, OPPORTUNITY_TEAM_TEMPLATE_ID
+from callnotes.emulator.tables import Database, Row, Table, type_key
 from callnotes.emulator.writes import Writer, json_body
 
 _CRM = "Microsoft.Dynamics.CRM."

@@ -1,5 +1,5 @@
 """The emulator's ASGI application: ``/api/data/v9.2/…`` in front of the Dataverse service,
-plus the ``/_emulator/*`` control endpoints (and the identity endpoints when present).
+plus the ``/_emulator/*`` control endpoints and the identity endpoints MSAL signs in through.
 
 Every Web API request goes through one pipeline: VPN block (403) → bearer token (401) →
 service protection limits (429) → latency and injected faults → the service, called in a
@@ -10,7 +10,6 @@ concurrency limits are observable) → optional drop after commit.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from callnotes.emulator.auth import CODE_UNAUTHORIZED, AuthFailure, challenge
@@ -44,6 +42,7 @@ from callnotes.emulator.faults import (
     drop_connection,
     truncate_response,
 )
+from callnotes.emulator.identity import identity_routes
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.stats import RequestLogEntry, now_iso
 
@@ -72,7 +71,7 @@ class _HttpRequest:
 @dataclass
 class _Outcome:
     response: ApiResponse | None
-    label: str = "ok"
+    label: str  # ok | error | unauthorized | throttled | fault | dropped | vpn_blocked
     batch_parts: int = 0
     fault: Fault | None = None
 
@@ -89,7 +88,7 @@ class EmulatorApp:
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        routes = control_routes(state) + _identity_routes(state)
+        routes = control_routes(state) + identity_routes(state.issuer, state.issuer.tenant_id)
         self._control = Starlette(routes=routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,7 +171,7 @@ class EmulatorApp:
             service_root=request.service_root,
         )
         response = await anyio.to_thread.run_sync(self._handle_locked, api_request)
-        return _Outcome(response)
+        return _Outcome(response, _label(response.status))
 
     def _handle_locked(self, request: ApiRequest) -> ApiResponse:
         with self.state.service_lock:
@@ -200,8 +199,7 @@ class EmulatorApp:
         headers = {"Content-Type": content_type, "OData-Version": "4.0"}
         if prefs.continue_on_error:
             headers["Preference-Applied"] = "odata.continue-on-error"
-        label = "ok" if result.status < 400 else "error"
-        return _Outcome(ApiResponse(result.status, headers, body), label, batch_parts=count)
+        return _Outcome(ApiResponse(result.status, headers, body), _label(result.status), batch_parts=count)
 
     def _run_batch_locked(
         self, request: _HttpRequest, caller: str, items: list[BatchItem], prefs: BatchPreferences
@@ -218,6 +216,11 @@ class EmulatorApp:
 def create_app(config: EmulatorConfig, service: Service) -> EmulatorApp:
     """The ASGI app for one emulator instance serving ``service`` with ``config``."""
     return EmulatorApp(EmulatorState(config, service))
+
+
+def _label(status: int) -> str:
+    """The request log's outcome for an answer the service itself gave (not a fault or a limit)."""
+    return "ok" if status < 400 else "error"
 
 
 def _fault_outcome(fault: Fault) -> _Outcome:
@@ -272,25 +275,3 @@ async def _respond(send: Send, outcome: _Outcome) -> None:
     headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
-
-
-def _identity_routes(state: EmulatorState) -> list[BaseRoute]:
-    """Mount ``callnotes.emulator.identity.identity_routes`` (MSAL endpoints) when it exists."""
-    try:
-        from callnotes.emulator.identity import identity_routes  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    offered: dict[str, Any] = {
-        "state": state,
-        "issuer": state.issuer,
-        "mint_token": state.mint_token,
-        "demo_user_id": state.service.demo_user_id,
-        "tenant_id": state.issuer.tenant_id,
-        "service": state.service,
-    }
-    try:
-        accepted = inspect.signature(identity_routes).parameters
-        return list(identity_routes(**{name: offered[name] for name in accepted if name in offered}))
-    except Exception:
-        _log.exception("identity endpoints could not be mounted; the emulator runs without them")
-        return []

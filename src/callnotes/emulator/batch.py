@@ -194,15 +194,21 @@ def _parse_http_request(content: bytes, where: str) -> tuple[str, str, dict[str,
     request_line, _, header_block = head.partition(_CRLF)
     if b"\n" in request_line:
         raise _lf_error(where)
-    tokens = request_line.decode("latin-1").split(" ")
-    if len(tokens) != 3 or not tokens[2].startswith("HTTP/") or not tokens[1]:
+    # The service reads a request line as Microsoft's OData library does: the method up to the first
+    # space, the version after the last one, and everything between as the URL, so a query with
+    # unencoded spaces ("$filter=statecode eq 0") is accepted (execute-batch-operations-using-web-api.md
+    # shows such part URLs).
+    line = request_line.decode("latin-1")
+    verb, _, rest = line.partition(" ")
+    url, _, version = rest.rpartition(" ")
+    if not verb or not url.strip() or not version.startswith("HTTP/"):
         raise BatchFormatError(
             f"The {where} does not start with a request line 'METHOD URL HTTP/1.1': {request_line[:100]!r}."
         )
-    method = tokens[0].upper()
+    method = verb.upper()
     if method not in _METHODS:
-        raise BatchFormatError(f"The {where} uses an unsupported method '{tokens[0]}'.")
-    return method, tokens[1], _parse_header_lines(header_block, where), body
+        raise BatchFormatError(f"The {where} uses an unsupported method '{verb}'.")
+    return method, url.strip(), _parse_header_lines(header_block, where), body
 
 
 def _lf_error(what: str) -> BatchFormatError:
@@ -360,6 +366,7 @@ class BatchRunner:
         if match:
             url = self._reference(match.group(1)) + match.group(2)
         target, _, query = url.partition("?")
+        query = query.replace(" ", "%20")  # spaces the request line carried, encoded as the query expects
         if "://" in target:
             target = urlsplit(target).path
         position = target.find(_API_PREFIX)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the emulator itself loads only when the command runs (fast `callnotes --help`)
     from callnotes.emulator.config import EmulatorConfig
+    from callnotes.emulator.tls import TlsFiles
 
 _EPILOG = """\
-Point any Dataverse client at the service root http://127.0.0.1:PORT/api/data/v9.2 with
+Point any Dataverse client at the service root http://127.0.0.1:PORT/api/data/v9.2 (https:// with
+--tls: trust the CA file it prints through REQUESTS_CA_BUNDLE, SSL_CERT_FILE or httpx verify=) with
 "Authorization: Bearer <token>" (the token printed at start-up, or mint one:
 curl -X POST http://127.0.0.1:PORT/_emulator/token -H 'Content-Type: application/json'
 -d '{"expires_in": 3600}'; expires_in <= 0 gives an expired token). callnotes itself:
@@ -30,7 +32,7 @@ Full reference: docs/emulator.md.
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``callnotes emulator`` to the top-level app (the emulator loads only when it runs)."""
+    """Add ``callnotes emulator`` to the top-level app."""
     app.command("emulator", epilog=_EPILOG)(emulator_command)
 
 
@@ -65,43 +67,51 @@ def emulator_command(
     ),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow binding a non-loopback address."),
     token_hours: int = typer.Option(8, "--token-hours", help="Lifetime of the printed token."),
+    tls: bool = typer.Option(
+        False,
+        "--tls",
+        help="Serve HTTPS with a certificate made at start for 127.0.0.1/localhost; prints the CA file "
+        "to trust (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, httpx verify=).",
+    ),
 ) -> None:
     """Run the Dataverse Web API emulator (MSX-shaped demo data) until Ctrl+C.
 
-    It serves /api/data/v9.2 over HTTP on 127.0.0.1 and prints the service root, the demo user's
-    id and a bearer token.
+    It serves /api/data/v9.2 over HTTP (HTTPS with --tls) on 127.0.0.1 and prints the service root,
+    the demo user's id and a bearer token.
     """
-    import uvicorn
-
-    from callnotes.emulator.app import create_app
     from callnotes.emulator.config import ConfigError, EmulatorConfig
-    from callnotes.emulator.server import build_default_service, uvicorn_config
 
     try:
         config = EmulatorConfig(
-            accounts=accounts,
-            seed=seed,
-            latency_ms=latency_ms,
-            jitter_ms=jitter_ms,
-            fault_rate=fault_rate,
-            throttle=throttle,
-            vpn_blocked=vpn_blocked,
-            msx_quirks=msx_quirks,
-            host=host,
-            port=port,
+            accounts=accounts, seed=seed, latency_ms=latency_ms, jitter_ms=jitter_ms, fault_rate=fault_rate,
+            throttle=throttle, vpn_blocked=vpn_blocked, msx_quirks=msx_quirks, host=host, port=port,
             allow_remote=allow_remote,
-        )
+        )  # fmt: skip
     except ConfigError as exc:
         typer.echo(f"callnotes emulator: {exc}", err=True)
         raise typer.Exit(2) from exc
+    _serve(config, tls=tls, token_hours=token_hours)
+
+
+def _serve(config: EmulatorConfig, *, tls: bool, token_hours: int) -> None:
+    import uvicorn
+
+    from callnotes.emulator.app import create_app
+    from callnotes.emulator.server import build_default_service, public_url, uvicorn_config
+    from callnotes.emulator.tls import make_tls_files
+
     sock = _bind(config)
-    bound_port = sock.getsockname()[1]
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound_port}"  # noqa: S104
-    typer.echo(f"Building the demo data set ({accounts} accounts, seed {seed})…")
+    url = public_url(config.host, sock.getsockname()[1], tls=tls)
+    typer.echo(f"Building the demo data set ({config.accounts} accounts, seed {config.seed})…")
     emulator = create_app(config, build_default_service(config))
     token = emulator.state.mint_token(url, token_hours * 3600)
-    _print_banner(url, emulator.state.service.demo_user_id, token, token_hours)
-    uvicorn.Server(uvicorn_config(emulator, log_level="info")).run(sockets=[sock])
+    files = make_tls_files() if tls else None
+    try:
+        _print_banner(url, emulator.state.service.demo_user_id, token, token_hours, files)
+        uvicorn.Server(uvicorn_config(emulator, files, log_level="info")).run(sockets=[sock])
+    finally:
+        if files is not None:
+            files.remove()
 
 
 def _bind(config: EmulatorConfig) -> socket.socket:
@@ -116,14 +126,18 @@ def _bind(config: EmulatorConfig) -> socket.socket:
         raise typer.Exit(1) from exc
 
 
-def _print_banner(url: str, demo_user_id: str, token: str, token_hours: int) -> None:
+def _print_banner(url: str, demo_user_id: str, token: str, token_hours: int, tls: TlsFiles | None) -> None:
     from callnotes.emulator.app import API_PREFIX
 
     typer.echo(f"Dataverse Web API emulator on {url}")
     typer.echo(f"  service root : {url}{API_PREFIX}")
     typer.echo(f"  demo user    : {demo_user_id}")
     typer.echo(f"  control      : {url}/_emulator/stats  /_emulator/config  /_emulator/token")
+    if tls is not None:
+        typer.echo(f"  CA file      : {tls.ca_file}")
+        typer.echo(f"Trust it: REQUESTS_CA_BUNDLE={tls.ca_file} SSL_CERT_FILE={tls.ca_file}")
     typer.echo(f"Bearer token for the demo user (valid {token_hours} h):")
     typer.echo(token)
-    typer.echo(f"Try: curl -H 'Authorization: Bearer <token>' {url}{API_PREFIX}/WhoAmI")
+    cacert = f" --cacert {tls.ca_file}" if tls is not None else ""
+    typer.echo(f"Try: curl{cacert} -H 'Authorization: Bearer <token>' {url}{API_PREFIX}/WhoAmI")
     typer.echo(f"Point callnotes at it: CALLNOTES_CRM_URL={url} CALLNOTES_AUTH=emulator")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 
-from callnotes.emulator.messages import ApiResponse
-
-JSON_CONTENT_TYPE = "application/json; odata.metadata=minimal"
+from callnotes.emulator.messages import JSON_CONTENT_TYPE, ApiResponse
 
 
 class DataverseFault(Exception):
@@ -61,6 +59,9 @@ PAYLOAD_ERROR = "0x80048d19"
 # DuplicateRecord: "A record with matching key values already exists."
 # powerapps-docs/developer/data-platform/webapi/perform-conditional-operations-using-web-api.md
 DUPLICATE_RECORD = "0x80040237"
+# DuplicateRecordEntityKey: a second record with the same alternate-key values
+# (powerapps-docs/developer/data-platform/reference/web-service-error-codes.md).
+DUPLICATE_KEY = "0x80060892"
 # ConcurrencyVersionMismatch: "The version of the existing record doesn't match the RowVersion
 # property provided." (same page, "Apply optimistic concurrency").
 VERSION_MISMATCH = "0x80060882"

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Row, Table
 from callnotes.emulator.formatting import RecordWriter
 from callnotes.emulator.query import MAX_PAGE_SIZE, Preferences, context_url
-from callnotes.emulator.schema import GUID_KINDS, NUMBER_KINDS, Column, EntityType, Kind
+from callnotes.emulator.table_definitions import GUID_KINDS, NUMBER_KINDS, Column, EntityType, Kind
+from callnotes.emulator.tables import Database, Row, Table
 
 PAGING_COOKIE = "Microsoft.Dynamics.CRM.fetchxmlpagingcookie"
 MORE_RECORDS = "Microsoft.Dynamics.CRM.morerecords"

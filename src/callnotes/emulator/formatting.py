@@ -14,8 +14,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable
 
-from callnotes.emulator.database import Database, Row, type_key
-from callnotes.emulator.schema import Column, EntityType, Kind
+from callnotes.emulator.table_definitions import Column, EntityType, Kind
+from callnotes.emulator.tables import Database, Row, type_key
 
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
 LOOKUP_NAME = "Microsoft.Dynamics.CRM.lookuplogicalname"

@@ -6,8 +6,11 @@ The transport (``app.py``) turns an HTTP request into an :class:`ApiRequest`, ha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+JSON_CONTENT_TYPE = "application/json; odata.metadata=minimal"
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,13 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     entity_set: str | None = None
+
+
+def json_response(
+    status: int, payload: object, headers: dict[str, str] | None = None, entity_set: str | None = None
+) -> ApiResponse:
+    """A JSON answer with the OData headers every Web API response carries."""
+    merged = {"Content-Type": JSON_CONTENT_TYPE, "OData-Version": "4.0"}
+    merged.update(headers or {})
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return ApiResponse(status=status, headers=merged, body=body, entity_set=entity_set)

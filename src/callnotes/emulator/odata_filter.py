@@ -7,7 +7,9 @@ teammembership query uses; the Dataverse query function
 ``Microsoft.Dynamics.CRM.In(PropertyName='x',PropertyValues=['a','b'])``.
 powerapps-docs/developer/data-platform/webapi/query/filter-rows.md (operators, functions,
 Dataverse query functions). String comparisons are case-insensitive as in Dataverse (the data is
-stored with a case-insensitive collation).
+stored with a case-insensitive collation). For the metadata entity types also enumeration literals
+``Microsoft.Dynamics.CRM.AttributeTypeCode'Picklist'`` and paths into complex values
+``RequiredLevel/Value`` (webapi/query-metadata-web-api.md, "Use enum types" / "Use complex types").
 """
 
 from __future__ import annotations
@@ -30,19 +32,20 @@ from callnotes.emulator.odata_nodes import (
     resolve_logical,
     string_function,
 )
-from callnotes.emulator.schema import Column, EntityType
+from callnotes.emulator.table_definitions import Column, EntityType
 
 __all__ = ["CompiledFilter", "compile_filter", "tokenize"]
 _TOKEN_RE = re.compile(
     rf"""
     (?P<ws>\s+)
   | (?P<guidlit>guid'(?P<guidbody>[^']*)')
+  | (?P<enum>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+'(?:[^']|'')*')
   | (?P<string>'(?:[^']|'')*')
   | (?P<guid>{GUID_RE})(?![\w-])
   | (?P<datetime>\d{{4}}-\d{{2}}-\d{{2}}
         (?:T\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?(?:Z|[+-]\d{{2}}:\d{{2}})?)?)(?![\w-])
   | (?P<number>-?\d+(?:\.\d+)?(?:[mMdDfFlL])?)(?![\w-])
-  | (?P<ident>[A-Za-z_][\w.]*)
+  | (?P<ident>[A-Za-z_][\w.]*(?:/[A-Za-z_]\w*)*)
   | (?P<punct>[(),\[\]=])
     """,
     re.VERBOSE,
@@ -230,6 +233,9 @@ class _Parser:
     def _literal(self, token: Token) -> Literal:
         if token.kind == "string":
             return Literal("string", token.text[1:-1].replace("''", "'"), token.text)
+        if token.kind == "enum":  # Namespace.EnumType'Member' (query-metadata-web-api.md, enum types)
+            type_name, _, member = token.text.partition("'")
+            return Literal("enum", member[:-1].replace("''", "'"), token.text, type_name)
         if token.kind == "guidlit":
             body = token.text[5:-1]
             return Literal("guid", parse_guid(body, token.text), token.text)

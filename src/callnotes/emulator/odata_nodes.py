@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Row, Table
-from callnotes.emulator.schema import GUID_KINDS, NUMBER_KINDS, STRING_KINDS, Column, EntityType, Kind
+from callnotes.emulator.table_definitions import (
+    GUID_KINDS,
+    NUMBER_KINDS,
+    STRING_KINDS,
+    Column,
+    EntityType,
+    Kind,
+)
+from callnotes.emulator.tables import Row, Table
 
 Predicate = Callable[[Row], bool]
 Candidates = Callable[[Table], "set[str] | None"]
@@ -24,9 +31,10 @@ GUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA
 
 @dataclass(frozen=True)
 class Literal:
-    kind: str  # "string" | "guid" | "number" | "datetime" | "bool" | "null"
+    kind: str  # "string" | "guid" | "number" | "datetime" | "bool" | "null" | "enum"
     value: object
     text: str
+    enum_type: str | None = None  # the EnumType of an "enum" literal
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,8 @@ def _incompatible(column: Column, literal: Literal, op: str) -> errors.Dataverse
         "number": "Edm.Int32",
         "datetime": "Edm.DateTimeOffset",
         "bool": "Edm.Boolean",
-    }.get(literal.kind, "Edm.String")
+        "enum": literal.enum_type,
+    }.get(literal.kind) or "Edm.String"
     kind = {
         "eq": "Equal",
         "ne": "NotEqual",
@@ -66,9 +75,10 @@ def _incompatible(column: Column, literal: Literal, op: str) -> errors.Dataverse
         "lt": "LessThan",
         "le": "LessThanOrEqual",
     }.get(op, op)
+    shown = column.enum_type or column.kind.edm
     return errors.query_error(
         "A binary operator with incompatible types was detected. "
-        f"Found operand types '{column.kind.edm}' and '{found}' for operator kind '{kind}'."
+        f"Found operand types '{shown}' and '{found}' for operator kind '{kind}'."
     )
 
 
@@ -94,6 +104,8 @@ def coerce(column: Column, literal: Literal, op: str, entity: EntityType) -> obj
             return literal.value
     elif kind in (Kind.DATE, Kind.DATETIME) and literal.kind == "datetime":
         return _normalise_date(str(literal.value), kind)
+    elif kind is Kind.ENUM and literal.kind == "enum" and literal.enum_type == column.enum_type:
+        return literal.value
     raise _incompatible(column, literal, op)
 
 

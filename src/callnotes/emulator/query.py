@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Row, Table
 from callnotes.emulator.formatting import (
     RecordWriter,
     Wants,
@@ -27,7 +26,8 @@ from callnotes.emulator.formatting import (
     no_annotations,
 )
 from callnotes.emulator.odata_filter import CompiledFilter, compile_filter
-from callnotes.emulator.schema import Column, EntityType, Navigation
+from callnotes.emulator.table_definitions import Column, EntityType, Navigation
+from callnotes.emulator.tables import Database, Row, Table
 
 MAX_PAGE_SIZE = 5000
 COUNT_LIMIT = 5000
@@ -104,7 +104,9 @@ def split_prefer(header: str | None) -> list[str]:
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -117,8 +119,10 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def _split_top_level(text: str, sep: str) -> list[str]:
-    parts, depth, current = [], 0, []
+def split_top_level(text: str, sep: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         depth += ch == "("
         depth -= ch == ")"
@@ -224,7 +228,7 @@ def _parse_orderby(value: str, entity: EntityType) -> list[tuple[Column, bool]]:
 
 def _parse_expand(value: str, entity: EntityType, database: Database) -> list[Expansion]:
     expansions = []
-    for raw in _split_top_level(value, ","):
+    for raw in split_top_level(value, ","):
         item = raw.strip()
         name, _, rest = item.partition("(")
         nav = entity.navigations.get(name.strip())

@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, unquote
 from uuid import uuid4
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Table, type_key
 from callnotes.emulator.messages import ApiRequest, ApiResponse
-from callnotes.emulator.schema import Navigation
+from callnotes.emulator.table_definitions import Navigation
+from callnotes.emulator.tables import Database, Table, type_key
 from callnotes.emulator.writes import Writer, json_body
 
 MEMBERSHIP_NAV = "teammembership_association"

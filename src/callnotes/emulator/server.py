@@ -4,13 +4,18 @@ Used by the test fixtures, the benches and demo mode::
 
     with EmulatorServer(EmulatorConfig(accounts=20, seed=7)) as emu:
         httpx.get(emu.api_url + "/WhoAmI", headers={"Authorization": f"Bearer {emu.mint_token()}"})
+
+``EmulatorServer(config, tls=True)`` serves HTTPS with a certificate made at start (see
+:mod:`callnotes.emulator.tls`); ``ca_file`` is the CA to trust and ``verify`` an SSL context for httpx.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +24,7 @@ import uvicorn
 
 from callnotes.emulator.app import API_PREFIX, EmulatorApp, create_app
 from callnotes.emulator.config import EmulatorConfig, Service
+from callnotes.emulator.tls import TlsFiles, make_tls_files
 
 _START_TIMEOUT_S = 30.0
 
@@ -34,8 +40,9 @@ def build_default_service(config: EmulatorConfig) -> Service:
     return build_service(config.seed, config.accounts, msx_quirks=config.msx_quirks)
 
 
-def uvicorn_config(app: EmulatorApp, **overrides: Any) -> uvicorn.Config:
-    """How the emulator runs under uvicorn (h11 on asyncio: what the drop faults rely on)."""
+def uvicorn_config(app: EmulatorApp, tls: TlsFiles | None = None, **overrides: Any) -> uvicorn.Config:
+    """How the emulator runs under uvicorn (h11 on asyncio: what the drop faults rely on), over TLS
+    with ``tls``'s certificate when given."""
     settings: dict[str, Any] = {
         "log_level": "warning",
         "access_log": False,
@@ -44,8 +51,16 @@ def uvicorn_config(app: EmulatorApp, **overrides: Any) -> uvicorn.Config:
         "http": "h11",
         "timeout_keep_alive": 30,
     }
+    if tls is not None:
+        settings |= {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file)}
     settings.update(overrides)
     return uvicorn.Config(app, **settings)
+
+
+def public_url(host: str, port: int, *, tls: bool) -> str:
+    """The URL a local client uses (a wildcard bind is reached on 127.0.0.1)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host  # noqa: S104
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -69,9 +84,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
 class EmulatorServer:
     """Starts on ``__enter__`` (or :meth:`start`), stops on ``__exit__`` (or :meth:`stop`)."""
 
-    def __init__(self, config: EmulatorConfig | None = None, *, service: Service | None = None) -> None:
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, service: Service | None = None, tls: bool = False
+    ) -> None:
         self.config = config or EmulatorConfig()
         self._given_service = service
+        self._tls_wanted = tls
+        self._tls: TlsFiles | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._app: EmulatorApp | None = None
@@ -87,9 +106,10 @@ class EmulatorServer:
         self._app = create_app(self.config, service)
         sock = listening_socket(self.config.host, self.config.port)
         port = sock.getsockname()[1]
-        self.url = f"http://{self.config.host}:{port}"
+        self._tls = make_tls_files() if self._tls_wanted else None
+        self.url = public_url(self.config.host, port, tls=self._tls is not None)
         self.api_url = self.url + API_PREFIX
-        self._server = uvicorn.Server(uvicorn_config(self._app))
+        self._server = uvicorn.Server(uvicorn_config(self._app, self._tls))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name=f"emulator-{port}", daemon=True
         )
@@ -104,11 +124,12 @@ class EmulatorServer:
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + _START_TIMEOUT_S
         last_error = "no answer"
+        verify = self.verify
         while time.monotonic() < deadline:
             if self._thread is not None and not self._thread.is_alive():
                 raise EmulatorStartError(f"the emulator thread stopped during start-up ({self.url})")
             try:
-                if httpx.get(self.url + "/_emulator/stats", timeout=1.0).status_code == 200:
+                if httpx.get(self.url + "/_emulator/stats", timeout=1.0, verify=verify).status_code == 200:
                     return
             except httpx.HTTPError as exc:
                 last_error = str(exc)
@@ -124,6 +145,9 @@ class EmulatorServer:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+        if self._tls is not None:
+            self._tls.remove()
+            self._tls = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -140,6 +164,16 @@ class EmulatorServer:
         if self._app is None:
             raise RuntimeError("the EmulatorServer has not been started")
         return self._app
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA certificate a client must trust (``tls=True``), else ``None``."""
+        return self._tls.ca_file if self._tls is not None else None
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What to pass as httpx ``verify=``: a context trusting this server's CA, or ``True``."""
+        return self._tls.client_context() if self._tls is not None else True
 
     @property
     def service(self) -> Service:

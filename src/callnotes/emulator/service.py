@@ -8,7 +8,6 @@ errors; returns the documented error JSON) and wraps ``$batch`` changesets in
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +15,12 @@ from dataclasses import dataclass
 
 from callnotes.emulator import errors
 from callnotes.emulator.actions import RecordTeams
-from callnotes.emulator.data import Dataset, build_dataset
-from callnotes.emulator.database import Database, Row, Table, type_key
-from callnotes.emulator.errors import JSON_CONTENT_TYPE, DataverseFault
+from callnotes.emulator.dataset import Dataset, build_dataset
+from callnotes.emulator.errors import DataverseFault
 from callnotes.emulator.fetchxml import run_fetch
 from callnotes.emulator.formatting import RecordWriter, etag
-from callnotes.emulator.messages import ApiRequest, ApiResponse
+from callnotes.emulator.messages import ApiRequest, ApiResponse, json_response
+from callnotes.emulator.metadata import METADATA_SETS, Definitions, is_metadata_path
 from callnotes.emulator.query import (
     COUNT_LIMIT,
     MSX_ACCOUNTTEAM_CAP,
@@ -34,17 +33,27 @@ from callnotes.emulator.query import (
     render_row,
     take_page,
 )
+from callnotes.emulator.record_keys import RecordKey, find_by_key, key_not_found, record_key
 from callnotes.emulator.references import References
-from callnotes.emulator.schema import BUSINESS_UNIT_ID, ORGANIZATION_ID
+from callnotes.emulator.table_definitions import BUSINESS_UNIT_ID, ORGANIZATION_ID
+from callnotes.emulator.tables import Database, Row, Table, type_key
 from callnotes.emulator.writes import Writer
 
 __all__ = ["ApiRequest", "ApiResponse", "DataverseService", "build_service"]
 
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_SEGMENT_RE = re.compile(r"^(?P<set>[A-Za-z_][\w]*)(?:\((?P<key>[^)]*)\))?$")
+_SEGMENT_RE = re.compile(r"^(?P<set>[A-Za-z_][\w]*)(?:\((?P<key>.*)\))?$", re.DOTALL)
 _ACTION_PREFIX = "Microsoft.Dynamics.CRM."
 _TOTAL = "Microsoft.Dynamics.CRM.totalrecordcount"
 _TOTAL_EXCEEDED = "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A resource path whose key was resolved to a record id."""
+
+    table: Table
+    key: str | None
+    tail: str | None
 
 
 @dataclass(frozen=True)
@@ -52,32 +61,8 @@ class _Target:
     """A parsed resource path: entity set, optional key, optional trailing segment."""
 
     table: Table
-    key: str | None
+    key: RecordKey | None
     tail: str | None
-
-
-def json_response(
-    status: int, payload: object, headers: dict[str, str] | None = None, entity_set: str | None = None
-) -> ApiResponse:
-    merged = {"Content-Type": JSON_CONTENT_TYPE, "OData-Version": "4.0"}
-    merged.update(headers or {})
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    return ApiResponse(status=status, headers=merged, body=body, entity_set=entity_set)
-
-
-def parse_key(text: str, table: Table) -> str:
-    """``(guid)`` or ``(primarykey=guid)``; anything else is the documented bad-request error."""
-    value = text.strip()
-    name, eq, rest = value.partition("=")
-    if eq:
-        if name.strip() != table.entity.primary_key:
-            raise errors.query_error(f"Bad Request - Error in query syntax. Unknown key '{name.strip()}'.")
-        value = rest.strip()
-    if not re.fullmatch(_GUID, value):
-        raise errors.query_error(
-            f"Bad Request - Error in query syntax. '{value}' is not a valid Edm.Guid key."
-        )
-    return value.lower()
 
 
 class DataverseService:
@@ -93,6 +78,7 @@ class DataverseService:
         self._teams = RecordTeams(self.database, self._writes)
         self._references = References(self.database, self._writes)
         self._results = ResultCache(self.database)
+        self._definitions = Definitions(self.database.schema)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -116,12 +102,14 @@ class DataverseService:
     # -- routing ---------------------------------------------------------------------------
     def _dispatch(self, request: ApiRequest) -> ApiResponse:
         path = request.path.strip("/")
+        method = request.method.upper()
         if path in ("WhoAmI", "WhoAmI()"):
             return self._who_am_i(request)
-        if path == "" and request.method.upper() == "GET":
+        if path == "" and method == "GET":
             return self._service_document(request)
+        if is_metadata_path(path):
+            return self._definitions.handle(request, path)
         target = self._resolve(path)
-        method = request.method.upper()
         if target.tail is not None:
             return self._tail(request, target, method)
         if target.key is None:
@@ -129,13 +117,13 @@ class DataverseService:
                 return self._collection(request, target.table)
             if method == "POST":
                 return self._writes.create(request, target.table)
-        else:
+        elif method == "PATCH":
+            return self._upsert(request, target.table, target.key)
+        elif method in ("GET", "DELETE"):
+            record_id = self._record_id(target.table, target.key)
             if method == "GET":
-                return self._single(request, target.table, target.key)
-            if method == "PATCH":
-                return self._writes.upsert(request, target.table, target.key)
-            if method == "DELETE":
-                return self._writes.delete(request, target.table, target.key)
+                return self._single(request, target.table, record_id)
+            return self._writes.delete(request, target.table, record_id)
         # compose-http-requests-handle-errors.md "Identify status codes": 405 for incorrect method and
         # resource combinations (e.g. DELETE or PATCH on a collection).
         raise DataverseFault(405, "0x80060888", f"The HTTP method '{method}' is not allowed for '{path}'.")
@@ -147,11 +135,35 @@ class DataverseService:
             name = match.group("set") if match else head
             raise errors.resource_not_found(name)
         table = self.database.by_set[match.group("set")]
-        key = parse_key(match.group("key"), table) if match.group("key") is not None else None
+        key = record_key(match.group("key"), table.entity) if match.group("key") is not None else None
         return _Target(table, key, tail or None)
 
-    def _tail(self, request: ApiRequest, target: _Target, method: str) -> ApiResponse:
-        tail = target.tail or ""
+    @staticmethod
+    def _record_id(table: Table, key: RecordKey) -> str:
+        """The id ``key`` names; a primary key is taken as given (its absence is reported where used)."""
+        if key.primary is not None:
+            return key.primary
+        row = find_by_key(table, key)
+        if row is None:
+            raise key_not_found(table.entity.logical_name)
+        return str(row[table.entity.primary_key])
+
+    def _upsert(self, request: ApiRequest, table: Table, key: RecordKey) -> ApiResponse:
+        # update-delete-entities-using-web-api.md "Upsert a table row"; by an alternate key the record
+        # is found by its key values, and a new one gets them as column values.
+        if key.primary is not None:
+            return self._writes.upsert(request, table, key.primary)
+        row = find_by_key(table, key)
+        if row is not None:
+            return self._writes.upsert(request, table, str(row[table.entity.primary_key]), key.values())
+        if (request.header("if-match") or "").strip():
+            raise key_not_found(table.entity.logical_name)  # "Prevent create in upsert"
+        return self._writes.create(request, table, key_values=key.values())
+
+    def _tail(self, request: ApiRequest, keyed: _Target, method: str) -> ApiResponse:
+        tail = keyed.tail or ""
+        record_id = self._record_id(keyed.table, keyed.key) if keyed.key is not None else None
+        target = _Resolved(keyed.table, record_id, keyed.tail)
         if target.key is not None and tail.endswith("/$ref"):
             return self._references.handle(request, target.table, target.key, tail[: -len("/$ref")])
         if target.key is None and tail == "$count" and method == "GET":
@@ -193,7 +205,7 @@ class DataverseService:
     def _service_document(self, request: ApiRequest) -> ApiResponse:
         # web-api-service-documents.md "Service document": the entity sets the service exposes
         # (the client-errors troubleshooting page points there for a wrong entity set name).
-        sets = sorted(self.database.by_set)
+        sets = sorted([*self.database.by_set, *METADATA_SETS])  # the metadata sets are entity sets too
         return json_response(
             200,
             {
@@ -209,7 +221,7 @@ class DataverseService:
         prefs = parse_preferences(request.header("prefer"))
         options = parse_query(request.query, entity, self.database)
         if options.fetch_xml is not None:
-            payload = run_fetch(
+            fetched = run_fetch(
                 options.fetch_xml,
                 table,
                 self.database,
@@ -218,7 +230,7 @@ class DataverseService:
                 request.service_root,
                 request.caller_id,
             )
-            return json_response(200, payload, _applied(prefs), entity.entity_set)
+            return json_response(200, fetched, _applied(prefs), entity.entity_set)
         rows = self._results.rows(table, options, within)
         cap = MSX_ACCOUNTTEAM_CAP if self.msx_quirks and entity.logical_name == "msp_accountteam" else None
         page = take_page(rows, entity, options, prefs, cap=cap)
@@ -246,13 +258,15 @@ class DataverseService:
             raise errors.record_not_found(entity.logical_name, key)
         if _not_modified(request, row, prefs, bool(options.expand)):
             return ApiResponse(304, {"OData-Version": "4.0"}, b"", entity.entity_set)
-        payload = {"@odata.context": context_url(request.service_root, entity, options.select, True)}
+        payload: dict[str, object] = {
+            "@odata.context": context_url(request.service_root, entity, options.select, True)
+        }
         payload.update(render_row(self.writer, entity, row, options, prefs.annotations))
         headers = _applied(prefs)
         headers["ETag"] = etag(row)
         return json_response(200, payload, headers, entity.entity_set)
 
-    def _related(self, request: ApiRequest, target: _Target, column: str, logical_name: str) -> ApiResponse:
+    def _related(self, request: ApiRequest, target: _Resolved, column: str, logical_name: str) -> ApiResponse:
         # retrieve-entity-using-web-api.md "Retrieve related table records": GET <set>(id)/<nav>;
         # an empty lookup answers 204 No Content.
         row = target.table.get(target.key or "")

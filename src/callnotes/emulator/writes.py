@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from callnotes.emulator import errors
-from callnotes.emulator.database import Database, Row, Table, type_key, utc_now_text
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.query import (
@@ -29,9 +29,17 @@ from callnotes.emulator.query import (
     parse_query,
     render_row,
 )
-from callnotes.emulator.schema import Column, EntityType, Kind, Navigation
+from callnotes.emulator.record_keys import (
+    check_alternate_keys,
+    find_by_key,
+    key_not_found,
+    matching_key_values,
+    record_key,
+)
+from callnotes.emulator.table_definitions import Column, EntityType, Kind, Navigation
+from callnotes.emulator.tables import Database, Row, Table, type_key, utc_now_text
 
-_BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
+_BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<key>.+)\)$", re.DOTALL)
 _DEFAULTS: dict[str, dict[str, object]] = {
     "opportunity": {"statecode": 0, "statuscode": 1},
     "task": {"statecode": 0, "statuscode": 2, "prioritycode": 1},
@@ -46,10 +54,18 @@ class Writer:
         self.records = records
 
     # -- public operations -----------------------------------------------------------------
-    def create(self, request: ApiRequest, table: Table, record_id: str | None = None) -> ApiResponse:
+    def create(
+        self,
+        request: ApiRequest,
+        table: Table,
+        record_id: str | None = None,
+        key_values: Mapping[str, object] | None = None,
+    ) -> ApiResponse:
+        """``key_values``: the alternate-key values an upsert addressed the new record by."""
         entity = table.entity
         shape = self._response_shape(request, entity)
         changes = self.read_body(request, entity)
+        changes.update(matching_key_values(changes, key_values or {}))
         key = entity.primary_key
         body_id = changes.pop(key, None)
         if record_id is not None and body_id is not None and body_id != record_id:
@@ -62,7 +78,13 @@ class Writer:
         row = self.insert(table, new_id, changes, request.caller_id)
         return self._written(request, table, row, shape, created=True)
 
-    def upsert(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
+    def upsert(
+        self,
+        request: ApiRequest,
+        table: Table,
+        record_id: str,
+        key_values: Mapping[str, object] | None = None,
+    ) -> ApiResponse:
         entity = table.entity
         if_match = (request.header("if-match") or "").strip()
         if_none_match = (request.header("if-none-match") or "").strip()
@@ -80,6 +102,7 @@ class Writer:
             raise errors.invalid_argument(
                 f"The value of '{entity.primary_key}' in the payload does not match the key in the URL."
             )
+        matching_key_values(changes, key_values or {})
         self.update(table, record_id, changes)
         return self._written(request, table, row, shape, created=False)
 
@@ -110,12 +133,15 @@ class Writer:
                 "versionnumber": self.database.next_version(),
             }
         )
+        check_alternate_keys(table, record_id, row)
         return table.insert(row)
 
     def update(self, table: Table, record_id: str, changes: Row) -> Row:
         changes = dict(changes)
         changes["modifiedon"] = utc_now_text()
         changes["versionnumber"] = self.database.next_version()
+        if table.entity.keys:
+            check_alternate_keys(table, record_id, {**table.rows[record_id], **changes})
         return table.update(record_id, changes)
 
     def remove(self, table: Table, record_id: str) -> None:
@@ -187,10 +213,23 @@ class Writer:
                 f"Microsoft.OData.ODataException: navigation property '{nav.name}' expects a reference to "
                 f"'{self.database.schema[nav.target].entity_set}'.",
             )
-        record_id = match.group("id").lower()
-        if bound_table.get(record_id) is None:
-            raise errors.record_not_found(bound_table.entity.logical_name, record_id)
-        return bound_table, record_id
+        return bound_table, self._referenced_id(entity, bound_table, match.group("key"), value)
+
+    @staticmethod
+    def _referenced_id(entity: EntityType, table: Table, key_text: str, value: object) -> str:
+        """A reference by primary key or alternate key (use-alternate-key-reference-record.md)."""
+        try:
+            key = record_key(key_text, table.entity)
+        except errors.DataverseFault as exc:
+            raise errors.payload_error(
+                entity.entity_set, f"Microsoft.OData.ODataException: '{value}': {exc.message}"
+            ) from exc
+        row = find_by_key(table, key)
+        if row is None and key.primary is not None:
+            raise errors.record_not_found(table.entity.logical_name, key.primary)
+        if row is None:
+            raise key_not_found(table.entity.logical_name)
+        return str(row[table.entity.primary_key])
 
     def _response_shape(self, request: ApiRequest, entity: EntityType) -> tuple[Preferences, QueryOptions]:
         """Prefer header and query options, validated before anything is written."""

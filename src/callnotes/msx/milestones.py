@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from xml.sax.saxutils import quoteattr
 
-from callnotes.dataverse import DataverseClient, ODataFilter, PreconditionFailed
+from callnotes.dataverse import BatchRequest, DataverseClient, ODataFilter, PreconditionFailed
 from callnotes.dataverse.query import GET_URL_BUDGET, chunk_in_filters, encode_query
 from callnotes.msx import _parse as p
-from callnotes.msx.errors import InvalidInput, MsxNotFound
+from callnotes.msx.errors import InvalidInput, MalformedCrmAnswer, MsxNotFound
 from callnotes.msx.records import ForecastComment, Milestone
 from callnotes.msx.schema import (
     MILESTONE_DETAIL_SELECT,
@@ -125,6 +125,67 @@ def update_milestone(
     if not body:
         raise InvalidInput("nothing to update")
     client.update(EntitySet.MILESTONES, str(p.as_uuid(milestone_id)), body, etag=etag)
+
+
+def update_request(milestone_id: str, changes: MilestoneChanges) -> BatchRequest:
+    """The PATCH of ``changes`` as a ``$batch`` part; ``If-Match: *`` so it never creates a
+    milestone that was deleted meanwhile (powerapps-docs/developer/data-platform/webapi/
+    perform-conditional-operations-using-web-api.md, "Prevent create in upsert")."""
+    body = changes.to_body()
+    if not body:
+        raise InvalidInput("nothing to update")
+    return BatchRequest("PATCH", f"{EntitySet.MILESTONES}({p.as_uuid(milestone_id)})", body=body,
+                        headers={"If-Match": "*"})
+
+
+def milestones_by_id(client: DataverseClient, milestone_ids: Iterable[str]) -> dict[str, Milestone]:
+    """Milestones with forecast comments and ETags, one query per URL-budget chunk of ids."""
+    ids = sorted({p.as_uuid(m) for m in milestone_ids}, key=str)
+    select = list(MILESTONE_DETAIL_SELECT)
+    base = f"{client.api_url}/{EntitySet.MILESTONES}?{encode_query({'$select': ','.join(select)})}"
+    found: dict[str, Milestone] = {}
+    for flt in chunk_in_filters("msp_engagementmilestoneid", ids, url_without_filter=base,
+                                budget=GET_URL_BUDGET) if ids else []:
+        for row in client.iter_rows(EntitySet.MILESTONES, select=select, filter=flt):
+            milestone = Milestone.from_row(row)
+            found[milestone.id] = milestone
+    return found
+
+
+def with_comment(milestone: Milestone, comment: ForecastComment) -> tuple[ForecastComment, ...] | None:
+    """The milestone's comments with ``comment`` appended; None when it is there already (a resend
+    whose first try landed: same text, author and stamp)."""
+    if comment in milestone.forecast_comments:
+        return None
+    return (*milestone.forecast_comments, comment)
+
+
+def comment_request(milestone: Milestone, comments: tuple[ForecastComment, ...]) -> BatchRequest:
+    """Write ``comments`` (JSON and plain summary) only if the milestone is as it was read
+    (``If-Match`` its ETag): a 412 means someone else commented first, so read, merge, retry."""
+    if not milestone.etag:
+        raise InvalidInput("a forecast comment is written with the milestone's ETag; it has none")
+    return BatchRequest("PATCH", f"{EntitySet.MILESTONES}({p.as_uuid(milestone.id)})",
+                        body=_comments_body(comments), headers={"If-Match": milestone.etag})
+
+
+def status_options(client: DataverseClient) -> dict[str, int]:
+    """``msp_milestonestatus`` label → option value, from the CRM's metadata (the reference names
+    only the labels): powerapps-docs/developer/data-platform/webapi/query-metadata-web-api.md,
+    "Retrieve attributes" with the PicklistAttributeMetadata cast and ``$expand=OptionSet``."""
+    path = ("EntityDefinitions(LogicalName='msp_engagementmilestone')/Attributes(LogicalName="
+            "'msp_milestonestatus')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata")
+    answer = client.get(path, {"$select": "LogicalName", "$expand": "OptionSet($select=Options)"})
+    return _option_labels(answer)
+
+
+def _option_labels(answer: object) -> dict[str, int]:
+    try:
+        options = answer["OptionSet"]["Options"]  # type: ignore[index]
+        return {str(o["Label"]["UserLocalizedLabel"]["Label"]): int(o["Value"]) for o in options}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedCrmAnswer("milestone status option set", "OptionSet",
+                                 "has no labelled options") from exc
 
 
 def _comments_body(comments: tuple[ForecastComment, ...]) -> dict[str, str]:

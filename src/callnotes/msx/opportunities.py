@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
-from callnotes.dataverse import DataverseClient, ODataFilter
+from callnotes.dataverse import BatchRequest, DataverseClient, ODataFilter
 from callnotes.dataverse.query import GET_URL_BUDGET, chunk_in_filters, encode_query
 from callnotes.msx import _parse as p
 from callnotes.msx.errors import InvalidInput, MsxNotFound
@@ -56,3 +57,9 @@ def update_opportunity(
     if not changes:
         raise InvalidInput("nothing to update")
     client.update(EntitySet.OPPORTUNITIES, str(p.as_uuid(opportunity_id)), dict(changes), etag=etag)
+
+
+def close_date_request(opportunity_id: str, close_date: date) -> BatchRequest:
+    """Set ``estimatedclosedate`` as one ``$batch`` part (``If-Match: *``: never creates a record)."""
+    return BatchRequest("PATCH", f"{EntitySet.OPPORTUNITIES}({p.as_uuid(opportunity_id)})",
+                        body={"estimatedclosedate": close_date.isoformat()}, headers={"If-Match": "*"})

@@ -40,6 +40,23 @@ class TeamKind(StrEnum):
         return "opportunityid" if self is TeamKind.OPPORTUNITY else "msp_engagementmilestoneid"
 
 
+@dataclass(frozen=True)
+class TeamChange:
+    kind: TeamKind
+    record_id: str
+    join: bool
+
+
+@dataclass(frozen=True)
+class TeamChangeResult:
+    change: TeamChange
+    error: DataverseError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 def _membership_path(user_id: str) -> str:
     return f"{EntitySet.SYSTEM_USERS}({p.as_uuid(user_id)})/teammembership_association"
 
@@ -96,6 +113,13 @@ def _action_path(user_id: str, join: bool) -> str:
     return f"{EntitySet.SYSTEM_USERS}({p.as_uuid(user_id)})/Microsoft.Dynamics.CRM.{action}"
 
 
+def change_request(user_id: str, change: TeamChange) -> BatchRequest:
+    """``AddUserToRecordTeam`` / ``RemoveUserFromRecordTeam`` as one ``$batch`` part (sending it again
+    leaves the team as it is)."""
+    body = _action_body(change.kind, change.record_id)
+    return BatchRequest("POST", _action_path(user_id, change.join), body=body)
+
+
 def join_team(client: DataverseClient, user_id: str, kind: TeamKind, record_id: str) -> None:
     client.call_action(_action_path(user_id, True), _action_body(kind, record_id))
 
@@ -104,29 +128,11 @@ def leave_team(client: DataverseClient, user_id: str, kind: TeamKind, record_id:
     client.call_action(_action_path(user_id, False), _action_body(kind, record_id))
 
 
-@dataclass(frozen=True)
-class TeamChange:
-    kind: TeamKind
-    record_id: str
-    join: bool
-
-
-@dataclass(frozen=True)
-class TeamChangeResult:
-    change: TeamChange
-    error: DataverseError | None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
 def change_teams(
     client: DataverseClient, user_id: str, changes: Sequence[TeamChange]
 ) -> list[TeamChangeResult]:
     """Many joins / leaves through ``$batch`` (independent parts: one failure does not undo the rest)."""
-    requests = [BatchRequest("POST", _action_path(user_id, c.join), body=_action_body(c.kind, c.record_id))
-                for c in changes]
+    requests = [change_request(user_id, c) for c in changes]
     if not requests:
         return []
     results = client.batch(requests, atomic=False, continue_on_error=True)

@@ -339,6 +339,63 @@ class SyncRun(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class OutboxKind(StrEnum):
+    """What a queued CRM write does."""
+
+    CREATE_TASK = "create_task"
+    UPDATE_MILESTONE = "update_milestone"
+    FORECAST_COMMENT = "forecast_comment"
+    JOIN_MILESTONE_TEAM = "join_milestone_team"
+    LEAVE_MILESTONE_TEAM = "leave_milestone_team"
+    JOIN_DEAL_TEAM = "join_deal_team"
+    LEAVE_DEAL_TEAM = "leave_deal_team"
+    UPDATE_OPPORTUNITY = "update_opportunity"
+
+
+class OutboxState(StrEnum):
+    """An outbox row's life (DESIGN.md §Contracts, write-back)."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DISCARDED = "discarded"
+
+
+class OutboxItem(Base, _Timestamps):
+    """One CRM write the user asked for, committed with what caused it and sent by a worker.
+
+    ``crm_record_id`` is the GUID callnotes gives the record it creates (or the record it changes),
+    fixed when the row is made, so a resend can never create a second record. A worker claims a
+    row by setting ``sending`` with a lease; a lease that runs out (the worker died) frees the row.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind, "outbox_kind"))
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_state"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    crm_record_id: Mapped[str] = mapped_column(String(36))
+    crm_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Why the last try did not land: ``unreachable``, ``throttled``, ``signed_out``, ``transient``,
+    #: ``refused`` (the CRM said no: the row failed).
+    error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    note_id: Mapped[int | None] = _fk("notes")
+    milestone_id: Mapped[int | None] = _fk("milestones")
+    opportunity_id: Mapped[int | None] = _fk("opportunities")
+    note: Mapped[Note | None] = relationship()
+    milestone: Mapped[Milestone | None] = relationship()
+    opportunity: Mapped[Opportunity | None] = relationship()
+
+
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:
     if value is not None:
         UTCDateTime.check(value)

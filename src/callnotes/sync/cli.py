@@ -7,7 +7,7 @@ Typed errors propagate to ``callnotes.cli.main``, the CLI's one edge (one ``erro
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import typer
@@ -32,6 +32,14 @@ def register(app: typer.Typer) -> None:
     app.command("logout")(logout_command)
     app.command("whoami")(whoami_command)
     app.command("worker")(worker_command)
+    app.command("sync")(sync_command)
+    outbox_app = typer.Typer(help="Writes waiting for MSX: list, approve, discard, retry.",
+                             invoke_without_command=True)
+    outbox_app.callback()(outbox_list)
+    for verb in ("approve", "discard", "retry"):
+        action = _outbox_action(verb)
+        outbox_app.command(verb, help=f"{verb.capitalize()} outbox rows by id (or --all).")(action)
+    app.add_typer(outbox_app, name="outbox")
 
 
 @contextlib.contextmanager
@@ -147,3 +155,61 @@ def worker_command(
         where = "Redis" if settings.redis_url else "SQLite in the data dir"
         typer.echo(f"callnotes worker: {workers} thread(s) on the job queue ({where}); Ctrl+C stops")
         runtime.queue.consumer(workers=workers, in_process=False).run()
+
+
+def sync_command(
+    no_refresh: bool = typer.Option(False, "--no-refresh", help="Only send the outbox (no refresh first)."),
+) -> None:
+    """Refresh the MSX mirror, then send every write that may leave (exit 3: MSX unreachable)."""
+    from callnotes.config import load_settings
+    from callnotes.sync.runtime import open_runtime
+    from callnotes.sync.sync_run import run_sync
+
+    with open_runtime(load_settings()) as runtime:
+        result = run_sync(runtime.queue.context, refresh=not no_refresh)
+    for line in result.lines:
+        typer.echo(line)
+    if result.exit_code:
+        for error in result.errors:
+            typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(result.exit_code)
+
+
+def outbox_list(
+    ctx: typer.Context,
+    all_rows: bool = typer.Option(False, "--all", help="Also sent and discarded rows."),
+    as_json: bool = typer.Option(False, "--json", help="JSON (the shape of GET /api/outbox)."),
+) -> None:
+    """Writes waiting for MSX, one a line: id, state, what it does, why it waits."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from callnotes.sync.outbox_view import outbox_rows
+
+    rows = outbox_rows(all_rows=all_rows)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        why = f"  ({row['last_error']})" if row["last_error"] and row["state"] != "sent" else ""
+        typer.echo(f"{row['id']:>6}  {row['state']:<17} {row['summary']}{why}")
+    if not rows:
+        typer.echo("nothing waiting for MSX")
+
+
+def _outbox_action(verb: str) -> Callable[..., None]:
+    def action(
+        ids: list[int] = typer.Argument(None, help="Outbox row ids."),
+        all_rows: bool = typer.Option(False, "--all", help="Every row this applies to."),
+    ) -> None:
+        from callnotes.sync.outbox_view import decide
+
+        if not ids and not all_rows:
+            raise typer.BadParameter("give row ids or --all")
+        changed = decide(verb, None if all_rows else ids)
+        listed = f" ({', '.join(map(str, changed))})" if changed else ""
+        typer.echo(f"{verb}: {len(changed)} row(s){listed}")
+
+    action.__name__ = f"outbox_{verb}"
+    return action

@@ -13,12 +13,13 @@ import logging
 import os
 from pathlib import Path
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from callnotes.config import Settings
 from callnotes.sync.context import SyncContext
 from callnotes.sync.jobs import run_import_job
+from callnotes.sync.writeback import drain_now
 
 _log = logging.getLogger(__name__)
 
@@ -58,9 +59,25 @@ class JobQueue:
         self.huey = huey or make_huey(context.settings)
         self._import = self.huey.task(name="import_accounts")(
             lambda run_id: run_import_job(self.context, run_id))
+        self._drain = self.huey.task(name="drain_outbox")(self._drain_outbox)
+        # A safety net: rows whose retry came due while nothing else woke a drain.
+        self.huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(self._drain_outbox)
 
     def enqueue_import(self, run_id: int) -> None:
         self._import(run_id)
+
+    def enqueue_drain(self, *, delay: float | None = None) -> None:
+        """Send due outbox rows soon (after ``delay`` seconds). Drains may overlap: leases keep
+        them from sending one row twice."""
+        if delay:
+            self._drain.schedule(delay=delay)
+        else:
+            self._drain()
+
+    def _drain_outbox(self) -> None:
+        next_in = drain_now(self.context)
+        if next_in is not None:
+            self.enqueue_drain(delay=max(0.1, next_in))
 
     def consumer(self, *, workers: int = 2, in_process: bool = True) -> Consumer:
         """A consumer of this queue; `InProcessConsumer` unless it runs the process (``worker``)."""

@@ -23,6 +23,7 @@ from callnotes.store.limits import (
 )
 from callnotes.store.models import Customer, Milestone, Note
 from callnotes.web.markdown import render_markdown
+from callnotes.web.outbox_schemas import MAX_TASKS_PER_NOTE, NoteTaskOut, TaskIn
 
 #: Ids above MAX_ID (32-bit on PostgreSQL) are refused up front (422), not at the database.
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -79,6 +80,8 @@ class NoteCreate(BaseModel):
     title: str | None = Field(default=None, max_length=NOTE_TITLE_MAX)
     attendees: list[str] = Field(default_factory=list, max_length=NOTE_ATTENDEES_MAX)
     milestone_ids: list[RecordId] = Field(default_factory=list, max_length=NOTE_MILESTONES_MAX)
+    tasks: list[TaskIn] = Field(default_factory=list, max_length=MAX_TASKS_PER_NOTE,
+                                description="HoK / other tasks to log in MSX on the note's milestones")
 
     _check_topics = field_validator("topics")(_topic_names)
 
@@ -125,6 +128,7 @@ class NoteOut(BaseModel):
     milestone_ids: list[int]
     created_at: datetime
     updated_at: datetime
+    tasks: list[NoteTaskOut] = Field(default_factory=list, description="Tasks this note logs in MSX")
 
     @classmethod
     def of(cls, note: Note, *, with_html: bool = True) -> NoteOut:

@@ -2,7 +2,8 @@
 
 MSAL Python only accepts an ``https`` authority (``msal.authority.canonicalize`` refuses any other
 scheme), so the identity routes (``callnotes.emulator.identity``) are served here over TLS on loopback
-with a throw-away self-signed certificate that MSAL is told to trust (``verify=<cert>``). Everything
+with the emulator's throw-away certificate (``callnotes.emulator.tls``) whose CA MSAL is told to trust
+(``verify=<ca file>``). Everything
 else is the production path: instance discovery, OIDC discovery, device code, polling in a background
 thread, the token cache file (0600), silent refresh with the refresh token, sign-out; and the
 client-credentials grant. The tokens are the emulator's own, so the Web API accepts them.
@@ -10,8 +11,6 @@ client-credentials grant. The tokens are the emulator's own, so the Web API acce
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import ssl
 import stat
@@ -22,63 +21,33 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 
 from callnotes.dataverse import AuthError, ClientSecretToken, DataverseClient, DeviceCodeToken
 from callnotes.dataverse.msal_auth import DeviceCodePrompt
 from callnotes.emulator.identity import identity_routes
+from callnotes.emulator.tls import make_tls_files
 from tests.integration.dataverse.dv_helpers import FakeClock, fast_policy, serve
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, True, False, False, False), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "idp.pem", directory / "idp.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture()
-def identity_server(
-    fresh_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[str, Path]]:
+def identity_server(fresh_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
     """The emulator's identity routes over https, issuing tokens from the emulator's own issuer."""
     # requests lets these variables override a Session's own ``verify`` (MSAL sets that one)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    cert, key = _self_signed(tmp_path)
+    tls = make_tls_files()  # the emulator's own HTTPS certificate (callnotes.emulator.tls)
     routes = identity_routes(
         fresh_emulator.app.state.issuer, TENANT, client_secrets={"svc-app": "s3cret"}, poll_interval=1
     )
-    with serve(Starlette(routes=routes), ssl_certfile=str(cert), ssl_keyfile=str(key)) as url:
-        yield url, cert
+    files = {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file)}
+    try:
+        with serve(Starlette(routes=routes), **files) as url:
+            yield url, tls.ca_file
+    finally:
+        tls.remove()
 
 
 def _approve_with(cert: Path) -> Any:

@@ -355,3 +355,15 @@ def test_continue_on_error_in_a_part_does_not_apply_to_the_batch(fresh_emulator:
     )
     assert response.status_code == 404 and statuses(response) == [404]
     assert get_json(fresh_emulator, f"tasks({later})").status_code == 404
+
+
+def test_get_part_with_unencoded_spaces_in_its_query_runs_like_the_service(emulator: EmulatorServer) -> None:
+    # The request line is split at its first and last space (the OData batch reader's rule), so the
+    # filter with spaces is one URL; the answer matches the same query sent on its own.
+    url = f"{emulator.api_url}/accounts?$select=name&$filter=statecode eq 0 and startswith(name,'A')"
+    answer = post_batch(emulator, [request_part("GET", url)])
+    assert answer.status_code == 200 and statuses(answer) == [200]
+    (page,) = response_bodies(answer)
+    direct = httpx.get(url, headers={"Authorization": f"Bearer {emulator.mint_token()}"}).json()
+    assert [r["name"] for r in page["value"]] == [r["name"] for r in direct["value"]]
+    assert page["value"] and all(r["name"].startswith("A") for r in page["value"])

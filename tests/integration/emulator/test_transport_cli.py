@@ -36,6 +36,7 @@ OPTIONS = (
     "--no-msx-quirks",
     "--allow-remote",
     "--token-hours",
+    "--tls",
 )
 CLI = [sys.executable, "-c", "from callnotes.cli import main; main()", "emulator"]
 

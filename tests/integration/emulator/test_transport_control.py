@@ -46,6 +46,30 @@ def test_stats_count_requests_batches_parts_entity_sets_and_statuses(fresh_emula
     assert stats["by_method"] == {"GET": 5, "POST": 1}
 
 
+def test_outcome_labels_follow_each_answer_status(fresh_emulator: EmulatorServer) -> None:
+    # A single answer's outcome is "ok" below 400 and "error" for a 4xx/5xx the service gave; 401 is
+    # "unauthorized"; a batch is labelled by its own status.
+    headers = {"Authorization": f"Bearer {fresh_emulator.mint_token()}"}
+    api = fresh_emulator.api_url
+    httpx.get(f"{api}/accounts?$top=1", headers=headers)  # 200
+    httpx.get(f"{api}/nosuchentities", headers=headers)  # 404
+    httpx.get(f"{api}/accounts?$skip=1", headers=headers)  # 400
+    httpx.patch(f"{api}/accounts", headers=headers, json={})  # 405
+    httpx.get(f"{api}/WhoAmI")  # 401
+    batch_headers = {**headers, "Content-Type": "multipart/mixed; boundary=batch_s"}
+    httpx.post(f"{api}/$batch", content=_batch_of_gets(1), headers=batch_headers)  # 200
+    log = httpx.get(f"{fresh_emulator.url}/_emulator/requests").json()["requests"]
+    assert [(entry["status"], entry["outcome"]) for entry in log] == [
+        (200, "ok"),
+        (404, "error"),
+        (400, "error"),
+        (405, "error"),
+        (401, "unauthorized"),
+        (200, "ok"),
+    ]
+    assert fresh_emulator.stats()["by_outcome"] == {"ok": 2, "error": 3, "unauthorized": 1}
+
+
 def test_reset_clears_counters_and_log(fresh_emulator: EmulatorServer) -> None:
     httpx.get(f"{fresh_emulator.api_url}/WhoAmI")
     assert fresh_emulator.stats()["requests"] == 1

@@ -130,6 +130,28 @@ def test_malformed_bodies_are_refused_with_a_clear_message(body: bytes, message:
         parse_batch(CT, body)
 
 
+def test_request_line_url_runs_from_the_first_to_the_last_space() -> None:
+    # Microsoft's OData batch reader takes the method up to the first space and the version after the
+    # last: a part URL with unencoded spaces in its query (as SDKs send filters) is one URL.
+    body = crlf(
+        "--batch_AAA\nContent-Type: application/http\n\n"
+        "GET /api/data/v9.2/accounts?$select=name&$filter=statecode eq 0 and name ne 'A B' HTTP/1.1\n\n"
+        "--batch_AAA--\n"
+    )
+    (operation,) = parse_batch(CT, body)
+    assert operation.method == "GET"  # type: ignore[union-attr]
+    assert operation.url == "/api/data/v9.2/accounts?$select=name&$filter=statecode eq 0 and name ne 'A B'"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "line", ["GET  HTTP/1.1", "GET accounts HTTP/1.1x HTTQ", " accounts HTTP/1.1", "GET accounts?$top=1 HTTP"]
+)
+def test_request_lines_without_method_url_or_version_are_refused(line: str) -> None:
+    body = crlf(f"--batch_AAA\nContent-Type: application/http\n\n{line}\n\n--batch_AAA--\n")
+    with pytest.raises(BatchFormatError, match=r"request line|method"):
+        parse_batch(CT, body)
+
+
 def test_get_inside_a_changeset_is_refused() -> None:
     # "GET request are not allowed within change sets" (execute-batch-operations-using-web-api.md).
     body = crlf(

@@ -7,7 +7,7 @@ compose-http-requests-handle-errors.md ("Request annotations": comma-separated n
 from __future__ import annotations
 
 from callnotes.emulator.formatting import annotation_filter, format_value
-from callnotes.emulator.schema import MILESTONE_STATUS, Column, Kind
+from callnotes.emulator.table_definitions import MILESTONE_STATUS, Column, Kind
 
 
 def test_choice_money_date_datetime_number_and_bool_texts() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from callnotes.emulator.errors import PROPERTY_NOT_FOUND, QUERY_SYNTAX, DataverseFault
 from callnotes.emulator.odata_filter import compile_filter, tokenize
-from callnotes.emulator.schema import build_schema
+from callnotes.emulator.table_definitions import build_schema
 
 SCHEMA = build_schema()
 TEAM = SCHEMA["msp_accountteam"]
@@ -115,7 +115,7 @@ def test_numeric_comparisons() -> None:
 
 
 def test_index_candidates_for_eq_and_or() -> None:
-    from callnotes.emulator.database import Database
+    from callnotes.emulator.tables import Database
 
     database = Database(SCHEMA)
     table = database.tables["msp_accountteam"]

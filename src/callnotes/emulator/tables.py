@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from callnotes.emulator.schema import STRING_KINDS, EntityType, Kind
+from callnotes.emulator.table_definitions import STRING_KINDS, EntityType, Kind
 
 Row = dict[str, object]
 

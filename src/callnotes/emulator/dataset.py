@@ -19,10 +19,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from callnotes.emulator import names
-from callnotes.emulator.data_teams import TeamsMixin
-from callnotes.emulator.database import Database, Row, type_key
-from callnotes.emulator.schema import (
+from callnotes.emulator import word_lists
+from callnotes.emulator.dataset_teams import TeamsMixin
+from callnotes.emulator.table_definitions import (
     ACCOUNT_TEAM_TEMPLATE_ID,
     CLOUD_ROLES,
     MILESTONE_STATUS,
@@ -32,6 +31,7 @@ from callnotes.emulator.schema import (
     TASK_CATEGORIES,
     build_schema,
 )
+from callnotes.emulator.tables import Database, Row, type_key
 
 _EPOCH = date(2025, 6, 1)
 _DAYS = tuple((_EPOCH + timedelta(days=d)).isoformat() for d in range(500))  # creation dates to pick from
@@ -82,9 +82,9 @@ class _Generator(TeamsMixin):
     def users_and_reference_data(self) -> str:
         demo = self._user("Dana", "Whitfield", "Cloud Solution Engineer")
         for index in range(max(400, 120 + 3 * self.n)):
-            first, last = self.rng.choice(names.FIRST_NAMES), self.rng.choice(names.LAST_NAMES)
-            self._user(first, last, self.rng.choice(names.USER_TITLES), suffix=str(index))
-        for workload in names.WORKLOADS:
+            first, last = self.rng.choice(word_lists.FIRST_NAMES), self.rng.choice(word_lists.LAST_NAMES)
+            self._user(first, last, self.rng.choice(word_lists.USER_TITLES), suffix=str(index))
+        for workload in word_lists.WORKLOADS:
             self.workload_ids.append(
                 self.insert("msp_workload", {"msp_workloadid": self.new_id(), "msp_name": workload})[
                     "msp_workloadid"
@@ -129,7 +129,7 @@ class _Generator(TeamsMixin):
 
     def _territories(self) -> None:
         for index in range(max(4, self.n // 8 + 3)):
-            region, area = self.rng.choice(names.REGIONS)
+            region, area = self.rng.choice(word_lists.REGIONS)
             pod, number = 1 + index // 4, 1 + index % 4
             name = f"{region}.SMECC.{area}.{pod:02d}{number:02d}"
             row = self.insert(
@@ -146,11 +146,11 @@ class _Generator(TeamsMixin):
     def accounts(self, demo_user_id: str) -> None:
         total = 3 * self.n + 2
         demo_slots = set(self.rng.sample(range(total), self.n))
-        tricky = list(names.TRICKY_ACCOUNT_NAMES)
+        tricky = list(word_lists.TRICKY_ACCOUNT_NAMES)
         last_tpid = ""
         for index in range(total):
             mine = index in demo_slots
-            name = tricky.pop(0) if mine and tricky else names.company_name(self.rng, index)
+            name = tricky.pop(0) if mine and tricky else word_lists.company_name(self.rng, index)
             tpid = (
                 last_tpid
                 if last_tpid and self.rng.random() < 0.08
@@ -190,7 +190,7 @@ class _Generator(TeamsMixin):
             if mine and account_id not in self.access_only:
                 role = self.rng.choice(CLOUD_ROLES)
                 self._team_row(
-                    account_id, self.users[0], "Corporate", role, names.title_for(role), created=created
+                    account_id, self.users[0], "Corporate", role, word_lists.title_for(role), created=created
                 )
                 if self.rng.random() < 0.05:
                     self._team_row(
@@ -206,17 +206,17 @@ class _Generator(TeamsMixin):
         if position < cloud:
             role = CLOUD_ROLES[position % len(CLOUD_ROLES)] if position < 10 else self.rng.choice(CLOUD_ROLES)
             title = (
-                names.title_for(role)
+                word_lists.title_for(role)
                 if position < 10
-                else self.rng.choice((*names.CLOUD_OTHER_TITLES, names.title_for(role)))
+                else self.rng.choice((*word_lists.CLOUD_OTHER_TITLES, word_lists.title_for(role)))
             )
             return "Corporate", role, title
-        qualifier1 = self.rng.choice(names.QUALIFIER1_OTHER)
+        qualifier1 = self.rng.choice(word_lists.QUALIFIER1_OTHER)
         if qualifier1 != "Corporate" and self.rng.random() < 0.2:
             role = self.rng.choice(CLOUD_ROLES)  # Cloud roles at Area/Region level: excluded by qualifier1
         else:
-            role = self.rng.choice(names.OTHER_ROLES)
-        return qualifier1, role, self.rng.choice(names.OTHER_TITLES)
+            role = self.rng.choice(word_lists.OTHER_ROLES)
+        return qualifier1, role, self.rng.choice(word_lists.OTHER_TITLES)
 
     def _team_row(
         self, account_id: str, user: Row, qualifier1: str, qualifier2: str, title: str, *, created: str
@@ -262,8 +262,8 @@ class _Generator(TeamsMixin):
             "opportunity",
             {
                 "opportunityid": self.new_id(),
-                "name": f"{account['name']} - {self.rng.choice(names.WORKLOADS)} "
-                f"{self.rng.choice(names.OPP_KINDS)}",
+                "name": f"{account['name']} - {self.rng.choice(word_lists.WORKLOADS)} "
+                f"{self.rng.choice(word_lists.OPP_KINDS)}",
                 "msp_opportunitynumber": f"7-{self.rng.getrandbits(40):010X}",
                 "parentaccountid": account["accountid"],
                 "ownerid": owner,
@@ -284,7 +284,7 @@ class _Generator(TeamsMixin):
         when = _TODAY + timedelta(days=self.rng.randint(-150, 300))
         comments = [
             {
-                "text": self.rng.choice(names.COMMENTS),
+                "text": self.rng.choice(word_lists.COMMENTS),
                 "author": self.rng.choice(self.users)["fullname"],
                 "date": (when - timedelta(days=self.rng.randint(1, 60))).isoformat(),
             }
@@ -295,7 +295,7 @@ class _Generator(TeamsMixin):
             "msp_engagementmilestone",
             {
                 "msp_engagementmilestoneid": self.new_id(),
-                "msp_name": f"{self.rng.choice(names.MILESTONE_NAMES)} - {account['name']}",
+                "msp_name": f"{self.rng.choice(word_lists.MILESTONE_NAMES)} - {account['name']}",
                 "msp_milestonenumber": str(self.rng.randint(100_000_000, 999_999_999)),
                 "msp_milestonestatus": self.rng.choices(
                     list(MILESTONE_STATUS), weights=(50, 15, 5, 15, 5, 5, 5)
@@ -327,7 +327,7 @@ class _Generator(TeamsMixin):
             "task",
             {
                 "activityid": self.new_id(),
-                "subject": f"{TASK_CATEGORIES[category]}: {self.rng.choice(names.TASK_SUBJECTS)}",
+                "subject": f"{TASK_CATEGORIES[category]}: {self.rng.choice(word_lists.TASK_SUBJECTS)}",
                 "description": None,
                 "msp_taskcategory": category,
                 "scheduleddurationminutes": self.rng.choice((30, 60, 90, 120)),

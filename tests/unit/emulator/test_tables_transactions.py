@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from callnotes.emulator.database import Database
-from callnotes.emulator.schema import build_schema
+from callnotes.emulator.table_definitions import build_schema
+from callnotes.emulator.tables import Database
 
 USER = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 

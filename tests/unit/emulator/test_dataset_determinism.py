@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from callnotes.emulator.data import build_dataset
-from callnotes.emulator.schema import ACCOUNT_TEAM_TEMPLATE_ID, CLOUD_ROLES
+from callnotes.emulator.dataset import build_dataset
+from callnotes.emulator.table_definitions import ACCOUNT_TEAM_TEMPLATE_ID, CLOUD_ROLES
 
 
 def _dump(seed: int, accounts: int) -> str:
@@ -88,7 +88,7 @@ def test_identical_across_processes_with_different_hash_seeds() -> None:
     import sys
 
     script = (
-        "import hashlib, json; from callnotes.emulator.data import build_dataset; "
+        "import hashlib, json; from callnotes.emulator.dataset import build_dataset; "
         "d = build_dataset(9, 6).database; "
         "print(hashlib.sha256(json.dumps({n: list(t.rows.values()) for n, t in d.tables.items()}, "
         "sort_keys=True).encode()).hexdigest())"

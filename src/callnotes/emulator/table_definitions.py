@@ -121,6 +121,7 @@ class Kind(Enum):
     DATETIME = "datetime"
     CHOICE = "choice"
     LOOKUP = "lookup"
+    ENUM = "enum"  # enumeration-typed properties of the metadata entity types (EntityMetadata, …)
 
     @property
     def edm(self) -> str:
@@ -141,6 +142,7 @@ _EDM = {
     Kind.BOOL: "Edm.Boolean",
     Kind.DATE: "Edm.Date",
     Kind.DATETIME: "Edm.DateTimeOffset",
+    Kind.ENUM: "Edm.String",
 }
 
 
@@ -151,7 +153,11 @@ NUMBER_KINDS = frozenset({Kind.INT, Kind.BIGINT, Kind.DECIMAL, Kind.MONEY, Kind.
 
 @dataclass(frozen=True)
 class Column:
-    """One column. ``name`` is the logical name; ``wire`` the Web API property name."""
+    """One column. ``name`` is the logical name; ``wire`` the Web API property name.
+
+    ``global_option_set`` names the global option set a choice column uses (others have a local
+    one); ``enum_type`` is the enumeration type of a :attr:`Kind.ENUM` metadata property.
+    """
 
     name: str
     kind: Kind
@@ -159,6 +165,8 @@ class Column:
     options: Mapping[int, str] | None = None
     read_only: bool = False
     indexed: bool = False
+    global_option_set: str | None = None
+    enum_type: str | None = None
 
     @property
     def wire(self) -> str:
@@ -175,6 +183,23 @@ class Navigation:
 
 
 @dataclass(frozen=True)
+class AlternateKey:
+    """An alternate key: columns whose values identify one record (unique together).
+
+    powerapps-docs/developer/data-platform/define-alternate-keys-entity.md; addressed as
+    ``accounts(accountnumber='A0000001')`` (use-alternate-key-reference-record.md).
+    """
+
+    schema_name: str
+    display_name: str
+    columns: tuple[str, ...]
+
+    @property
+    def logical_name(self) -> str:
+        return self.schema_name.lower()
+
+
+@dataclass(frozen=True)
 class EntityType:
     logical_name: str
     entity_set: str
@@ -182,6 +207,7 @@ class EntityType:
     primary_name: str
     columns: Mapping[str, Column]
     navigations: Mapping[str, Navigation] = field(default_factory=dict)
+    keys: tuple[AlternateKey, ...] = ()
 
     def by_wire(self, wire: str) -> Column | None:
         """The column behind a wire property name (``_x_value`` or plain)."""
@@ -204,7 +230,13 @@ def _owner() -> tuple[Column, ...]:
 
 
 def _entity(
-    logical: str, entity_set: str, key: str, primary: str, *columns: Column, navs: tuple[Navigation, ...] = ()
+    logical: str,
+    entity_set: str,
+    key: str,
+    primary: str,
+    *columns: Column,
+    navs: tuple[Navigation, ...] = (),
+    keys: tuple[AlternateKey, ...] = (),
 ) -> EntityType:
     cols = {c.name: c for c in (Column(key, Kind.KEY, indexed=True), *columns, *_COMMON)}
     nav_map: dict[str, Navigation] = {}
@@ -214,7 +246,12 @@ def _entity(
     if "ownerid" in cols:
         nav_map["ownerid"] = Navigation("ownerid", "ownerid", "systemuser")
     nav_map.update({n.name: n for n in navs})
-    return EntityType(logical, entity_set, key, primary, cols, nav_map)
+    return EntityType(logical, entity_set, key, primary, cols, nav_map, keys)
+
+
+def _global_choice(name: str, options: Mapping[int, str]) -> Column:
+    """A choice column whose options come from the global option set of the same name."""
+    return Column(name, Kind.CHOICE, options=options, global_option_set=name)
 
 
 def _lookup(name: str, *targets: str) -> Column:
@@ -247,10 +284,13 @@ def _people_and_accounts() -> list[EntityType]:
             "name",
             Column("name", Kind.STRING, indexed=True),
             Column("msp_mstopparentid", Kind.STRING, indexed=True),
-            Column("accountnumber", Kind.STRING),
+            Column("accountnumber", Kind.STRING, indexed=True),
             _lookup("territoryid", "territory"),
             *_owner(),
             Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+            # The alternate key web-api-entitytypes.md "Alternate Keys" uses as its example; the data
+            # set gives every account a unique number.
+            keys=(AlternateKey("AccountNumberKey", "Account Number Key", ("accountnumber",)),),
         ),
         _entity(
             "territory",
@@ -304,11 +344,11 @@ def _sales() -> list[EntityType]:
             "msp_name",
             Column("msp_name", Kind.STRING),
             Column("msp_milestonenumber", Kind.STRING, indexed=True),
-            Column("msp_milestonestatus", Kind.CHOICE, options=MILESTONE_STATUS),
+            _global_choice("msp_milestonestatus", MILESTONE_STATUS),
             Column("msp_milestonedate", Kind.DATE),
             Column("msp_monthlyuse", Kind.MONEY),
-            Column("msp_commitmentrecommendation", Kind.CHOICE, options=COMMITMENT),
-            Column("msp_milestonecategory", Kind.CHOICE, options=MILESTONE_CATEGORY),
+            _global_choice("msp_commitmentrecommendation", COMMITMENT),
+            _global_choice("msp_milestonecategory", MILESTONE_CATEGORY),
             *_owner(),
             _lookup("msp_workloadlkid", "msp_workload"),
             _lookup("msp_opportunityid", "opportunity"),
@@ -324,7 +364,7 @@ def _sales() -> list[EntityType]:
             "subject",
             Column("subject", Kind.STRING),
             Column("description", Kind.MEMO),
-            Column("msp_taskcategory", Kind.CHOICE, options=TASK_CATEGORIES),
+            _global_choice("msp_taskcategory", TASK_CATEGORIES),
             Column("scheduleddurationminutes", Kind.INT),
             Column("prioritycode", Kind.CHOICE, options=PRIORITY),
             Column("scheduledend", Kind.DATETIME),
@@ -406,6 +446,46 @@ def build_schema() -> dict[str, EntityType]:
     return {t.logical_name: t for t in types}
 
 
-# Object type codes used by team templates (standard tables keep their documented codes;
-# the custom milestone table gets one from the custom range).
-OBJECT_TYPE_CODES: Mapping[str, int] = {"account": 1, "opportunity": 3, "msp_engagementmilestone": 10380}
+# Object type codes (team templates, EntityMetadata.ObjectTypeCode): standard tables keep their
+# documented codes; the custom (msp_) tables get codes from the custom range, chosen by the emulator.
+OBJECT_TYPE_CODES: Mapping[str, int] = {
+    "account": 1,
+    "opportunity": 3,
+    "systemuser": 8,
+    "team": 9,
+    "teammembership": 23,
+    "teamtemplate": 92,
+    "territory": 2013,
+    "task": 4212,
+    "msp_engagementmilestone": 10380,
+    "msp_accountteam": 10381,
+    "msp_dealteam": 10382,
+    "msp_workload": 10383,
+}
+
+# Display names (singular, plural) of the tables, for EntityMetadata.DisplayName/DisplayCollectionName.
+DISPLAY_NAMES: Mapping[str, tuple[str, str]] = {
+    "systemuser": ("User", "Users"),
+    "account": ("Account", "Accounts"),
+    "territory": ("Territory", "Territories"),
+    "msp_accountteam": ("Account Team", "Account Teams"),
+    "opportunity": ("Opportunity", "Opportunities"),
+    "msp_engagementmilestone": ("Milestone", "Milestones"),
+    "task": ("Task", "Tasks"),
+    "team": ("Team", "Teams"),
+    "teamtemplate": ("Team template", "Team templates"),
+    "teammembership": ("Team Membership", "Team Memberships"),
+    "msp_dealteam": ("Deal Team", "Deal Teams"),
+    "msp_workload": ("Workload", "Workloads"),
+}
+
+# Which state each status value belongs to (StatusOptionMetadata.State) and each state's default
+# status (StateOptionMetadata.DefaultStatus), for the tables that have both columns.
+STATUS_STATES: Mapping[str, Mapping[int, int]] = {
+    "opportunity": {1: 0, 2: 0, 3: 1, 4: 2, 5: 2},
+    "task": {2: 0, 3: 0, 4: 0, 7: 0, 5: 1, 6: 2},
+}
+DEFAULT_STATUS: Mapping[str, Mapping[int, int]] = {
+    "opportunity": {0: 1, 1: 3, 2: 4},
+    "task": {0: 2, 1: 5, 2: 6},
+}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 
-from callnotes.emulator.database import Database, Row, type_key
-from callnotes.emulator.schema import (
+from callnotes.emulator.table_definitions import (
     ACCOUNT_TEAM_TEMPLATE_ID,
     MILESTONE_TEAM_TEMPLATE_ID,
     OPPORTUNITY_TEAM_TEMPLATE_ID,
 )
+from callnotes.emulator.tables import Database, Row, type_key
 
 
 class TeamsMixin:
