@@ -158,7 +158,8 @@ def test_errors_never_show_a_stack_trace(client: TestClient) -> None:
 
 def test_a_server_error_is_a_short_message(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Break the database under the app: the answer is a 500 with no internals."""
-    monkeypatch.setattr(client.app.state, "session_factory", _broken_factory)  # type: ignore[attr-defined]
+    for name in ("session_factory", "read_session_factory"):
+        monkeypatch.setattr(client.app.state, name, _broken_factory)  # type: ignore[attr-defined]
     response = client.get("/api/notes")
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal error: the details are in the server log."}
