@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.database",
     "tests.fixtures.msx",
+    "tests.fixtures.writeback",
 ]
 
 

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: The job queue on Redis (several ``callnotes worker`` processes); unset = SQLite in the data dir.
     redis_url: str | None = None
+    #: The job queue's name (processes that share it share the work; one Redis can hold several).
+    queue_name: str = Field(default="callnotes", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     data_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 5151

@@ -28,7 +28,17 @@ from callnotes.dataverse.batch import (
     not_run,
 )
 from callnotes.dataverse.cache import GetCache
-from callnotes.dataverse.errors import BadResponse, DuplicateKey, NotFound, Throttled, error_from_response
+from callnotes.dataverse.errors import (
+    AuthError,
+    BadResponse,
+    DataverseError,
+    DuplicateKey,
+    NetworkBlocked,
+    NotFound,
+    Throttled,
+    TransportError,
+    error_from_response,
+)
 from callnotes.dataverse.fetchxml import iter_fetch_pages
 from callnotes.dataverse.paging import iter_pages, prefer_max_page_size
 from callnotes.dataverse.pipeline import ANNOTATIONS_ALL, Call, Pipeline, json_body
@@ -356,6 +366,26 @@ class DataverseClient:
         if adaptive:
             self.chunk_size.record(time.monotonic() - started)
         return answers
+
+    def execute(self, request: BatchRequest, *, resend_safe: bool = False) -> BatchResult:
+        """One request outside a ``$batch``, answered like a batch part: an error answer from the
+        service is the result's ``error``; what stops every request (no network, no token,
+        throttling past the retry budget) raises. ``resend_safe``: the request may be sent again
+        after a lost answer (a create with a fixed id, a PATCH with If-Match, a team action)."""
+        body = json.dumps(dict(request.body)).encode() if request.body is not None else None
+        call = Call(request.method.upper(), self._url(request.path), dict(request.headers), body,
+                    idempotent=resend_safe or request.method.upper() != "POST",
+                    what=f"{request.method.upper()} {request.path}")
+        try:
+            response = self._send(call)
+        except (TransportError, AuthError, NetworkBlocked, Throttled):
+            raise
+        except DataverseError as exc:
+            if exc.status is None:
+                raise
+            return BatchResult(request, exc.status, {}, b"", exc)
+        return BatchResult(request, response.status_code, {k.lower(): v for k, v in response.headers.items()},
+                           response.content)
 
     def send_batch(self, items: Sequence[BatchItem], *, continue_on_error: bool = True) -> list[BatchResult]:
         """One ``$batch`` request of independent requests and change sets (at most 1,000 requests in

@@ -136,9 +136,14 @@ class RoundPlan:
         return [*changesets, *(request for _, request, _ in self.singles)]
 
     def send(self, client: DataverseClient) -> list[Outcome]:
-        """One ``$batch`` (when there is anything to send); whole-batch failures propagate."""
+        """One ``$batch`` (one plain request when there is only one write); failures that stop every
+        write (no network, no token, throttling) propagate."""
         batch = self.items()
-        results = client.send_batch(batch, continue_on_error=True) if batch else []
+        requests = [r for item in batch for r in (item.requests if isinstance(item, ChangeSet) else [item])]
+        if len(requests) == 1:
+            results = [client.execute(requests[0], resend_safe=True)]  # every outbox write may be resent
+        else:
+            results = client.send_batch(batch, continue_on_error=True) if batch else []
         rows = [(item, None) for item, _ in self.creates] + [(item, code) for item, _, code in self.singles]
         return self.decided + [_outcome(item, result, code)
                                for (item, code), result in zip(rows, results, strict=True)]

@@ -19,11 +19,11 @@ from huey.consumer import Consumer
 from callnotes.config import Settings
 from callnotes.sync.context import SyncContext
 from callnotes.sync.jobs import run_import_job
+from callnotes.sync.sync_run import run_sync
 from callnotes.sync.writeback import drain_now
 
 _log = logging.getLogger(__name__)
 
-QUEUE_NAME = "callnotes"
 QUEUE_FILE = "queue.db"
 #: How often an idle consumer looks at SQLite storage at most (Redis blocks on the queue instead).
 MAX_POLL_SECONDS = 0.5
@@ -39,9 +39,9 @@ def _private_file(path: Path) -> Path:
 def make_huey(settings: Settings) -> Huey:
     """Redis when configured, else SQLite storage in the data dir. Task results are not kept."""
     if settings.redis_url:
-        return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+        return RedisHuey(settings.queue_name, url=settings.redis_url, results=False)
     path = _private_file(settings.resolved_data_dir() / QUEUE_FILE)
-    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+    return SqliteHuey(settings.queue_name, filename=str(path), results=False)
 
 
 class InProcessConsumer(Consumer):
@@ -60,6 +60,7 @@ class JobQueue:
         self._import = self.huey.task(name="import_accounts")(
             lambda run_id: run_import_job(self.context, run_id))
         self._drain = self.huey.task(name="drain_outbox")(self._drain_outbox)
+        self._sync = self.huey.task(name="sync")(lambda: run_sync(self.context))
         # A safety net: rows whose retry came due while nothing else woke a drain.
         self.huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(self._drain_outbox)
 
@@ -73,6 +74,10 @@ class JobQueue:
             self._drain.schedule(delay=delay)
         else:
             self._drain()
+
+    def enqueue_sync(self) -> None:
+        """``callnotes sync`` on the queue: refresh the mirror, then drain (``POST /api/sync``)."""
+        self._sync()
 
     def _drain_outbox(self) -> None:
         next_in = drain_now(self.context)

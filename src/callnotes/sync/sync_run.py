@@ -12,7 +12,8 @@ from callnotes.config import current_writeback
 from callnotes.dataverse import DataverseError
 from callnotes.domain import WritebackMode
 from callnotes.msx.errors import MsxError
-from callnotes.store import StoreError
+from callnotes.store import StoreError, session_scope
+from callnotes.store.repo.outbox import send_pending_now
 from callnotes.sync.connection import link_org, open_client
 from callnotes.sync.context import SyncContext
 from callnotes.sync.importing import run_import
@@ -36,6 +37,8 @@ def run_sync(context: SyncContext, *, refresh: bool = True) -> SyncResult:
     if current_writeback(context.settings) is WritebackMode.OFF:
         result.lines.append("write-back is off: nothing is sent to MSX")
         return result
+    with session_scope(context.session_factory) as session:
+        send_pending_now(session)  # the user asks now: no row waits out its backoff
     _report(context, drain(context), result)
     return result
 

@@ -96,13 +96,14 @@ def _routers() -> list[APIRouter]:
         milestones,
         msx,
         notes,
+        outbox_api,
         search,
         settings,
         templates,
     )
 
-    return [api.router, home.router, milestones.router, customers.router, editor.router, notes.router,
-            search.router, directory.router, templates.router, settings.router, msx.router]
+    return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
+            notes.router, search.router, directory.router, templates.router, settings.router, msx.router]
 
 
 def create_app(

@@ -344,6 +344,14 @@ def edit_task(session: Session, item_id: int, request: TaskRequest) -> OutboxIte
     return item
 
 
+def send_pending_now(session: Session) -> int:
+    """Every pending row due now, whatever its backoff (the user asked to sync); how many."""
+    rows = list(session.scalars(select(OutboxItem).where(OutboxItem.state == OutboxState.PENDING)))
+    for item in rows:
+        item.next_attempt_at = utcnow()
+    return len(rows)
+
+
 def due_soon(session: Session, within: timedelta) -> int:
     """Pending rows due within ``within`` (the scheduler's question: is a drain worth it?)."""
     return int(session.scalar(select(func.count()).select_from(OutboxItem).where(

@@ -11,12 +11,13 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 
 from callnotes import __version__
 from callnotes.store.db import check_connection
 from callnotes.store.errors import NotFound
 from callnotes.store.limits import MAX_ID, TOPIC_NAME_MAX
+from callnotes.store.models import OutboxKind
 from callnotes.store.repo.customers import CustomerInput, create_customer, get_customer, list_customers
 from callnotes.store.repo.milestones import list_milestones
 from callnotes.store.repo.notes import (
@@ -28,10 +29,12 @@ from callnotes.store.repo.notes import (
     list_notes,
     update_note,
 )
+from callnotes.store.repo.outbox import TaskRequest, list_items, queue_note_tasks
 from callnotes.store.search import SearchFilters
 from callnotes.store.search import search as search_store
 from callnotes.web.deps import SessionDep
 from callnotes.web.errors import WebError
+from callnotes.web.outbox_schemas import NoteCreated, NoteTaskOut
 from callnotes.web.schemas import (
     Created,
     CsrfOut,
@@ -45,6 +48,8 @@ from callnotes.web.schemas import (
     SearchResult,
     SearchResults,
 )
+from callnotes.web.writeback import drain_after_response
+from callnotes.web.writeback import mode as writeback_mode
 
 router = APIRouter()
 api = APIRouter(prefix="/api", tags=["api"])
@@ -110,19 +115,29 @@ def notes_list(
     return [NoteOut.of(note, with_html=False) for note in notes]
 
 
-@api.post("/notes", response_model=Created, status_code=201)
-def notes_create(session: SessionDep, body: NoteCreate, response: Response) -> Created:
+@api.post("/notes", response_model=NoteCreated, status_code=201)
+def notes_create(session: SessionDep, body: NoteCreate, response: Response, request: Request,
+                 background: BackgroundTasks) -> NoteCreated:
+    """A note, and the tasks it logs in MSX queued in the same transaction (a bad task saves nothing)."""
     with _references():
         note = create_note(session, NoteInput(
             body=body.body, call_date=body.call_date, customer_id=body.customer_id, title=body.title or "",
             topics=body.topics, attendees=body.attendees, milestone_ids=body.milestone_ids))
+    items = queue_note_tasks(session, note, [TaskRequest(**task.model_dump()) for task in body.tasks],
+                             writeback_mode(request)) if body.tasks else []
+    drain_after_response(request, background, items)
     response.headers["Location"] = f"/notes/{note.id}"
-    return Created(id=note.id)
+    return NoteCreated(id=note.id, outbox_ids=[item.id for item in items])
 
 
 @api.get("/notes/{note_id}", response_model=NoteOut)
 def notes_get(session: SessionDep, note_id: _Id) -> NoteOut:
-    return NoteOut.of(get_note(session, note_id))
+    note = NoteOut.of(get_note(session, note_id))
+    note.tasks = [
+        NoteTaskOut(outbox_id=i.id, state=i.state.value, crm_id=i.crm_id, milestone_id=i.milestone_id,
+                    category=i.payload.get("category"), subject=i.payload.get("subject"))
+        for i in list_items(session, note_id=note.id) if i.kind is OutboxKind.CREATE_TASK]
+    return note
 
 
 @api.patch("/notes/{note_id}", response_model=NoteOut)
@@ -166,12 +181,6 @@ def milestones(
     """Every milestone (also those gone from MSX); ``mine`` = on my access team (true) or not (false)."""
     milestones = list_milestones(session, customer_id=customer_id, on_my_team=mine, include_gone=True)
     return [MilestoneOut.of(m) for m in milestones]
-
-
-@api.get("/outbox")
-def outbox(session: SessionDep) -> list[dict[str, object]]:
-    """Pending CRM writes (the outbox lands with write-back, issue 9)."""
-    return []
 
 
 router.include_router(api)
