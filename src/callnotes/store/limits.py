@@ -32,6 +32,8 @@ NOTE_ATTENDEES_MAX = 200
 NOTE_MILESTONES_MAX = 200
 
 TOPIC_NAME_MAX = 100
+#: Topics in the store: the editor, the search page and /topics offer them all.
+TOPICS_MAX = 2_000
 
 TEMPLATE_NAME_MAX = 200
 TEMPLATE_BODY_MAX = 100_000

@@ -29,6 +29,8 @@ from callnotes.web.deps import id_or_none
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
+#: Topic chips the editor offers: the most used ones.
+EDITOR_TOPIC_CHIPS = 40
 #: A draft keeps the attendees as typed (text), at most this much of it.
 _ATTENDEES_TEXT_MAX = 5_000
 
@@ -180,7 +182,8 @@ def editor_context(
         "active": "new" if note is None else "notes", "note": note, "form": form,
         "draft_key": form.draft_key, "customer": customer,
         "milestones": customer_milestones(session, customer), "selected_milestones": selected,
-        "templates": list_templates(session), "all_topics": [s.topic for s in list_topics(session)],
+        "templates": list_templates(session),
+        "all_topics": [s.topic for s in list_topics(session, most_used=EDITOR_TOPIC_CHIPS)],
         "errors": [], **extra,
     }
 
