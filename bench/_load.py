@@ -5,7 +5,9 @@ Clients, each with its own connection and CSRF cookie, run for a fixed time:
 
 * *editors* autosave a draft (``POST /editor/draft``, as the editor's htmx does every few seconds,
   here back to back) and now and then submit it as a note (``POST /notes`` → 303);
-* *API writers* create notes (``POST /api/notes`` → 201) and read them back (``GET /api/notes/{id}``);
+* *API writers* create notes (``POST /api/notes`` → 201), every fifth logging an MSX task through the
+  outbox when a milestone is given (the app's job queue then drains it to the CRM while the load
+  runs), and read them back (``GET /api/notes/{id}``);
 * a *prober* asks ``/healthz`` all along (does anything stall the server?).
 
 Every answer is recorded with its latency; a 5xx, a reset or a timeout is counted as a failure. The
@@ -35,6 +37,7 @@ class LoadResult:
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     failures: list[str] = field(default_factory=list)
     note_ids: list[int] = field(default_factory=list)  # 201 from POST /api/notes, 303 from POST /notes
+    outbox_ids: list[int] = field(default_factory=list)  # outbox rows of the tasks those notes logged
     drafts: dict[str, str] = field(default_factory=dict)  # draft key -> last body the server acknowledged
 
     def record(self, kind: str, started: float, response: httpx.Response) -> None:
@@ -78,7 +81,20 @@ async def _guarded(result: LoadResult, kind: str, coroutine: object) -> httpx.Re
     return response
 
 
-async def _editor(base: str, result: LoadResult, until: float, number: int, customer_id: int | None) -> None:
+@dataclass(frozen=True)
+class Mix:
+    """Who runs: ``editors`` autosaving tabs, ``api_writers``; notes for ``customer_id``, tasks on
+    ``milestone_id`` (a milestone of that customer) with ``task_category``."""
+
+    editors: int
+    api_writers: int
+    seconds: float
+    customer_id: int | None = None
+    milestone_id: int | None = None
+    task_category: int | None = None
+
+
+async def _editor(base: str, result: LoadResult, until: float, number: int, mix: Mix) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=_TIMEOUT) as client:
         token = await _csrf(client)
         key, saves = f"new:{uuid.uuid4()}", 0
@@ -86,7 +102,8 @@ async def _editor(base: str, result: LoadResult, until: float, number: int, cust
             saves += 1
             body = f"editor {number} save {saves} " + "lorem ipsum " * 40
             fields = {"draft_key": key, "body": body, "title": f"Editor {number}", "call_date": "2026-11-20",
-                      "topics": "Load, Autosave", "customer_id": str(customer_id or ""), "csrf_token": token}
+                      "topics": "Load, Autosave", "customer_id": str(mix.customer_id or ""),
+                      "csrf_token": token}
             response = await _guarded(result, "draft", client.post(
                 "/editor/draft", data=fields, headers={"HX-Request": "true"}))
             if response is not None and response.status_code == 200:
@@ -99,19 +116,28 @@ async def _editor(base: str, result: LoadResult, until: float, number: int, cust
                     key = f"new:{uuid.uuid4()}"
 
 
-async def _api_writer(base: str, result: LoadResult, until: float, number: int, customer_id: int | None) -> None:
+def _api_note(number: int, written: int, mix: Mix) -> dict[str, object]:
+    body: dict[str, object] = {"body": f"api writer {number} note {written}", "call_date": "2026-11-20",
+                               "topics": ["Load", f"writer {number}"], "customer_id": mix.customer_id}
+    if mix.milestone_id is not None and written % 5 == 0:
+        body["tasks"] = [{"milestone_id": mix.milestone_id, "category": mix.task_category,
+                          "duration_minutes": 30, "subject": f"Load task {number}.{written}"}]
+    return body
+
+
+async def _api_writer(base: str, result: LoadResult, until: float, number: int, mix: Mix) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=_TIMEOUT) as client:
         await _csrf(client)
         written = 0
         while time.perf_counter() < until:
             written += 1
-            body = {"body": f"api writer {number} note {written}", "call_date": "2026-11-20",
-                    "topics": ["Load", f"writer {number}"], "customer_id": customer_id}
-            response = await _guarded(result, "api note", client.post("/api/notes", json=body))
+            response = await _guarded(result, "api note", client.post(
+                "/api/notes", json=_api_note(number, written, mix)))
             if response is not None and response.status_code == 201:
-                note_id = response.json()["id"]
-                result.note_ids.append(note_id)
-                await _guarded(result, "api read", client.get(f"/api/notes/{note_id}"))
+                created = response.json()
+                result.note_ids.append(created["id"])
+                result.outbox_ids += created.get("outbox_ids", [])
+                await _guarded(result, "api read", client.get(f"/api/notes/{created['id']}"))
 
 
 async def _prober(base: str, result: LoadResult, until: float) -> None:
@@ -121,21 +147,19 @@ async def _prober(base: str, result: LoadResult, until: float) -> None:
             await asyncio.sleep(0.05)
 
 
-async def _run(base: str, editors: int, api_writers: int, seconds: float, customer_id: int | None) -> LoadResult:
+async def _run(base: str, mix: Mix) -> LoadResult:
     result = LoadResult()
-    until = time.perf_counter() + seconds
-    tasks = [_editor(base, result, until, n, customer_id) for n in range(editors)]
-    tasks += [_api_writer(base, result, until, n, customer_id) for n in range(api_writers)]
+    until = time.perf_counter() + mix.seconds
+    tasks = [_editor(base, result, until, n, mix) for n in range(mix.editors)]
+    tasks += [_api_writer(base, result, until, n, mix) for n in range(mix.api_writers)]
     tasks.append(_prober(base, result, until))
     await asyncio.gather(*tasks)
     return result
 
 
-def run_mix(
-    base: str, *, editors: int, api_writers: int, seconds: float, customer_id: int | None = None
-) -> LoadResult:
-    """Run the mix against ``base`` (a loopback URL) for ``seconds``; blocks until every client is done."""
-    return asyncio.run(_run(base, editors, api_writers, seconds, customer_id))
+def run_mix(base: str, mix: Mix) -> LoadResult:
+    """Run ``mix`` against ``base`` (a loopback URL); blocks until every client is done."""
+    return asyncio.run(_run(base, mix))
 
 
 async def _missing(base: str, result: LoadResult) -> list[str]:

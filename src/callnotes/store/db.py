@@ -45,7 +45,14 @@ _READ_ONLY = "callnotes_read_only"
 _PG_RETRYABLE = frozenset({"55P03", "40001", "40P01", "57014"})
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect_listener(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_on_connect(dbapi_connection, record, busy_timeout_ms)
+
+    return on_connect
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_timeout_ms: int) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin: otherwise SAVEPOINTs
     # (used by file imports, one per row) do not nest inside the outer transaction.
     dbapi_connection.isolation_level = None
@@ -53,7 +60,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA recursive_triggers=OFF")  # the FTS triggers rely on it (fts_0001)
     finally:
@@ -82,7 +89,7 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any) -> Engine:
     """An engine for ``url``: SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     url = normalise_url(url)
     parsed = make_url(url)
@@ -92,7 +99,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             private_sqlite_file(Path(database))
             _pool_defaults(kwargs)
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", _sqlite_connect_listener(busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
