@@ -49,7 +49,8 @@ class DatabaseGate:
 
     def __init__(self, *, serial_writes: bool, slots: int = DATABASE_SLOTS,
                  wait_seconds: float = ADMISSION_WAIT_SECONDS) -> None:
-        self._writer = anyio.Lock() if serial_writes else None
+        # Semaphores, not a Lock: fair (first come, first served) and not tied to the task that took it.
+        self._writer = anyio.Semaphore(1) if serial_writes else None
         self._slots = anyio.Semaphore(slots)
         self._wait = wait_seconds
 

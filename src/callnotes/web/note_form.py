@@ -28,7 +28,7 @@ from callnotes.store.repo.topics import list_topics
 from callnotes.web.deps import id_or_none
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
+_DRAFT_KEY = re.compile(rf"new:{_UUID}|note:[0-9]{{1,10}}")
 #: Topic chips the editor offers: the most used ones.
 EDITOR_TOPIC_CHIPS = 40
 #: A draft keeps the attendees as typed (text), at most this much of it.
@@ -41,7 +41,7 @@ def new_draft_key() -> str:
 
 def check_draft_key(key: str) -> str:
     """``key`` when it is one the editor makes (``new:<uuid>`` / ``note:<id>``), else ValidationError."""
-    if not _DRAFT_KEY.match(key or ""):
+    if not _DRAFT_KEY.fullmatch(key or ""):  # not ``match`` with ``$``: that allows a trailing "\n"
         raise ValidationError("invalid draft key", field="draft_key")
     return key
 
