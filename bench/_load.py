@@ -108,7 +108,7 @@ async def _editor(base: str, result: LoadResult, until: float, number: int, mix:
                 "/editor/draft", data=fields, headers={"HX-Request": "true"}))
             if response is not None and response.status_code == 200:
                 result.drafts[key] = body
-            if saves % 10 == 0:
+            if saves % 5 == 0:
                 response = await _guarded(result, "form note", client.post("/notes", data=fields))
                 if response is not None and response.status_code == 303:
                     result.note_ids.append(int(response.headers["location"].rsplit("/", 1)[1]))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,18 +69,50 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any, busy_timeout_ms: int
         cursor.close()
 
 
-def _sqlite_on_begin(connection: Any) -> None:
-    # IMMEDIATE: a writing session takes the write lock at the start, waiting up to the busy
-    # timeout. A deferred transaction that reads first and writes later fails at once with
-    # "database is locked" when another writer got in between (WAL cannot upgrade a stale read
-    # snapshot), so two writers — the web app and an import — would break each other.
+def _sqlite_begin_listener(busy_timeout_ms: int) -> Any:
+    def on_begin(connection: Any) -> None:
+        _sqlite_on_begin(connection, busy_timeout_ms)
+
+    return on_begin
+
+
+def _sqlite_on_begin(connection: Any, busy_timeout_ms: int) -> None:
+    # IMMEDIATE: a writing session takes the write lock at the start. A deferred transaction that
+    # reads first and writes later fails at once with "database is locked" when another writer got
+    # in between (WAL cannot upgrade a stale read snapshot), so two writers — the web app and an
+    # import — would break each other.
     # A read-only session (``make_session_factory(engine, read_only=True)``) begins DEFERRED: in WAL
     # mode readers never wait for the writer nor make it wait, so a page view is never queued
     # behind an autosave (https://sqlite.org/wal.html, "Concurrency"; https://sqlite.org/lang_transaction.html).
     if connection.get_execution_options().get(_READ_ONLY):
         connection.exec_driver_sql("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection, busy_timeout_ms)
+
+
+def _begin_immediate(connection: Any, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE``, waiting for the write lock up to the busy timeout in short steps.
+
+    SQLite's own busy handler (``sqlite3_busy_timeout``) sleeps longer and longer between tries — up
+    to 100 ms (https://sqlite.org/c3ref/busy_timeout.html; ``sqliteDefaultBusyCallback``) — so a
+    writer that waits for another process's short transactions keeps missing the moments the lock is
+    free: seconds of waiting, then "database is locked". Here the wait is polled every 1-10 ms (with
+    jitter), the handler is off while we poll, and the connection's timeout is put back after."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = 0.001
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not is_busy_error(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 1.5, 0.01)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 def normalise_url(url: str) -> str:
@@ -100,7 +134,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kw
             _pool_defaults(kwargs)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_connect_listener(busy_timeout_ms))
-        event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "begin", _sqlite_begin_listener(busy_timeout_ms))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     _pool_defaults(kwargs)
