@@ -21,7 +21,9 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -84,21 +86,37 @@ async def _guarded(result: LoadResult, kind: str, coroutine: object) -> httpx.Re
 @dataclass(frozen=True)
 class Mix:
     """Who runs: ``editors`` autosaving tabs, ``api_writers``; notes for ``customer_id``, tasks on
-    ``milestone_id`` (a milestone of that customer) with ``task_category``."""
+    ``milestone_id`` (a milestone of that customer) with ``task_category``. Each client runs for
+    ``seconds``, or, with ``operations``, until it has made that many writes (``seconds`` is then
+    only a cap: a test does the same work on a slow machine as on a fast one)."""
 
     editors: int
     api_writers: int
     seconds: float
+    operations: int | None = None
     customer_id: int | None = None
     milestone_id: int | None = None
     task_category: int | None = None
 
 
-async def _editor(base: str, result: LoadResult, until: float, number: int, mix: Mix) -> None:
+@dataclass
+class _Clock:
+    mix: Mix
+    until: float
+    active: int = 0
+
+    def going(self, done: int) -> bool:
+        if time.perf_counter() >= self.until:
+            return False
+        return self.mix.operations is None or done < self.mix.operations
+
+
+async def _editor(base: str, result: LoadResult, clock: _Clock, number: int) -> None:
+    mix = clock.mix
     async with httpx.AsyncClient(base_url=base, timeout=_TIMEOUT) as client:
         token = await _csrf(client)
         key, saves = f"new:{uuid.uuid4()}", 0
-        while time.perf_counter() < until:
+        while clock.going(saves):
             saves += 1
             body = f"editor {number} save {saves} " + "lorem ipsum " * 40
             fields = {"draft_key": key, "body": body, "title": f"Editor {number}", "call_date": "2026-11-20",
@@ -125,11 +143,12 @@ def _api_note(number: int, written: int, mix: Mix) -> dict[str, object]:
     return body
 
 
-async def _api_writer(base: str, result: LoadResult, until: float, number: int, mix: Mix) -> None:
+async def _api_writer(base: str, result: LoadResult, clock: _Clock, number: int) -> None:
+    mix = clock.mix
     async with httpx.AsyncClient(base_url=base, timeout=_TIMEOUT) as client:
         await _csrf(client)
         written = 0
-        while time.perf_counter() < until:
+        while clock.going(written):
             written += 1
             response = await _guarded(result, "api note", client.post(
                 "/api/notes", json=_api_note(number, written, mix)))
@@ -140,20 +159,27 @@ async def _api_writer(base: str, result: LoadResult, until: float, number: int, 
                 await _guarded(result, "api read", client.get(f"/api/notes/{created['id']}"))
 
 
-async def _prober(base: str, result: LoadResult, until: float) -> None:
+async def _prober(base: str, result: LoadResult, clock: _Clock) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=_TIMEOUT) as client:
-        while time.perf_counter() < until:
+        while clock.active and time.perf_counter() < clock.until:
             await _guarded(result, "healthz", client.get("/healthz"))
             await asyncio.sleep(0.05)
 
 
+async def _counted(clock: _Clock, client: Coroutine[Any, Any, None]) -> None:
+    try:
+        await client
+    finally:
+        clock.active -= 1
+
+
 async def _run(base: str, mix: Mix) -> LoadResult:
     result = LoadResult()
-    until = time.perf_counter() + mix.seconds
-    tasks = [_editor(base, result, until, n, mix) for n in range(mix.editors)]
-    tasks += [_api_writer(base, result, until, n, mix) for n in range(mix.api_writers)]
-    tasks.append(_prober(base, result, until))
-    await asyncio.gather(*tasks)
+    clock = _Clock(mix, time.perf_counter() + mix.seconds)
+    clients = [_editor(base, result, clock, n) for n in range(mix.editors)]
+    clients += [_api_writer(base, result, clock, n) for n in range(mix.api_writers)]
+    clock.active = len(clients)
+    await asyncio.gather(*(_counted(clock, c) for c in clients), _prober(base, result, clock))
     return result
 
 
