@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     refresh_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: How long a worker's claim on an outbox row lasts (a killed worker's rows are freed after it).
     outbox_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    #: Identity platform sign-in goes to (device code, client credentials); the emulator serves one.
+    authority_host: str = Field(default="https://login.microsoftonline.com", pattern=r"^https?://[^\s/]+/?$")
+    #: Generic sync (issue 11). The key Dataverse sends with each webhook (``?code=``, or a header / query
+    #: parameter named ``webhook_key_name``); an HMAC-SHA256 secret when deliveries are signed.
+    webhook_key: SecretStr | None = None
+    webhook_key_name: str = Field(default="x-callnotes-key", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    webhook_secret: SecretStr | None = None
+    #: Mapping files pushed on a schedule (separated by commas), and the minutes between pushes.
+    push_mappings: str | None = None
+    push_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     @classmethod
     def settings_customise_sources(

@@ -47,3 +47,6 @@ IMPORT_JSON_MAX_NUMBER_CHARS = 40
 
 DRAFT_KEY_MAX = 200
 DRAFT_BODY_MAX = NOTE_BODY_MAX
+
+#: Names of push mappings (``[[mapping]] name = …`` in a mapping file).
+PUSH_MAPPING_NAME_MAX = 100

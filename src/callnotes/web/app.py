@@ -93,10 +93,12 @@ def _routers() -> list[APIRouter]:
         search,
         settings,
         templates,
+        webhooks,
     )
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
-            notes.router, search.router, directory.router, templates.router, settings.router, msx.router]
+            notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
+            webhooks.router]
 
 
 def create_app(

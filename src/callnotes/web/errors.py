@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callnotes.store import errors as store_errors
+from callnotes.sync.webhooks import WebhookMalformed, WebhookUnauthorized
 from callnotes.web.csrf import CsrfError
 
 _log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class ErrorOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in (
-        (400, "Bad request (e.g. an import file that cannot be read)"),
+        (400, "Bad request (e.g. an import file that cannot be read, a malformed webhook body)"),
+        (401, "Not authenticated (a webhook without its key or signature)"),
         (403, "CSRF check failed"),
         (404, "No such record or page"),
         (405, "Method not allowed"),
@@ -88,7 +90,7 @@ def item(msg: str, kind: str, loc: Sequence[str | int] = ()) -> dict[str, Any]:
 
 
 def _wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api") or request.url.path == "/healthz":
+    if request.url.path.startswith(("/api", "/webhooks")) or request.url.path == "/healthz":
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -150,6 +152,18 @@ async def _on_store_error(request: Request, exc: store_errors.StoreError) -> Res
         loc = ["body", exc.field]
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
     return error_response(request, status, [item(str(exc), kind, loc)], headers)
+
+
+#: Errors of the sync layer that requests can cause: status and ``type``.
+_SYNC_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    WebhookUnauthorized: (401, "unauthorized"),
+    WebhookMalformed: (400, "malformed"),
+}
+
+
+async def _on_sync_error(request: Request, exc: Exception) -> Response:
+    status, kind = _SYNC_ERRORS[type(exc)]
+    return error_response(request, status, [item(str(exc), kind)])
 
 
 async def _on_validation(request: Request, exc: RequestValidationError) -> Response:
@@ -227,5 +241,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CsrfError, _on_csrf)  # type: ignore[arg-type]
     app.add_exception_handler(WebError, _on_web_error)  # type: ignore[arg-type]
     app.add_exception_handler(store_errors.StoreError, _on_store_error)  # type: ignore[arg-type]
+    for sync_error in _SYNC_ERRORS:
+        app.add_exception_handler(sync_error, _on_sync_error)
     app.add_exception_handler(Exception, _on_unexpected)
     app.add_middleware(CatchAllMiddleware)
