@@ -74,7 +74,7 @@ CLI (``cli.py``)
     ``callnotes db seed-demo``.
 
 Errors (``errors.py``)
-    ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``NaiveDatetimeError``,
+    ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``DatabaseBusy``, ``NaiveDatetimeError``,
     ``ImportFileError``; ``ImportReport`` / ``RowError`` for file imports.
 """
 
@@ -94,6 +94,7 @@ __all__ = [
     "CustomerSort",
     "CustomerSummary",
     "CustomerUpdate",
+    "DatabaseBusy",
     "DatabaseInfo",
     "Draft",
     "DraftInput",
