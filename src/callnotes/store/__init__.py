@@ -74,8 +74,8 @@ CLI (``cli.py``)
     ``callnotes db seed-demo``.
 
 Errors (``errors.py``)
-    ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``DatabaseBusy``, ``NaiveDatetimeError``,
-    ``ImportFileError``; ``ImportReport`` / ``RowError`` for file imports.
+    ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``DatabaseBusy``,
+    ``NaiveDatetimeError``, ``ImportFileError``; ``ImportReport`` / ``RowError`` for file imports.
 """
 
 from typing import TYPE_CHECKING, Any
