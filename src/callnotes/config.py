@@ -85,9 +85,13 @@ class Settings(BaseSettings):
         return init_settings, env_settings, _SavedPreferences(settings_cls)
 
     def resolved_data_dir(self) -> Path:
-        """The data dir, created if missing (platformdirs default, ``CALLNOTES_DATA_DIR`` wins)."""
+        """The data dir, created if missing (platformdirs default, ``CALLNOTES_DATA_DIR`` wins).
+        POSIX: owner only (0700; one left group- or world-readable by an older version is tightened)."""
         path = self.data_dir or _default_data_dir()
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = path.stat()
+        if os.name == "posix" and status.st_mode & 0o077 and status.st_uid == os.getuid():
+            path.chmod(0o700)
         return path
 
     def resolved_database_url(self) -> str:

@@ -25,7 +25,6 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
@@ -40,20 +39,10 @@ from callnotes.store.repo.notes_bulk import create_notes_in_bulk
 _ALIASES = {"notes": "account_notes", "msx_account_id": "msx_id", "date": "call_date", "tags": "topics"}
 CUSTOMER_COLUMNS = {"name", "tpid", "website", "account_notes", "msx_id", "msx_url"}
 NOTE_COLUMNS = {"body", "call_date", "title", "customer", "customer_tpid", "topics", "attendees"}
-_MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
 class _BadRow(Exception):
     pass
-
-
-def _read_text(path: Path) -> str:
-    if path.stat().st_size > _MAX_FILE_BYTES:
-        raise ImportFileError(f"{path} is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MB")
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
 
 
 def _header(reader: Iterator[list[str]]) -> list[str]:
@@ -189,9 +178,9 @@ def _import_notes(session: Session, rows: Iterator[tuple[int, dict[str, str]]], 
     report.errors.sort(key=lambda error: error.line)
 
 
-def import_csv(session: Session, path: Path) -> ImportReport:
-    """Import a customers or notes CSV (see the module docstring). Does not commit."""
-    header, rows = _rows(_read_text(path))
+def import_csv_text(session: Session, text: str) -> ImportReport:
+    """Import the text of a customers or notes CSV (see the module docstring). Does not commit."""
+    header, rows = _rows(text)
     kind: str
     if "body" in header:
         kind, known = "notes", NOTE_COLUMNS

@@ -17,14 +17,15 @@ from starlette.types import Message, Scope
 
 from callnotes import __version__
 from callnotes.config import Settings, load_settings
-from callnotes.store import errors as store_errors
+from callnotes.store.db import make_session_factory
 from callnotes.sync.runtime import open_runtime
-from callnotes.sync.webhooks import WebhookMalformed, WebhookUnauthorized
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
-from callnotes.web.errors import install_error_handlers
-from callnotes.web.links import milestone_msx_url
+from callnotes.web.deps import DatabaseGate
+from callnotes.web.errors import ERROR_RESPONSES, install_error_handlers
+from callnotes.web.links import milestone_msx_url, safe_href
 from callnotes.web.markdown import render_markdown
+from callnotes.web.protocol import ProtocolMiddleware
 
 _log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
@@ -38,15 +39,6 @@ _SECURITY_HEADERS = (
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 )
-_STORE_ERROR_STATUS: dict[type[Exception], int] = {
-    store_errors.NotFound: 404,
-    store_errors.ValidationError: 422,
-    store_errors.NaiveDatetimeError: 422,
-    store_errors.Conflict: 409,
-    store_errors.ImportFileError: 400,
-    WebhookUnauthorized: 401,
-    WebhookMalformed: 400,
-}
 
 
 class _SecurityHeadersMiddleware(ResponseStartMiddleware):
@@ -73,6 +65,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["money"] = _format_amount
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
+    templates.env.filters["safe_href"] = safe_href
     return templates
 
 
@@ -129,6 +122,8 @@ def create_app(
         with open_runtime(settings) as runtime:
             app.state.runtime = runtime
             app.state.session_factory = runtime.session_factory
+            app.state.read_session_factory = make_session_factory(runtime.engine, read_only=True)
+            app.state.database_gate = DatabaseGate.for_engine(runtime.engine)
             consumer = runtime.queue.consumer() if worker else None
             if consumer is not None:
                 consumer.start()
@@ -143,16 +138,18 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(verify_csrf)],
+        responses=ERROR_RESPONSES,
         docs_url=None,  # Swagger UI needs a CDN and inline scripts; /openapi.json is enough
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.templates = _templates()
-    install_error_handlers(app, _STORE_ERROR_STATUS)
+    install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.state.has_msx = True
     for router in _routers():
         app.include_router(router)
+    app.add_middleware(ProtocolMiddleware)
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(_SecurityHeadersMiddleware)
     if trusted_hosts is not None:

@@ -6,8 +6,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -27,7 +28,9 @@ from callnotes.store.repo.topics import list_topics
 from callnotes.web.deps import id_or_none
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
+_DRAFT_KEY = re.compile(rf"new:{_UUID}|note:[0-9]{{1,10}}")
+#: Topic chips the editor offers: the most used ones.
+EDITOR_TOPIC_CHIPS = 40
 #: A draft keeps the attendees as typed (text), at most this much of it.
 _ATTENDEES_TEXT_MAX = 5_000
 
@@ -38,7 +41,7 @@ def new_draft_key() -> str:
 
 def check_draft_key(key: str) -> str:
     """``key`` when it is one the editor makes (``new:<uuid>`` / ``note:<id>``), else ValidationError."""
-    if not _DRAFT_KEY.match(key or ""):
+    if not _DRAFT_KEY.fullmatch(key or ""):  # not ``match`` with ``$``: that allows a trailing "\n"
         raise ValidationError("invalid draft key", field="draft_key")
     return key
 
@@ -180,6 +183,16 @@ def editor_context(
         "active": "new" if note is None else "notes", "note": note, "form": form,
         "draft_key": form.draft_key, "customer": customer,
         "milestones": customer_milestones(session, customer), "selected_milestones": selected,
-        "templates": list_templates(session), "all_topics": [s.topic for s in list_topics(session)],
+        "templates": list_templates(session),
+        "all_topics": [s.topic for s in list_topics(session, most_used=EDITOR_TOPIC_CHIPS)],
         "errors": [], **extra,
     }
+
+
+async def submitted_note_form(request: Request) -> NoteForm:
+    """The editor's fields from the request body (read on the event loop, before any database work)."""
+    return NoteForm.from_form(await request.form())
+
+
+#: The submitted editor form, for sync routes (their database work then runs in a worker thread).
+NoteFormDep = Annotated[NoteForm, Depends(submitted_note_form)]

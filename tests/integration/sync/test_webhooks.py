@@ -142,7 +142,7 @@ def test_wrong_key_or_no_key_is_401_and_changes_nothing(bed: HookBed) -> None:
     body = _context(milestone.msx_id, "Forged")
     for params in ({}, {"code": "nope"}, {"x-callnotes-key": KEY[:-1]}):
         answer = httpx.post(bed.hook, params=params, content=body)
-        assert answer.status_code == 401 and "key" in answer.json()["detail"]
+        assert answer.status_code == 401 and "key" in answer.json()["detail"][0]["msg"]
     assert bed.query(_name_of(milestone.msx_id)) == milestone.name
     assert bed.query(lambda s: s.scalars(select(WebhookDelivery)).all()) == []
 
@@ -155,7 +155,7 @@ def test_signed_deliveries_need_the_right_signature(signed_bed: HookBed) -> None
     for signature in (None, "0" * 64, hmac.new(b"other", body, hashlib.sha256).hexdigest()):
         headers = {"X-MS-Signature": signature} if signature else {}
         answer = httpx.post(bed.hook, params={"code": KEY}, content=body, headers=headers)
-        assert answer.status_code == 401 and "Signature" in answer.json()["detail"]
+        assert answer.status_code == 401 and "Signature" in answer.json()["detail"][0]["msg"]
     assert bed.query(_name_of(milestone.msx_id)) == milestone.name
     tampered = body.replace(b"Signed rename", b"Tampered name")
     assert httpx.post(bed.hook, params={"code": KEY}, content=tampered,
@@ -182,7 +182,7 @@ def test_a_repeated_delivery_is_applied_once_and_an_older_one_never_undoes_a_new
 def test_malformed_bodies_are_400_and_other_tables_are_acknowledged(bed: HookBed) -> None:
     for body in (b"{not json", b"[]", json.dumps({"MessageName": "Update"}).encode(), b"\xff\xfe"):
         answer = httpx.post(bed.hook, params={"code": KEY}, content=body)
-        assert answer.status_code == 400 and "RemoteExecutionContext" in answer.json()["detail"]
+        assert answer.status_code == 400 and "RemoteExecutionContext" in answer.json()["detail"][0]["msg"]
     other = _context("6d81597f-0f9f-e711-8122-000d3aa2331c", "x", entity="contact")
     answer = httpx.post(bed.hook, params={"code": KEY}, content=other)
     assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"

@@ -14,7 +14,7 @@ from callnotes.store.models import Note
 from callnotes.store.repo.drafts import delete_draft, get_draft, list_drafts
 from callnotes.store.repo.notes import create_note, delete_note, get_note, list_notes, update_note
 from callnotes.web.deps import SessionDep, checked_id, render
-from callnotes.web.note_form import NoteForm, check_draft_key, editor_context, new_draft_key
+from callnotes.web.note_form import NoteForm, NoteFormDep, check_draft_key, editor_context, new_draft_key
 
 router = APIRouter(include_in_schema=False)
 _PAGE = 50
@@ -63,8 +63,7 @@ def _save(session: Session, form: NoteForm, note_id: int | None) -> Note:
     return note
 
 
-async def _submit(request: Request, session: Session, note: Note | None) -> Response:
-    form = NoteForm.from_form(await request.form())
+def _submit(request: Request, session: Session, form: NoteForm, note: Note | None) -> Response:
     try:
         saved = _save(session, form, note.id if note else None)
     except (ValidationError, NotFound) as exc:
@@ -75,8 +74,8 @@ async def _submit(request: Request, session: Session, note: Note | None) -> Resp
 
 
 @router.post("/notes", response_class=HTMLResponse)
-async def note_create(request: Request, session: SessionDep) -> Response:
-    return await _submit(request, session, None)
+def note_create(request: Request, form: NoteFormDep, session: SessionDep) -> Response:
+    return _submit(request, session, form, None)
 
 
 @router.get("/notes/{note_id}", response_class=HTMLResponse)
@@ -97,9 +96,9 @@ def note_edit(request: Request, session: SessionDep, note_id: int) -> HTMLRespon
 
 
 @router.post("/notes/{note_id}", response_class=HTMLResponse)
-async def note_update(request: Request, session: SessionDep, note_id: int) -> Response:
+def note_update(request: Request, form: NoteFormDep, session: SessionDep, note_id: int) -> Response:
     note = get_note(session, checked_id(note_id, "note"))
-    return await _submit(request, session, note)
+    return _submit(request, session, form, note)
 
 
 @router.post("/notes/{note_id}/delete")
