@@ -24,6 +24,7 @@ from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.errors import install_error_handlers
 from callnotes.web.links import milestone_msx_url
 from callnotes.web.markdown import render_markdown
+from callnotes.web.writeback import install_writeback_helpers
 
 _log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
@@ -70,6 +71,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["money"] = _format_amount
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
+    install_writeback_helpers(templates.env)
     return templates
 
 
@@ -90,17 +92,21 @@ def _routers() -> list[APIRouter]:
         directory,
         editor,
         home,
+        milestone_writes,
         milestones,
         msx,
         notes,
+        outbox,
         outbox_api,
         search,
         settings,
         templates,
+        writeback_settings,
     )
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
-            notes.router, search.router, directory.router, templates.router, settings.router, msx.router]
+            notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
+            outbox.router, milestone_writes.router, writeback_settings.router]
 
 
 def create_app(

@@ -17,7 +17,8 @@ from callnotes.store.repo.notes import get_note
 from callnotes.store.repo.templates import get_template
 from callnotes.web.deps import SessionDep, checked_id, id_or_none, render
 from callnotes.web.markdown import render_markdown
-from callnotes.web.note_form import NoteForm, check_draft_key, customer_milestones
+from callnotes.web.note_form import NoteForm, check_draft_key, picker_context
+from callnotes.web.writeback import mode
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
 
@@ -67,8 +68,8 @@ def customer_pick(
 ) -> HTMLResponse:
     """The customer field with the pick made, plus (out of band) that customer's milestone picker."""
     customer: Customer = get_customer(session, customer_id)
-    response = render(request, "notes/_customer_picked.html", customer=customer,
-                      milestones=customer_milestones(session, customer), selected_milestones=set())
+    response = render(request, "notes/_customer_picked.html",
+                      **picker_context(session, customer, mode(request)))
     response.headers["HX-Trigger"] = "editor-changed"
     return response
 
