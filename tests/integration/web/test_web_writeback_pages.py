@@ -134,6 +134,16 @@ def test_ask_and_off_modes_say_so_in_the_editor(web: TestClient, app_settings: S
     assert answer.status_code == 409 and "Write-back to MSX is off" in answer.text
     assert "We drew the hub and spokes." in answer.text
     assert web.get("/api/notes").json() == [] and _rows(app_settings) == []
+    detail = web.get(f"/milestones/{milestone['id']}").text
+    assert 'id="writeback-off"' in detail and 'id="milestone-edit-form"' not in detail
+    assert "team changes off" in detail and 'hx-post="/milestones/' not in detail
+    assert 'id="bulk-team"' not in web.get("/milestones").text
+    assert web.post(f"/milestones/{milestone['id']}/team", data={"action": "join"}).status_code == 409
+    edit = web.post(
+        f"/milestones/{milestone['id']}/edit",
+        data={"comment": "hello", "milestone_date": "", "monthly_use": "", "status": ""},
+    )
+    assert edit.status_code == 409 and ">hello</textarea>" not in edit.text and _rows(app_settings) == []
 
 
 def test_saving_a_note_queues_its_task_and_the_note_page_follows_it_into_msx(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -34,6 +35,8 @@ CHANGED_EVENT = "outbox-changed"
 _UNREACHABLE = ("unreachable", "signed_out", "throttled")
 _LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9_\-./?=&%#]{0,300}$")
 _HOME_ROWS = 10
+#: Pending rows due within this long count as leaving now (the header looks again every 2 s).
+_DUE_NOW = timedelta(seconds=5)
 _ReturnTo = Annotated[str, Form(max_length=400)]
 MODE_WORDS = {
     WritebackMode.AUTO: "auto: writes go to MSX as soon as it answers",
@@ -122,13 +125,14 @@ def outbox_list(
     return render(request, "outbox/_list.html", **_list_context(session, place, show))
 
 
-def _poll_seconds(status: OutboxStatus, banner: Banner | None) -> int:
-    """Look again soon while writes are on their way; slowly while MSX cannot be reached or all is quiet."""
+def _poll_seconds(status: OutboxStatus, due_now: int, banner: Banner | None) -> int:
+    """Look again soon while writes are leaving; slowly while they wait (MSX cannot be reached, a
+    backoff) or all is quiet."""
+    if status.count(OutboxState.SENDING) or due_now:
+        return 2
     if banner is not None:
         return 15
-    if status.count(OutboxState.SENDING) or status.count(OutboxState.PENDING):
-        return 3
-    return 60
+    return 5 if status.count(OutboxState.PENDING) else 60
 
 
 @router.get("/outbox/status", response_class=HTMLResponse)
@@ -139,11 +143,12 @@ def outbox_badge(request: Request, seen: Annotated[str, Query(max_length=200)] =
     context = queue_of(request).context
     with context.session_factory() as session:
         status = outbox_status(session)
+        due_now = outbox.due_soon(session, _DUE_NOW) if status.count(OutboxState.PENDING) else 0
     moving = status.count(OutboxState.PENDING) + status.count(OutboxState.SENDING)
     banner = banner_of(waiting(context) if moving else None)
     response = render(request, "outbox/_status.html", status=status, banner=banner,
                       awaiting=status.count(OutboxState.AWAITING_APPROVAL),
-                      failed=status.count(OutboxState.FAILED), poll=_poll_seconds(status, banner))
+                      failed=status.count(OutboxState.FAILED), poll=_poll_seconds(status, due_now, banner))
     if seen and seen != status.fingerprint:
         response.headers["HX-Trigger"] = CHANGED_EVENT
     return response
