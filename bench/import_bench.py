@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import httpx
-from callnotes.msx.store_sync import apply_snapshot
 
 from callnotes.dataverse import DataverseClient, EmulatorToken
 from callnotes.emulator import EmulatorConfig, EmulatorServer
 from callnotes.msx.importer import fetch_snapshot
 from callnotes.store import make_engine, make_session_factory, upgrade_database
+from callnotes.sync.mirror import apply_snapshot
 
 
 def _requests(server: EmulatorServer) -> int:

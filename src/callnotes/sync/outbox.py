@@ -176,18 +176,20 @@ def _put_back(context: SyncContext, claimed: list[outbox_sending.Claimed], worke
 
 def _record(context: SyncContext, outcomes: list[Outcome], worker: str, report: DrainReport) -> None:
     """Every outcome of a round in one short transaction."""
+    landed = [outbox_sending.Landed(o.item.id, o.crm_id or o.item.crm_record_id, o.status_code)
+              for o in outcomes if o.sent]
     with session_scope(context.session_factory) as session:
-        for outcome in outcomes:
-            _record_one(session, outcome, worker, report)
+        report.sent += outbox_sending.mark_sent(session, landed)
+        outbox_sending.load_rows(session, [o.item.id for o in outcomes if not o.sent])
+        with session.no_autoflush:
+            for outcome in outcomes:
+                if not outcome.sent:
+                    _record_unsent(session, outcome, worker, report)
 
 
-def _record_one(session: Session, outcome: Outcome, worker: str, report: DrainReport) -> None:
+def _record_unsent(session: Session, outcome: Outcome, worker: str, report: DrainReport) -> None:
     item = outcome.item
-    if outcome.sent:
-        outbox_sending.mark_sent(session, item.id, crm_id=outcome.crm_id or item.crm_record_id,
-                                 status_code=outcome.status_code)
-        report.sent += 1
-    elif outcome.refused or item.attempts >= MAX_TRANSIENT_ATTEMPTS:
+    if outcome.refused or item.attempts >= MAX_TRANSIENT_ATTEMPTS:
         reason = outcome.error or "refused"
         if not outcome.refused:
             reason = f"gave up after {item.attempts} tries: {reason}"

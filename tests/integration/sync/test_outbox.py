@@ -13,6 +13,7 @@ from callnotes.msx.milestones import add_forecast_comment
 from callnotes.store import session_scope
 from callnotes.store.models import Milestone, OutboxState, Task
 from callnotes.store.repo import outbox
+from callnotes.sync.importing import run_import
 from callnotes.sync.outbox import drain
 from callnotes.sync.sync_run import EXIT_OK, EXIT_UNREACHABLE, run_sync
 from tests.fixtures.msx import make_client
@@ -158,3 +159,14 @@ def test_team_join_lands_and_a_join_then_leave_cancels_out(sqlite_bed) -> None:
     assert (first.msx_id in members) is join
     with bed.runtime.session_factory() as session:
         assert session.get(Milestone, first.id).on_my_team is join
+
+
+def test_the_next_import_keeps_a_landed_task_once_with_its_note(sqlite_bed) -> None:
+    bed = sqlite_bed
+    (task_id,) = bed.queue_tasks(1)
+    drain(bed.context)
+    with make_client(bed.server) as client:
+        run_import(client, bed.runtime.session_factory)
+    with bed.runtime.session_factory() as session:
+        rows = session.query(Task).filter(Task.msx_id == task_id).all()
+        assert len(rows) == 1 and rows[0].note_id is not None and rows[0].gone_from_msx_at is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,15 +32,19 @@ def app_settings(writeback_emulator, tmp_path, database_url) -> Settings:
     return settings
 
 
-def _client(settings: Settings) -> TestClient:
-    client = TestClient(create_app(settings), raise_server_exceptions=False)
-    return client
+@contextmanager
+def _client_in_mode(settings: Settings, mode: WritebackMode, monkeypatch) -> Iterator[TestClient]:
+    """The app with ``CALLNOTES_WRITEBACK=mode`` (the environment wins), CSRF token in hand."""
+    monkeypatch.setenv("CALLNOTES_WRITEBACK", mode.value)
+    app = create_app(settings.model_copy(update={"writeback": mode}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers["X-CSRF-Token"] = client.get("/api/csrf").json()["csrf_token"]
+        yield client
 
 
 @pytest.fixture()
-def api(app_settings) -> Iterator[TestClient]:
-    with _client(app_settings) as client:
-        client.headers["X-CSRF-Token"] = client.get("/api/csrf").json()["csrf_token"]
+def api(app_settings, monkeypatch) -> Iterator[TestClient]:
+    with _client_in_mode(app_settings, WritebackMode.AUTO, monkeypatch) as client:
         yield client
 
 
@@ -110,9 +115,7 @@ def test_a_milestone_of_another_customer_is_refused(api) -> None:
 
 
 def test_write_back_off_queues_nothing(app_settings, monkeypatch) -> None:
-    monkeypatch.setenv("CALLNOTES_WRITEBACK", "off")
-    with _client(app_settings.model_copy(update={"writeback": WritebackMode.OFF})) as api:
-        api.headers["X-CSRF-Token"] = api.get("/api/csrf").json()["csrf_token"]
+    with _client_in_mode(app_settings, WritebackMode.OFF, monkeypatch) as api:
         milestone = _milestones(api)[0]
         answer = api.post("/api/notes", json=_note(milestone, tasks=[
             {"milestone_id": milestone["id"], "category": 861980002}]))
@@ -121,9 +124,7 @@ def test_write_back_off_queues_nothing(app_settings, monkeypatch) -> None:
 
 
 def test_ask_mode_waits_for_approval_and_the_state_rules_hold(app_settings, monkeypatch) -> None:
-    monkeypatch.setenv("CALLNOTES_WRITEBACK", "ask")
-    with _client(app_settings.model_copy(update={"writeback": WritebackMode.ASK})) as api:
-        api.headers["X-CSRF-Token"] = api.get("/api/csrf").json()["csrf_token"]
+    with _client_in_mode(app_settings, WritebackMode.ASK, monkeypatch) as api:
         milestone = _milestones(api)[0]
         ids = api.post("/api/notes", json=_note(milestone, tasks=[
             {"milestone_id": milestone["id"], "category": 861980002},

@@ -361,20 +361,20 @@ def due_soon(session: Session, within: timedelta) -> int:
 
 # -- in words ----------------------------------------------------------------------------------------
 
+def _record_words(what: str, record: Milestone | Opportunity | None) -> str:
+    """``milestone 7-123 'AKS landing zone'`` (or "a milestone" when the row lost its record)."""
+    if record is None:
+        return f"an {what}" if what[0] in "aeiou" else f"a {what}"
+    number = f"{record.number} " if record.number else ""
+    return f"{what} {number}'{record.name}'"
+
+
 def _milestone_words(item: OutboxItem) -> str:
-    milestone = item.milestone
-    if milestone is None:
-        return "a milestone"
-    number = f"{milestone.number} " if milestone.number else ""
-    return f"milestone {number}'{milestone.name}'"
+    return _record_words("milestone", item.milestone)
 
 
 def _opportunity_words(item: OutboxItem) -> str:
-    opportunity = item.opportunity
-    if opportunity is None:
-        return "an opportunity"
-    number = f"{opportunity.number} " if opportunity.number else ""
-    return f"opportunity {number}'{opportunity.name}'"
+    return _record_words("opportunity", item.opportunity)
 
 
 def _task_words(item: OutboxItem) -> str:

@@ -11,6 +11,7 @@ sync layer (fixed record ids, ``If-Match``, comment stamps).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,6 +22,7 @@ from callnotes.domain import HokCategory
 from callnotes.store.column_types import utcnow
 from callnotes.store.db import is_postgres
 from callnotes.store.models import Milestone, Opportunity, OutboxItem, OutboxKind, OutboxState, Task
+from callnotes.store.repo._common import in_chunks
 
 _OPEN_TASK = "Open"
 
@@ -80,24 +82,47 @@ def mark_failed(session: Session, item_id: int, worker: str, *, error: str) -> N
         item.last_error, item.error_kind = error, "refused"
 
 
-def mark_sent(
-    session: Session, item_id: int, *, crm_id: str, status_code: int | None = None
-) -> OutboxItem | None:
-    """The write landed: ``sent`` (whichever worker saw it land), and the mirror shows it.
-    ``status_code`` is the option value a status change was sent as."""
-    item = session.get(OutboxItem, item_id)
-    if item is None or item.state in (OutboxState.SENT, OutboxState.DISCARDED):
-        return item
-    item.state, item.crm_id, item.sent_at = OutboxState.SENT, crm_id, utcnow()
-    item.lease_owner, item.lease_expires_at, item.last_error, item.error_kind = None, None, None, None
-    _mirror(session, item, status_code)
-    return item
+@dataclass(frozen=True)
+class Landed:
+    """A write that landed: its row, the CRM id it produced, the status code a status change used."""
+
+    item_id: int
+    crm_id: str
+    status_code: int | None = None
+
+
+def load_rows(session: Session, item_ids: Sequence[int]) -> dict[int, OutboxItem]:
+    """The rows (one query per 500 ids), so recording a round's outcomes reads nothing row by row."""
+    found: dict[int, OutboxItem] = {}
+    for chunk in in_chunks(sorted(set(item_ids))):
+        rows = session.scalars(select(OutboxItem).where(OutboxItem.id.in_(chunk)))
+        found.update((item.id, item) for item in rows)
+    return found
+
+
+def mark_sent(session: Session, landed: Sequence[Landed]) -> int:
+    """Writes that landed: ``sent`` (whichever worker saw them land), and the mirror shows them —
+    in a few queries for the whole round. Returns how many rows changed."""
+    rows = load_rows(session, [entry.item_id for entry in landed])
+    now, changed = utcnow(), []
+    with session.no_autoflush:
+        for entry in landed:
+            item = rows.get(entry.item_id)
+            if item is None or item.state in (OutboxState.SENT, OutboxState.DISCARDED):
+                continue
+            item.state, item.crm_id, item.sent_at = OutboxState.SENT, entry.crm_id, now
+            item.lease_owner, item.lease_expires_at, item.last_error, item.error_kind = None, None, None, None
+            changed.append((item, entry.status_code))
+        _mirror_tasks(session, [item for item, _ in changed if item.kind is OutboxKind.CREATE_TASK])
+        for item, status_code in changed:
+            _mirror(session, item, status_code)
+    return len(changed)
 
 
 def _mirror(session: Session, item: OutboxItem, status_code: int | None) -> None:
-    """What a landed write changes locally: the new task under its milestone, team flags, fields."""
+    """What a landed write (other than a task) changes locally: team flags, milestone fields."""
     if item.kind is OutboxKind.CREATE_TASK:
-        _mirror_task(session, item)
+        return
     elif item.kind in (OutboxKind.JOIN_MILESTONE_TEAM, OutboxKind.LEAVE_MILESTONE_TEAM):
         milestone = session.get(Milestone, item.milestone_id) if item.milestone_id else None
         if milestone is not None:
@@ -110,21 +135,28 @@ def _mirror(session: Session, item: OutboxItem, status_code: int | None) -> None
             opportunity.estimated_close_date = date.fromisoformat(item.payload["estimated_close_date"])
 
 
-def _mirror_task(session: Session, item: OutboxItem) -> None:
-    """The task MSX now has, keyed by its MSX id: an import that already brought it in keeps its
-    row (and gets the note link), so the task is never listed twice."""
-    payload = item.payload
-    task = session.scalar(select(Task).where(Task.msx_id == item.crm_id))
-    if task is None:
-        category = payload.get("category")
-        known = category if isinstance(category, int) and category in HokCategory._value2member_map_ else None
-        task = Task(msx_id=item.crm_id, subject=payload["subject"], category_code=category,
-                    is_hok=known is not None and HokCategory(known).is_hok,
-                    duration_minutes=payload.get("duration_minutes"), state=_OPEN_TASK,
-                    msx_synced_at=utcnow())
+def _mirror_tasks(session: Session, items: Sequence[OutboxItem]) -> None:
+    """The tasks MSX now has, keyed by their MSX ids: one an import already brought in keeps its row
+    (and gets the note link), so no task is ever listed twice."""
+    ids = [item.crm_id for item in items if item.crm_id]
+    existing: dict[str, Task] = {}
+    for chunk in in_chunks(ids):
+        tasks = session.scalars(select(Task).where(Task.msx_id.in_(chunk)))
+        existing.update((t.msx_id or "", t) for t in tasks)
+    for item in items:
+        task = existing.get(item.crm_id or "") or _new_task(item)
         session.add(task)
-    task.milestone_id = task.milestone_id or item.milestone_id
-    task.note_id = task.note_id or item.note_id
+        task.milestone_id = task.milestone_id or item.milestone_id
+        task.note_id = task.note_id or item.note_id
+
+
+def _new_task(item: OutboxItem) -> Task:
+    payload = item.payload
+    category = payload.get("category")
+    known = category if isinstance(category, int) and category in HokCategory._value2member_map_ else None
+    return Task(msx_id=item.crm_id, subject=payload["subject"], category_code=category,
+                is_hok=known is not None and HokCategory(known).is_hok,
+                duration_minutes=payload.get("duration_minutes"), state=_OPEN_TASK, msx_synced_at=utcnow())
 
 
 def _mirror_milestone(session: Session, item: OutboxItem, status_code: int | None) -> None:
