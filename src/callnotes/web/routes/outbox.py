@@ -132,7 +132,7 @@ def _poll_seconds(status: OutboxStatus, due_now: int, banner: Banner | None) -> 
         return 2
     if banner is not None:
         return 15
-    return 5 if status.count(OutboxState.PENDING) else 60
+    return 5 if status.count(OutboxState.PENDING) else 15
 
 
 @router.get("/outbox/status", response_class=HTMLResponse)
