@@ -18,6 +18,7 @@ from callnotes.store.errors import ValidationError
 from callnotes.store.limits import NOTE_MILESTONES_MAX
 from callnotes.store.models import Note, OutboxItem
 from callnotes.store.repo.outbox import TaskRequest, queue_note_tasks
+from callnotes.web.deps import id_or_none
 from callnotes.web.outbox_schemas import MAX_TASKS_PER_NOTE
 
 #: ``task_<field>_<milestone id>`` — the per-milestone task fields of the editor.
@@ -56,11 +57,12 @@ def tasks_from_form(form: FormData) -> dict[str, TaskForm]:
     tasks: dict[str, TaskForm] = {}
     for key, value in form.multi_items():
         found = _FIELD.match(key)
-        if found is None or not isinstance(value, str) or len(tasks) > NOTE_MILESTONES_MAX:
+        if found is None or not isinstance(value, str) or _milestone_key(found.group(2)) is None \
+                or len(tasks) > NOTE_MILESTONES_MAX:
             continue
         setattr(tasks.setdefault(found.group(2), TaskForm()), found.group(1), value)
     for value in form.getlist("task_milestone_ids"):
-        if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+        if isinstance(value, str) and _milestone_key(value) is not None:
             tasks.setdefault(value, TaskForm()).log = True
     return tasks
 
@@ -69,7 +71,12 @@ def tasks_from_draft(saved: object) -> dict[str, TaskForm]:
     if not isinstance(saved, dict):
         return {}
     return {str(key): TaskForm.from_draft(value) for key, value in list(saved.items())[:NOTE_MILESTONES_MAX]
-            if str(key).isdigit()}
+            if _milestone_key(str(key)) is not None}
+
+
+def _milestone_key(text: str) -> int | None:
+    """The milestone id a field name or draft key names (one a database can hold), else None."""
+    return id_or_none(text) if text.isdigit() else None
 
 
 def _number(text: str, what: str) -> int:

@@ -214,6 +214,19 @@ def test_a_task_on_another_customers_milestone_saves_nothing(web: TestClient, ap
     assert web.get("/api/notes").json() == [] and _rows(app_settings) == []
 
 
+def test_task_fields_naming_no_possible_milestone_are_ignored(
+    web: TestClient, app_settings: Settings
+) -> None:
+    milestone = _milestones(web)[0]
+    fields = _task_fields(milestone["id"]) | {
+        "task_milestone_ids": [str(milestone["id"]), "9999999999"],
+        "task_subject_9999999999": "x",
+        "task_subject_abc": "y",
+    }
+    saved = web.post("/notes", data=_note_form(milestone, **fields), follow_redirects=False)
+    assert saved.status_code == 303 and [r.milestone_id for r in _rows(app_settings)] == [milestone["id"]]
+
+
 def test_a_draft_keeps_the_task_fields(web: TestClient, app_settings: Settings) -> None:
     milestone = _milestones(web)[0]
     key = "new:12345678-1234-4234-8234-123456789abc"
