@@ -13,26 +13,21 @@ with 10 notes.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from _services import bench_database
 from callnotes.config import Settings
 from callnotes.store.db import (
     make_engine,
     make_session_factory,
-    normalise_url,
     session_scope,
     upgrade_database,
 )
@@ -80,26 +75,6 @@ def _seed(settings: Settings, big: int, milestones: int = 0) -> tuple[int, int]:
         engine.dispose()
 
 
-@contextlib.contextmanager
-def _database(folder: Path) -> Iterator[str]:
-    """SQLite in ``folder``, or a throw-away schema in ``CALLNOTES_DATABASE_URL`` (PostgreSQL)."""
-    base = os.environ.get("CALLNOTES_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{folder / 'bench.db'}"
-        return
-    schema = f"web_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(normalise_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def _timings(client: httpx.Client, path: str, requests: int) -> list[float]:
     for _ in range(5):
         client.get(path).raise_for_status()
@@ -121,7 +96,8 @@ def main() -> None:
     parser.add_argument("--milestones", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="callnotes-web-bench-") as folder, _database(Path(folder)) as url:
+    with (tempfile.TemporaryDirectory(prefix="callnotes-web-bench-") as folder,
+          bench_database(Path(folder), "web_bench") as url):
         settings = Settings(database_url=url, data_dir=Path(folder), crm_url=None)
         started = time.perf_counter()
         large, small = _seed(settings, args.notes, args.milestones)

@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.msx",
     "tests.fixtures.writeback",
+    "tests.fixtures.push",
 ]
 
 

@@ -43,8 +43,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from callnotes.dataverse import DataverseError
     from callnotes.msx.errors import MsxError
     from callnotes.store.errors import StoreError
+    from callnotes.sync.errors import SyncError
 
-    return (DataverseError, MsxError, StoreError, SQLAlchemyError, OSError)
+    return (DataverseError, MsxError, StoreError, SyncError, SQLAlchemyError, OSError)
 
 
 def main() -> None:

@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     refresh_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: How long a worker's claim on an outbox row lasts (a killed worker's rows are freed after it).
     outbox_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    #: Identity platform sign-in goes to (device code, client credentials); the emulator serves one.
+    authority_host: str = Field(default="https://login.microsoftonline.com", pattern=r"^https?://[^\s/]+/?$")
+    #: Generic sync (issue 11). The key Dataverse sends with each webhook (``?code=``, or a header / query
+    #: parameter named ``webhook_key_name``); an HMAC-SHA256 secret when deliveries are signed.
+    webhook_key: SecretStr | None = None
+    webhook_key_name: str = Field(default="x-callnotes-key", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    webhook_secret: SecretStr | None = None
+    #: Mapping files pushed on a schedule (separated by commas), and the minutes between pushes.
+    push_mappings: str | None = None
+    push_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     @classmethod
     def settings_customise_sources(
@@ -75,9 +85,13 @@ class Settings(BaseSettings):
         return init_settings, env_settings, _SavedPreferences(settings_cls)
 
     def resolved_data_dir(self) -> Path:
-        """The data dir, created if missing (platformdirs default, ``CALLNOTES_DATA_DIR`` wins)."""
+        """The data dir, created if missing (platformdirs default, ``CALLNOTES_DATA_DIR`` wins).
+        POSIX: owner only (0700; one left group- or world-readable by an older version is tightened)."""
         path = self.data_dir or _default_data_dir()
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = path.stat()
+        if os.name == "posix" and status.st_mode & 0o077 and status.st_uid == os.getuid():
+            path.chmod(0o700)
         return path
 
     def resolved_database_url(self) -> str:

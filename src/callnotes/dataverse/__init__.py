@@ -31,7 +31,23 @@ from callnotes.dataverse.errors import (
     TransportError,
 )
 from callnotes.dataverse.msal_auth import ClientSecretToken, DeviceCodePrompt, DeviceCodeToken
-from callnotes.dataverse.query import ODataFilter
+from callnotes.dataverse.query import (
+    ODataFilter,
+    UnsafeKeyValue,
+    key_path,
+    key_reference,
+    record_path,
+)
+from callnotes.dataverse.remote_context import (
+    EntityImage,
+    EntityReference,
+    MalformedContext,
+    Money,
+    OptionSetValue,
+    OtherValue,
+    RemoteExecutionContext,
+    parse_remote_context,
+)
 from callnotes.dataverse.retry import RetryPolicy
 
 __all__ = [
@@ -55,12 +71,19 @@ __all__ = [
     "DeviceCodeToken",
     "DuplicateKey",
     "EmulatorToken",
+    "EntityImage",
+    "EntityReference",
+    "MalformedContext",
+    "Money",
     "NetworkBlocked",
     "NotExecuted",
     "NotFound",
     "ODataFilter",
+    "OptionSetValue",
+    "OtherValue",
     "PagingError",
     "PreconditionFailed",
+    "RemoteExecutionContext",
     "RetryPolicy",
     "RolledBack",
     "ServerError",
@@ -68,7 +91,12 @@ __all__ = [
     "Throttled",
     "TokenProvider",
     "TransportError",
+    "UnsafeKeyValue",
     "etag",
     "formatted_value",
+    "key_path",
+    "key_reference",
     "lookup_logical_name",
+    "parse_remote_context",
+    "record_path",
 ]

@@ -216,3 +216,57 @@ def chunk_in_filters(
             flt = ODataFilter.in_(field, chunk)
             result.append(flt if extra is None else extra & flt)
     return result
+
+
+#: Characters an alternate-key value cannot hold when the key is used in a URL: GET and PATCH by such
+#: a key do not work (powerapps-docs/developer/data-platform/define-alternate-keys-portal.md, "If the
+#: data within a column that is used in an alternate key will contain one of the following
+#: characters …").
+KEY_UNSAFE_CHARACTERS = frozenset("/<>*%&:\\?")
+#: Left as-is in a key segment of a URL path; everything else is percent-encoded (UTF-8).
+_PATH_SAFE = "()'=,-._~"
+
+
+class UnsafeKeyValue(ValueError):
+    """An alternate-key value Dataverse cannot take in a URL (find the record by a query instead)."""
+
+
+def key_segment(values: Mapping[str, Literal]) -> str:
+    """``(accountnumber='O''Brien')``: alternate-key columns and values as escaped OData literals,
+    unencoded (as an ``@odata.bind`` value holds them; `key_path` encodes them for a URL path).
+
+    use-alternate-key-reference-record.md: ``accounts(accountnumber='ABC123')``, several columns
+    separated by commas. Raises `UnsafeKeyValue` for a value Dataverse cannot address.
+    """
+    if not values:
+        raise ValueError("an alternate key needs at least one column")
+    parts = []
+    for column, value in values.items():
+        if value is None or (isinstance(value, str) and not value):
+            raise ValueError(f"the key column {column!r} has no value")
+        if isinstance(value, str) and KEY_UNSAFE_CHARACTERS.intersection(value):
+            bad = "".join(sorted(KEY_UNSAFE_CHARACTERS.intersection(value)))
+            raise UnsafeKeyValue(f"the key value {value!r} holds {bad!r}: Dataverse cannot take it in a URL")
+        parts.append(f"{_entity_name(column)}={literal(value)}")
+    return "(" + ",".join(parts) + ")"
+
+
+def key_reference(entity_set: str, values: Mapping[str, Literal]) -> str:
+    """``/accounts(accountnumber='A1')``: a record by alternate key, for ``…@odata.bind``."""
+    return f"/{_entity_name(entity_set)}{key_segment(values)}"
+
+
+def key_path(entity_set: str, values: Mapping[str, Literal]) -> str:
+    """``accounts(accountnumber='A%201')``: a record by alternate key as a URL path (percent-encoded)."""
+    return _entity_name(entity_set) + quote(key_segment(values), safe=_PATH_SAFE)
+
+
+def record_path(entity_set: str, record_id: str | uuid.UUID) -> str:
+    """``accounts(<guid>)``: a record by primary key as a URL path."""
+    return f"{_entity_name(entity_set)}({as_guid(record_id)})"
+
+
+def _entity_name(name: str) -> str:
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"not a valid entity set or column name: {name!r}")
+    return name

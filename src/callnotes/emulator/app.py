@@ -45,6 +45,7 @@ from callnotes.emulator.faults import (
 from callnotes.emulator.identity import identity_routes
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.stats import RequestLogEntry, now_iso
+from callnotes.emulator.webhook_control import webhook_routes
 
 _log = logging.getLogger(__name__)
 API_PREFIX = "/api/data/v9.2"
@@ -88,7 +89,8 @@ class EmulatorApp:
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
-        routes = control_routes(state) + identity_routes(state.issuer, state.issuer.tenant_id)
+        routes = [*control_routes(state), *webhook_routes(state),
+                  *identity_routes(state.issuer, state.issuer.tenant_id)]
         self._control = Starlette(routes=routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -26,6 +26,10 @@ latency_ms, jitter_ms, fault_rate, throttle (true | false | {"requests_per_windo
 "window_seconds", "max_concurrent", "execution_ms_per_window"}), vpn_blocked, msx_quirks and
 fail_next: a list of {"fault": 429|500|502|503|504|"drop"|"truncate"|"drop_after_commit",
 "method", "path_contains", "times", "retry_after"}.
+Webhooks: POST /_emulator/webhooks {"url", "entity", "messages": ["Create", "Update", "Delete"],
+"auth": {"type": "WebhookKey"|"HttpHeader"|"HttpQueryString", "name", "value"}} -> {"id"};
+GET /_emulator/webhooks (with delivery counts); DELETE /_emulator/webhooks/{id}. After each commit a
+RemoteExecutionContext is posted to matching webhooks, retried with backoff.
 
 Full reference: docs/emulator.md.
 """

@@ -9,7 +9,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from callnotes.emulator.faults import (
     InvalidFaultSetting,
@@ -20,6 +20,11 @@ from callnotes.emulator.faults import (
 )
 from callnotes.emulator.limits import InvalidLimits, ThrottleLimits, parse_throttle
 from callnotes.emulator.messages import ApiRequest, ApiResponse
+
+if TYPE_CHECKING:
+    from callnotes.emulator.change_feed import ChangeFeed
+    from callnotes.emulator.formatting import RecordWriter
+    from callnotes.emulator.tables import Database
 
 # Keys accepted by POST /_emulator/config and EmulatorServer.configure (DESIGN.md §Contracts).
 RUNTIME_KEYS = ("latency_ms", "jitter_ms", "fault_rate", "throttle", "vpn_blocked", "msx_quirks", "fail_next")
@@ -33,6 +38,10 @@ class Service(Protocol):
     """What the transport needs from ``callnotes.emulator.service.DataverseService``."""
 
     demo_user_id: str
+    msx_quirks: bool
+    database: Database
+    writer: RecordWriter
+    feed: ChangeFeed
 
     def handle(self, request: ApiRequest) -> ApiResponse: ...
 

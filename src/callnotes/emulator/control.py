@@ -25,6 +25,7 @@ from callnotes.emulator.faults import FaultInjector
 from callnotes.emulator.limits import ServiceProtection
 from callnotes.emulator.messages import ApiRequest
 from callnotes.emulator.stats import TrafficStats
+from callnotes.emulator.webhooks import WebhookDispatcher
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +48,11 @@ class EmulatorState:
         self.protection = ServiceProtection(config.throttle_limits)
         self.issuer = TokenIssuer(_demo_identity(service))
         self._config_lock = threading.Lock()
+        self.webhooks = WebhookDispatcher(service.database, service.writer, service.feed)
+
+    def close(self) -> None:
+        """Stop what runs beside the server (webhook deliveries still queued are dropped)."""
+        self.webhooks.close()
 
     def configure(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Apply run-time changes atomically (all validated first); returns the new settings."""
@@ -59,9 +65,9 @@ class EmulatorState:
                 self.injector.set_script(updated.fail_next)
             if "throttle" in changes:
                 self.protection.configure(updated.throttle_limits)
-            if "msx_quirks" in changes and hasattr(self.service, "msx_quirks"):
+            if "msx_quirks" in changes:
                 with self.service_lock:
-                    self.service.msx_quirks = updated.msx_quirks  # type: ignore[attr-defined]
+                    self.service.msx_quirks = updated.msx_quirks
             self.config = updated
             return self.settings()
 
@@ -92,7 +98,7 @@ def _demo_identity(service: Service) -> DemoIdentity:
     return DemoIdentity(user_id=user_id, name=record.get("fullname") or "Demo User", upn=upn)
 
 
-def _error(status: int, message: str) -> JSONResponse:
+def control_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": INVALID_ARGUMENT, "message": message}}, status_code=status)
 
 
@@ -100,7 +106,7 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-async def _json_body(request: Request, *, required: bool) -> Mapping[str, Any]:
+async def json_body_of(request: Request, *, required: bool) -> Mapping[str, Any]:
     """The request's JSON object; an absent body is ``{}`` unless ``required``."""
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != _base_url(request):
@@ -133,9 +139,9 @@ class _ControlEndpoints:
 
     async def reset_stats(self, request: Request) -> Response:
         try:
-            await _json_body(request, required=False)
+            await json_body_of(request, required=False)
         except ConfigError as exc:
-            return _error(400, str(exc))
+            return control_error(400, str(exc))
         self.state.stats.reset()
         return JSONResponse(self.state.stats.snapshot())
 
@@ -144,19 +150,19 @@ class _ControlEndpoints:
 
     async def post_config(self, request: Request) -> Response:
         try:
-            return JSONResponse(self.state.configure(await _json_body(request, required=True)))
+            return JSONResponse(self.state.configure(await json_body_of(request, required=True)))
         except ConfigError as exc:
-            return _error(400, str(exc))
+            return control_error(400, str(exc))
 
     async def post_token(self, request: Request) -> Response:
         try:
-            body = await _json_body(request, required=False)
+            body = await json_body_of(request, required=False)
             unknown = sorted(set(body) - {"expires_in"})
             if unknown:
                 raise ConfigError(f"unknown token setting(s) {unknown}; allowed: ['expires_in']")
             expires_in = parse_expires_in(body.get("expires_in"))
         except (ConfigError, InvalidTokenRequest) as exc:
-            return _error(400, str(exc))
+            return control_error(400, str(exc))
         base = _base_url(request)
         minted = {
             "access_token": self.state.mint_token(base, expires_in),
@@ -170,7 +176,7 @@ class _ControlEndpoints:
     async def get_requests(self, request: Request) -> Response:
         raw = request.query_params.get("limit", "100")
         if not raw.isdigit():
-            return _error(400, f"limit must be a non-negative integer, got {raw!r}")
+            return control_error(400, f"limit must be a non-negative integer, got {raw!r}")
         return JSONResponse({"requests": self.state.stats.recent(int(raw))})
 
     async def index(self, request: Request) -> Response:

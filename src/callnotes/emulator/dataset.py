@@ -21,6 +21,8 @@ from datetime import date, timedelta
 
 from callnotes.emulator import word_lists
 from callnotes.emulator.dataset_teams import TeamsMixin
+from callnotes.emulator.plugin_tables import seed_messages
+from callnotes.emulator.schema import full_schema
 from callnotes.emulator.table_definitions import (
     ACCOUNT_TEAM_TEMPLATE_ID,
     CLOUD_ROLES,
@@ -29,7 +31,6 @@ from callnotes.emulator.table_definitions import (
     OBJECT_TYPE_CODES,
     OPPORTUNITY_TEAM_TEMPLATE_ID,
     TASK_CATEGORIES,
-    build_schema,
 )
 from callnotes.emulator.tables import Database, Row, type_key
 
@@ -54,7 +55,7 @@ class _Generator(TeamsMixin):
     def __init__(self, seed: int, accounts: int) -> None:
         self.rng = random.Random(seed)
         self.n = accounts
-        self.db = Database(build_schema())
+        self.db = Database(full_schema())
         self.users: list[Row] = []
         self.user_ids: list[str] = []
         self.workload_ids: list[str] = []
@@ -85,11 +86,9 @@ class _Generator(TeamsMixin):
             first, last = self.rng.choice(word_lists.FIRST_NAMES), self.rng.choice(word_lists.LAST_NAMES)
             self._user(first, last, self.rng.choice(word_lists.USER_TITLES), suffix=str(index))
         for workload in word_lists.WORKLOADS:
-            self.workload_ids.append(
-                self.insert("msp_workload", {"msp_workloadid": self.new_id(), "msp_name": workload})[
-                    "msp_workloadid"
-                ]
-            )  # type: ignore[arg-type]
+            workload_id = self.new_id()
+            self.insert("msp_workload", {"msp_workloadid": workload_id, "msp_name": workload})
+            self.workload_ids.append(workload_id)
         for template_id, name, logical in (
             (ACCOUNT_TEAM_TEMPLATE_ID, "Account Access Team", "account"),
             (OPPORTUNITY_TEAM_TEMPLATE_ID, "Opportunity Deal Team", "opportunity"),
@@ -285,7 +284,7 @@ class _Generator(TeamsMixin):
         comments = [
             {
                 "text": self.rng.choice(word_lists.COMMENTS),
-                "author": self.rng.choice(self.users)["fullname"],
+                "author": str(self.rng.choice(self.users)["fullname"]),
                 "date": (when - timedelta(days=self.rng.randint(1, 60))).isoformat(),
             }
             for _ in range(self.rng.randint(0, 2))
@@ -353,6 +352,7 @@ def build_dataset(seed: int, accounts: int) -> Dataset:
     generator.account_teams(demo_user_id)
     generator.opportunities(demo_user_id)
     generator.teams(demo_user_id)
+    seed_messages(generator.db, generator.db.schema)
     mine = [str(r["accountid"]) for r in generator.demo_accounts]
     return Dataset(
         database=generator.db,

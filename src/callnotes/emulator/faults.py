@@ -204,7 +204,7 @@ class FaultInjector:
 
     def delay_seconds(self) -> float:
         """Latency to add to this request: ``latency_ms`` plus up to ``jitter_ms`` either way."""
-        base = self.latency_ms
+        base = float(self.latency_ms)
         if self.jitter_ms:
             with self._lock:
                 base += self._rng.uniform(-self.jitter_ms, self.jitter_ms)

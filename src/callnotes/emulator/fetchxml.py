@@ -263,13 +263,21 @@ def _execute(fetch: _Fetch) -> list[tuple[Row, dict[str, Row | None]]]:
             if not found and link.inner:
                 joined = []
                 break
-            joined = [{**j, link.alias: f} for j in joined for f in (found or [None])]
+            linked: list[Row | None] = list(found) if found else [None]
+            joined = [{**j, link.alias: f} for j in joined for f in linked]
         if fetch.distinct:
             joined = joined[:1]
         results.extend((row, j) for j in joined)
     for column, descending in reversed(fetch.orders):
-        results.sort(key=lambda item, c=column: _sort_key(item[0].get(c.name)), reverse=descending)
+        results.sort(key=_by_column(column.name), reverse=descending)
     return results
+
+
+def _by_column(name: str) -> Callable[[tuple[Row, dict[str, Row | None]]], tuple[int, object]]:
+    def key(item: tuple[Row, dict[str, Row | None]]) -> tuple[int, object]:
+        return _sort_key(item[0].get(name))
+
+    return key
 
 
 def _sort_key(value: object) -> tuple[int, object]:

@@ -66,7 +66,7 @@ class RecordWriter:
     ) -> dict[str, object]:
         out: dict[str, object] = {"@odata.etag": etag(row)}
         for column in columns:
-            value = row.get(column.name)
+            value = row.get(column.name) if column.readable else None
             out[column.wire] = value
             if value is None:
                 continue
@@ -106,14 +106,14 @@ def format_value(column: Column, value: object) -> str | None:
     """The user-facing text Dataverse puts in the FormattedValue annotation (en-US formats)."""
     kind = column.kind
     if kind is Kind.CHOICE:
-        return (column.options or {}).get(int(value))  # type: ignore[arg-type]
+        return (column.options or {}).get(int(_number(value)))
     if kind is Kind.MONEY:
-        amount = float(value)  # type: ignore[arg-type]
+        amount = float(_number(value))
         return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
     if kind in (Kind.INT, Kind.BIGINT):
-        return f"{int(value):,}"  # type: ignore[call-overload]
+        return f"{int(_number(value)):,}"
     if kind is Kind.DECIMAL:
-        return f"{float(value):,.2f}"  # type: ignore[arg-type]
+        return f"{float(_number(value)):,.2f}"
     if kind is Kind.BOOL:
         return "Yes" if value else "No"
     if kind is Kind.DATE:
@@ -125,3 +125,10 @@ def format_value(column: Column, value: object) -> str | None:
         suffix = "AM" if hour < 12 else "PM"
         return f"{int(text[5:7])}/{int(text[8:10])}/{text[:4]} {hour % 12 or 12}:{minute} {suffix}"
     return None
+
+
+def _number(value: object) -> int | float | str:
+    """A stored number column's value (numbers, or their text as a client may have sent it)."""
+    if isinstance(value, int | float | str):
+        return value
+    raise TypeError(f"not a number: {value!r}")

@@ -192,11 +192,11 @@ class _Parser:
                 raise _syntax_error(self.source, key.pos)
             if self._next().text == ")":
                 break
-        name, values = args.get("name"), args.get("values")
-        if not isinstance(name, Literal) or name.kind != "string" or not isinstance(values, list):
+        name, given = args.get("name"), args.get("values")
+        if not isinstance(name, Literal) or name.kind != "string" or not isinstance(given, list):
             raise errors.query_error("The In function requires PropertyName and PropertyValues parameters.")
         column = resolve_logical(str(name.value), self.entity)
-        coerced = [coerce_text(column, str(v.value), self.entity) for v in values]
+        coerced = [coerce_text(column, str(v.value), self.entity) for v in given]
         return membership(column, coerced)
 
     def _comparison(self) -> CompiledFilter:

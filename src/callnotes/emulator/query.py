@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -274,7 +274,7 @@ def matching_rows(table: Table, options: QueryOptions, within: set[str] | None =
         rows = [r for r in rows if predicate(r)]
     result = list(rows)
     for column, descending in reversed(options.orderby):
-        result.sort(key=lambda r, c=column: _sort_key(r.get(c.name)), reverse=descending)
+        result.sort(key=_by_column(column.name), reverse=descending)
     return result
 
 
@@ -302,6 +302,13 @@ class ResultCache:
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
         return rows
+
+
+def _by_column(name: str) -> Callable[[Row], tuple[int, object]]:
+    def key(row: Row) -> tuple[int, object]:
+        return _sort_key(row.get(name))
+
+    return key
 
 
 def _sort_key(value: object) -> tuple[int, object]:

@@ -143,6 +143,8 @@ class EmulatorServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._app is not None:
+            self._app.state.close()
         self._server = None
         self._thread = None
         if self._tls is not None:

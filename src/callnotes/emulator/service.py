@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from callnotes.emulator import errors
 from callnotes.emulator.actions import RecordTeams
+from callnotes.emulator.change_feed import ChangeFeed
 from callnotes.emulator.dataset import Dataset, build_dataset
 from callnotes.emulator.errors import DataverseFault
 from callnotes.emulator.fetchxml import run_fetch
@@ -74,7 +75,8 @@ class DataverseService:
         self.demo_user_id = dataset.demo_user_id
         self.msx_quirks = msx_quirks
         self.writer = RecordWriter(self.database)
-        self._writes = Writer(self.database, self.writer)
+        self.feed = ChangeFeed()  # committed changes, for the webhook dispatcher (change_feed.py)
+        self._writes = Writer(self.database, self.writer, self.feed)
         self._teams = RecordTeams(self.database, self._writes)
         self._references = References(self.database, self._writes)
         self._results = ResultCache(self.database)
@@ -83,7 +85,7 @@ class DataverseService:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Changeset atomicity: every write inside is undone if the block raises."""
-        with self.database.transaction():
+        with self.feed.transaction(), self.database.transaction():
             yield
 
     def handle(self, request: ApiRequest) -> ApiResponse:
@@ -92,7 +94,7 @@ class DataverseService:
             first = request.path.strip("/").split("/", 1)[0]
             match = _SEGMENT_RE.match(first)
             entity_set = match.group("set") if match and match.group("set") in self.database.by_set else None
-            with self.database.transaction():  # one request is atomic on its own, too
+            with self.feed.transaction(), self.database.transaction():  # one request is atomic, too
                 response = self._dispatch(request)
         except DataverseFault as fault:
             response = fault.to_response()

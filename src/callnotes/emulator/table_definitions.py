@@ -167,6 +167,9 @@ class Column:
     indexed: bool = False
     global_option_set: str | None = None
     enum_type: str | None = None
+    #: False for a column that can be written but never read back (IsValidForRead False, e.g.
+    #: serviceendpoint ``authvalue``): answers show it as null.
+    readable: bool = True
 
     @property
     def wire(self) -> str:
@@ -262,6 +265,13 @@ def _regarding_navs(targets: tuple[tuple[str, str], ...]) -> tuple[Navigation, .
     return tuple(Navigation(nav, "regardingobjectid", target) for nav, target in targets)
 
 
+# Building blocks for the modules that add tables to this schema (activity_tables, plugin_tables).
+entity_type = _entity
+lookup_column = _lookup
+owner_columns = _owner
+regarding_navigations = _regarding_navs
+
+
 def _people_and_accounts() -> list[EntityType]:
     return [
         _entity(
@@ -285,6 +295,8 @@ def _people_and_accounts() -> list[EntityType]:
             Column("name", Kind.STRING, indexed=True),
             Column("msp_mstopparentid", Kind.STRING, indexed=True),
             Column("accountnumber", Kind.STRING, indexed=True),
+            Column("websiteurl", Kind.STRING),
+            Column("description", Kind.MEMO),
             _lookup("territoryid", "territory"),
             *_owner(),
             Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
@@ -461,6 +473,15 @@ OBJECT_TYPE_CODES: Mapping[str, int] = {
     "msp_accountteam": 10381,
     "msp_dealteam": 10382,
     "msp_workload": 10383,
+    # activity_tables / plugin_tables (documented codes of the standard tables)
+    "phonecall": 4210,
+    "activityparty": 135,
+    "annotation": 5,
+    "serviceendpoint": 4618,
+    "sdkmessage": 4606,
+    "sdkmessagefilter": 4607,
+    "sdkmessageprocessingstep": 4608,
+    "sdkmessageprocessingstepimage": 4615,
 }
 
 # Display names (singular, plural) of the tables, for EntityMetadata.DisplayName/DisplayCollectionName.
@@ -477,6 +498,14 @@ DISPLAY_NAMES: Mapping[str, tuple[str, str]] = {
     "teammembership": ("Team Membership", "Team Memberships"),
     "msp_dealteam": ("Deal Team", "Deal Teams"),
     "msp_workload": ("Workload", "Workloads"),
+    "phonecall": ("Phone Call", "Phone Calls"),
+    "activityparty": ("Activity Party", "Activity Parties"),
+    "annotation": ("Note", "Notes"),
+    "serviceendpoint": ("Service Endpoint", "Service Endpoints"),
+    "sdkmessage": ("Sdk Message", "Sdk Messages"),
+    "sdkmessagefilter": ("Sdk Message Filter", "Sdk Message Filters"),
+    "sdkmessageprocessingstep": ("Sdk Message Processing Step", "Sdk Message Processing Steps"),
+    "sdkmessageprocessingstepimage": ("Step Image", "Step Images"),
 }
 
 # Which state each status value belongs to (StatusOptionMetadata.State) and each state's default
@@ -484,8 +513,10 @@ DISPLAY_NAMES: Mapping[str, tuple[str, str]] = {
 STATUS_STATES: Mapping[str, Mapping[int, int]] = {
     "opportunity": {1: 0, 2: 0, 3: 1, 4: 2, 5: 2},
     "task": {2: 0, 3: 0, 4: 0, 7: 0, 5: 1, 6: 2},
+    "phonecall": {1: 0, 2: 1, 4: 1, 3: 2},  # phonecall.md StatusCode options
 }
 DEFAULT_STATUS: Mapping[str, Mapping[int, int]] = {
     "opportunity": {0: 1, 1: 3, 2: 4},
     "task": {0: 2, 1: 5, 2: 6},
+    "phonecall": {0: 1, 1: 2, 2: 3},  # phonecall.md StateCode DefaultStatus
 }

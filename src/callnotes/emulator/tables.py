@@ -113,7 +113,7 @@ class Table:
         for column, index, fold in self._specs:
             value = row.get(column)
             if value is not None:
-                key = value.casefold() if fold else value  # type: ignore[union-attr]
+                key = value.casefold() if fold and isinstance(value, str) else value
                 ids = index.get(key)
                 if ids is None:
                     index[key] = {record_id}
@@ -124,7 +124,7 @@ class Table:
         for column, index, fold in self._specs:
             value = row.get(column)
             if value is not None:
-                key = value.casefold() if fold else value  # type: ignore[union-attr]
+                key = value.casefold() if fold and isinstance(value, str) else value
                 ids = index.get(key)
                 if ids is not None:
                     ids.discard(record_id)

@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
-from callnotes.emulator import errors
+from callnotes.emulator import activities, errors
+from callnotes.emulator.change_feed import ChangeFeed
 from callnotes.emulator.formatting import RecordWriter, etag
 from callnotes.emulator.messages import ApiRequest, ApiResponse
 from callnotes.emulator.query import (
@@ -43,15 +44,17 @@ _BIND_RE = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<key>.+)\)$", re.DOTA
 _DEFAULTS: dict[str, dict[str, object]] = {
     "opportunity": {"statecode": 0, "statuscode": 1},
     "task": {"statecode": 0, "statuscode": 2, "prioritycode": 1},
+    "phonecall": {"statecode": 0, "statuscode": 1, "prioritycode": 1, "directioncode": True},  # phonecall.md
 }
 
 
 class Writer:
     """All record writes; every change goes through the database's undo log."""
 
-    def __init__(self, database: Database, records: RecordWriter) -> None:
+    def __init__(self, database: Database, records: RecordWriter, feed: ChangeFeed | None = None) -> None:
         self.database = database
         self.records = records
+        self.feed = feed or ChangeFeed()
 
     # -- public operations -----------------------------------------------------------------
     def create(
@@ -76,6 +79,7 @@ class Writer:
         if table.get(new_id) is not None:
             raise errors.duplicate_record()
         row = self.insert(table, new_id, changes, request.caller_id)
+        self.feed.record("Create", request, table.entity, changes, None, row)
         return self._written(request, table, row, shape, created=True)
 
     def upsert(
@@ -103,7 +107,9 @@ class Writer:
                 f"The value of '{entity.primary_key}' in the payload does not match the key in the URL."
             )
         matching_key_values(changes, key_values or {})
+        before = dict(row)
         self.update(table, record_id, changes)
+        self.feed.record("Update", request, table.entity, changes, before, row)
         return self._written(request, table, row, shape, created=False)
 
     def delete(self, request: ApiRequest, table: Table, record_id: str) -> ApiResponse:
@@ -112,6 +118,7 @@ class Writer:
             raise errors.record_not_found(table.entity.logical_name, record_id)
         _check_etag((request.header("if-match") or "").strip(), row)
         self.remove(table, record_id)
+        self.feed.record("Delete", request, table.entity, {}, dict(row), None)
         return ApiResponse(204, {"OData-Version": "4.0"}, b"", table.entity.entity_set)
 
     # -- building blocks (also used by actions) --------------------------------------------
@@ -125,6 +132,7 @@ class Writer:
         if "ownerid" in entity.columns and caller_id:
             row["ownerid"], row[type_key("ownerid")] = caller_id.lower(), "systemuser"
         row.update(changes)
+        parties = activities.take_parties(row)
         row.update(
             {
                 entity.primary_key: record_id,
@@ -134,9 +142,12 @@ class Writer:
             }
         )
         check_alternate_keys(table, record_id, row)
-        return table.insert(row)
+        inserted = table.insert(row)
+        activities.insert_parties(self, inserted, parties, caller_id)
+        return inserted
 
     def update(self, table: Table, record_id: str, changes: Row) -> Row:
+        activities.refuse_parties_on_update(table.entity, changes)
         changes = dict(changes)
         changes["modifiedon"] = utc_now_text()
         changes["versionnumber"] = self.database.next_version()
@@ -159,12 +170,18 @@ class Writer:
                 "Microsoft.OData.ODataException: "
                 "The request body must be a JSON object describing the record.",
             )
+        return self.changes_from(payload, entity)
+
+    def changes_from(self, payload: Mapping[str, object], entity: EntityType) -> Row:
+        """The column changes a record body asks for (binds resolved, values converted)."""
         changes: Row = {}
         for name, value in payload.items():
             if name.endswith("@odata.bind"):
                 self._bind(entity, name[: -len("@odata.bind")], value, changes)
             elif "@" in name:
                 continue  # instance annotations such as @odata.type are not data
+            elif activities.is_party_navigation(entity, name):
+                changes[activities.PARTIES] = activities.read_parties(self, entity, value)
             elif value is None and name in entity.navigations:
                 _clear(entity, entity.navigations[name].column, changes)  # associate-disassociate…md
             else:
@@ -173,6 +190,7 @@ class Writer:
                     raise _invalid_property(name, entity)
                 if not column.read_only:
                     changes[name] = _convert(column, value, entity)
+        activities.complete_changes(entity, changes)
         return changes
 
     def _bind(self, entity: EntityType, nav_name: str, value: object, changes: Row) -> None:

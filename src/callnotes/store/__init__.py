@@ -74,8 +74,8 @@ CLI (``cli.py``)
     ``callnotes db seed-demo``.
 
 Errors (``errors.py``)
-    ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``NaiveDatetimeError``,
-    ``ImportFileError``; ``ImportReport`` / ``RowError`` for file imports.
+    ``StoreError`` ⊃ ``NotFound``, ``ValidationError``, ``Conflict``, ``DatabaseBusy``,
+    ``NaiveDatetimeError``, ``ImportFileError``; ``ImportReport`` / ``RowError`` for file imports.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -94,6 +94,7 @@ __all__ = [
     "CustomerSort",
     "CustomerSummary",
     "CustomerUpdate",
+    "DatabaseBusy",
     "DatabaseInfo",
     "Draft",
     "DraftInput",

@@ -14,6 +14,7 @@ from callnotes.store.db import (
 from callnotes.store.demo import seed_demo
 from callnotes.store.errors import (
     Conflict,
+    DatabaseBusy,
     ImportFileError,
     ImportReport,
     NaiveDatetimeError,

@@ -18,18 +18,20 @@ before anything is written. Nothing is committed here: the caller commits (or ro
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import String, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ImportFileError, ImportReport, NaiveDatetimeError, RowError, StoreError
+from callnotes.store.limits import IMPORT_FILE_MAX_BYTES, IMPORT_JSON_MAX_DEPTH, IMPORT_JSON_MAX_NUMBER_CHARS
 from callnotes.store.models import (
     Customer,
     Milestone,
@@ -45,9 +47,10 @@ from callnotes.store.models import (
     Territory,
     Topic,
 )
+from callnotes.store.repo.customers import clean_customer_fields
 from callnotes.store.repo.notes import check_note, clean_note_fields
 from callnotes.store.repo.templates import clean_template_fields
-from callnotes.store.repo.topics import get_or_create_topics, normalise_topic_name
+from callnotes.store.repo.topics import check_topic_count, get_or_create_topics, normalise_topic_name
 
 _T = TypeVar("_T")
 FORMAT = "callnotes-export"
@@ -72,6 +75,7 @@ class _Section:
     natural_key: str | None = None
     clean: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # the repository's field checks
     check: Callable[[Any], None] | None = None  # the repository's rules over the whole record
+    check_new: Callable[[Session], None] | None = None  # the repository's rule before adding a row
 
 
 SECTIONS: tuple[_Section, ...] = (
@@ -85,8 +89,9 @@ SECTIONS: tuple[_Section, ...] = (
     _Section("customers", Customer,
              text=("msx_id", "name", "tpid", "account_notes", "website", "msx_url"), required=("name",),
              times=_STAMPS + _MSX_TIMES, refs={"territory": ("territory_id", Territory)},
-             lists={"sellers": Seller, "solution_engineers": SolutionEngineer}),
-    _Section("topics", Topic, text=("name",), required=("name",), natural_key="name"),
+             lists={"sellers": Seller, "solution_engineers": SolutionEngineer}, clean=clean_customer_fields),
+    _Section("topics", Topic, text=("name",), required=("name",), natural_key="name",
+             check_new=check_topic_count),
     _Section("opportunities", Opportunity, text=("msx_id", "name", "number", "state"), required=("name",),
              dates=("estimated_close_date",), times=_STAMPS + _MSX_TIMES,
              refs={"customer": ("customer_id", Customer)}),
@@ -169,10 +174,16 @@ class _RowProblem(Exception):
     """A reason to reject one item (becomes a RowError)."""
 
 
-def _text(item: dict[str, Any], name: str) -> str | None:
+def _text(model: Any, item: dict[str, Any], name: str) -> str | None:
+    """A text field, no longer than its column (the widths follow ``store.limits``; PostgreSQL would
+    refuse a longer value, SQLite would store it)."""
     value = item.get(name)
     if value is not None and not isinstance(value, str):
         raise _RowProblem(f"{name} must be text")
+    column_type = model.__table__.columns[name].type
+    if value is not None and isinstance(column_type, String) and column_type.length is not None \
+            and len(value) > column_type.length:
+        raise _RowProblem(f"{name} is longer than {column_type.length} characters")
     return value
 
 
@@ -256,7 +267,8 @@ class _Importer:
         for name in section.required:
             if item.get(name) in (None, ""):
                 raise _RowProblem(f"{name} is required")
-        values: dict[str, Any] = {name: _text(item, name) for name in section.text if name in item}
+        model = section.model
+        values: dict[str, Any] = {name: _text(model, item, name) for name in section.text if name in item}
         values |= {name: _other(item, name) for name in section.other if name in item}
         values |= {name: _date(item, name) for name in section.dates if name in item}
         values |= {name: _datetime(item, name) for name in section.times if name in item}
@@ -268,8 +280,8 @@ class _Importer:
         for key, (column, model) in section.refs.items():
             if key in item:
                 values[column] = self.ref(model, item[key], key)
-        if isinstance(item.get("uid"), str) and item["uid"]:
-            values["uid"] = item["uid"]
+        if item.get("uid") not in (None, ""):
+            values["uid"] = _text(section.model, item, "uid")
         if section.model is Topic:
             values["name"], values["name_key"] = normalise_topic_name(values["name"] or "")
         return section.clean(values) if section.clean else values
@@ -286,6 +298,8 @@ class _Importer:
         record = self.find(section, item)
         created = record is None
         if created:
+            if section.check_new:
+                section.check_new(self.session)
             record = section.model()
             self.session.add(record)
         for name, value in values.items():
@@ -360,28 +374,117 @@ def import_store(session: Session, document: Any) -> ImportReport:
     return report
 
 
-def read_json(path: Path) -> Any:
-    """Parse ``path`` as JSON; :class:`ImportFileError` with the position of a syntax error."""
+class _BadJson(Exception):
+    """A value the bounded JSON reader refuses (a number too long, NaN/Infinity)."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > IMPORT_JSON_MAX_NUMBER_CHARS:
+        raise _BadJson(f"a number has {len(text):,} digits (at most {IMPORT_JSON_MAX_NUMBER_CHARS})")
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    value = float(text) if len(text) <= IMPORT_JSON_MAX_NUMBER_CHARS else math.inf
+    if not math.isfinite(value):
+        raise _BadJson(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is too large")
+    return value
+
+
+def _refused_constant(text: str) -> Any:
+    raise _BadJson(f"{text} is not a number JSON allows")
+
+
+def _check_depth(document: Any) -> None:
+    """:class:`_BadJson` when lists / objects nest deeper than :data:`IMPORT_JSON_MAX_DEPTH` (iterative:
+    no recursion however deep the document)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > IMPORT_JSON_MAX_DEPTH:
+                    raise _BadJson(f"lists and objects nest deeper than {IMPORT_JSON_MAX_DEPTH} levels")
+                stack.append((child, depth + 1))
+
+
+def parse_json(text: str, name: str) -> Any:
+    """Parse an import document, bounded: numbers of at most :data:`IMPORT_JSON_MAX_NUMBER_CHARS`
+    characters, no NaN / Infinity, nesting of at most :data:`IMPORT_JSON_MAX_DEPTH`. Anything else is
+    :class:`ImportFileError` with one line naming ``name`` (never a traceback)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path} is not UTF-8 text ({exc.reason})") from None
+        document = json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float,
+                              parse_constant=_refused_constant)
+        _check_depth(document)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:  # deeper than the parser goes (~1,000 levels)
+        raise ImportFileError(
+            f"{name} is not a callnotes export: lists and objects nest deeper than "
+            f"{IMPORT_JSON_MAX_DEPTH} levels") from None
+    except _BadJson as exc:
+        raise ImportFileError(f"{name} is not a callnotes export: {exc}") from None
+    return document
+
+
+def read_json(path: Path) -> Any:
+    """Parse ``path`` as JSON (bounded, see :func:`parse_json`)."""
+    return parse_json(_decoded(_bounded_bytes(path), str(path)), str(path))
+
+
+def _bounded_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise ImportFileError(f"{path} does not exist or is not a file")
+    if path.stat().st_size > IMPORT_FILE_MAX_BYTES:
+        raise ImportFileError(f"{path} is larger than {IMPORT_FILE_MAX_BYTES // (1024 * 1024)} MB")
+    return path.read_bytes()
+
+
+def _decoded(content: bytes, name: str) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{name} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """An import file read and parsed (no database work yet): a JSON document or CSV text."""
+
+    name: str
+    document: Any = None
+    csv_text: str | None = None
+
+
+def read_import(content: bytes, name: str, suffix: str = "") -> ImportSource:
+    """Parse the bytes of an import file: JSON by ``suffix`` (``.json`` / ``.csv``), else by content.
+    Bounded in size and shape; :class:`ImportFileError` (one line, naming ``name``) when it cannot be
+    read. Done before any transaction starts, so a slow parse never holds the database."""
+    if len(content) > IMPORT_FILE_MAX_BYTES:
+        raise ImportFileError(f"{name} is larger than {IMPORT_FILE_MAX_BYTES // (1024 * 1024)} MB")
+    text = _decoded(content, name)
+    is_json = suffix.lower() == ".json" or (suffix.lower() != ".csv" and text.lstrip()[:1] in ("{", "["))
+    if is_json:
+        return ImportSource(name, document=parse_json(text, name))
+    return ImportSource(name, csv_text=text)
+
+
+def import_source(session: Session, source: ImportSource) -> ImportReport:
+    """Import what :func:`read_import` read. No commit."""
+    from callnotes.store.csv_import import import_csv_text
+
+    if source.csv_text is not None:
+        return import_csv_text(session, source.csv_text)
+    return import_store(session, source.document)
+
+
+def read_import_file(path: Path) -> ImportSource:
+    """:func:`read_import` of the file at ``path``."""
+    return read_import(_bounded_bytes(path), str(path), path.suffix)
 
 
 def import_file(session: Session, path: Path) -> ImportReport:
     """Import a JSON export or a CSV of customers / notes (by extension, else by content). No commit."""
-    from callnotes.store.csv_import import import_csv
-
-    if not path.is_file():
-        raise ImportFileError(f"{path} does not exist or is not a file")
-    if path.suffix.lower() == ".csv":
-        return import_csv(session, path)
-    if path.suffix.lower() == ".json":
-        return import_store(session, read_json(path))
-    head = path.read_bytes()[:64].lstrip()
-    if head.startswith((b"{", b"[")):
-        return import_store(session, read_json(path))
-    return import_csv(session, path)
+    return import_source(session, read_import_file(path))

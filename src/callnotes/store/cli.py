@@ -113,10 +113,15 @@ def import_file_command(
     path: Path = typer.Argument(..., help="A callnotes JSON export, or a CSV of customers or notes."),
 ) -> None:
     """Import a JSON export or a CSV file; bad rows are reported with their line and skipped."""
-    from callnotes.store.backup import import_file
+    from callnotes.store.backup import import_source, read_import_file
+    from callnotes.store.errors import ImportFileError
 
+    try:  # read and parse first: no transaction is open while a large file is parsed
+        source = read_import_file(path)
+    except (ImportFileError, OSError) as exc:
+        raise _fail(f"nothing imported: {exc}") from None
     with _store_session("nothing imported") as session:
-        report = import_file(session, path)
+        report = import_source(session, source)
     _print_report(report)
     if report.errors:
         typer.echo(f"{len(report.errors)} row(s) rejected; the other rows were imported", err=True)

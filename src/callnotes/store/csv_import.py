@@ -20,7 +20,6 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
@@ -34,20 +33,10 @@ from callnotes.store.repo.notes import NoteInput, create_note
 _ALIASES = {"notes": "account_notes", "msx_account_id": "msx_id", "date": "call_date", "tags": "topics"}
 CUSTOMER_COLUMNS = {"name", "tpid", "website", "account_notes", "msx_id", "msx_url"}
 NOTE_COLUMNS = {"body", "call_date", "title", "customer", "customer_tpid", "topics", "attendees"}
-_MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
 class _BadRow(Exception):
     pass
-
-
-def _read_text(path: Path) -> str:
-    if path.stat().st_size > _MAX_FILE_BYTES:
-        raise ImportFileError(f"{path} is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MB")
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
 
 
 def _header(reader: Iterator[list[str]]) -> list[str]:
@@ -149,9 +138,9 @@ def _note_row(session: Session, row: dict[str, str]) -> bool:
     return True
 
 
-def import_csv(session: Session, path: Path) -> ImportReport:
-    """Import a customers or notes CSV (see the module docstring). Does not commit."""
-    header, rows = _rows(_read_text(path))
+def import_csv_text(session: Session, text: str) -> ImportReport:
+    """Import the text of a customers or notes CSV (see the module docstring). Does not commit."""
+    header, rows = _rows(text)
     kind: str
     handler: Callable[[Session, dict[str, str]], bool]
     if "body" in header:

@@ -30,6 +30,11 @@ class Conflict(StoreError):
     """The write would break a uniqueness rule (duplicate name, MSX id already used, …)."""
 
 
+class DatabaseBusy(StoreError):
+    """The database could not take the change in time (another writer held it); nothing changed and
+    the same request may simply be sent again."""
+
+
 class NaiveDatetimeError(StoreError, ValueError):
     """A datetime without a time zone was given to a UTC column."""
 

@@ -32,9 +32,21 @@ NOTE_ATTENDEES_MAX = 200
 NOTE_MILESTONES_MAX = 200
 
 TOPIC_NAME_MAX = 100
+#: Topics in the store: the editor, the search page and /topics offer them all.
+TOPICS_MAX = 2_000
 
 TEMPLATE_NAME_MAX = 200
 TEMPLATE_BODY_MAX = 100_000
 
+#: Import files (JSON export or CSV), through the CLI and the settings page.
+IMPORT_FILE_MAX_BYTES = 100 * 1024 * 1024
+#: Nesting of a JSON import document: the export is 4 deep (document, list, item, list of uids).
+IMPORT_JSON_MAX_DEPTH = 32
+#: Digits of a number in a JSON import (ids, option-set codes, amounts: far fewer).
+IMPORT_JSON_MAX_NUMBER_CHARS = 40
+
 DRAFT_KEY_MAX = 200
 DRAFT_BODY_MAX = NOTE_BODY_MAX
+
+#: Names of push mappings (``[[mapping]] name = …`` in a mapping file).
+PUSH_MAPPING_NAME_MAX = 100

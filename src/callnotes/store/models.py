@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -394,6 +395,53 @@ class OutboxItem(Base, _Timestamps):
     note: Mapped[Note | None] = relationship()
     milestone: Mapped[Milestone | None] = relationship()
     opportunity: Mapped[Opportunity | None] = relationship()
+
+
+# --- generic sync (issue 11): per-record push state and webhook deliveries --------------------------
+
+
+class PushRecord(Base, _Timestamps):
+    """What callnotes last pushed of one local record under one mapping (``callnotes push``).
+
+    ``fingerprint`` is the hash of what was last sent and accepted (an unchanged record is not sent
+    again); ``target_id`` the Dataverse record it became; ``last_error`` / ``error_kind`` why the last try
+    failed (``transient``: retried with backoff from ``next_attempt_at``; ``refused``: the CRM said no,
+    tried again when the record changes or on ``callnotes push``).
+    """
+
+    __tablename__ = "push_records"
+    __table_args__ = (UniqueConstraint("mapping", "source_uid", name="uq_push_records_mapping_source_uid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mapping: Mapped[str] = mapped_column(String(limits.PUSH_MAPPING_NAME_MAX))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_uid: Mapped[str] = mapped_column(String(36))
+    target_table: Mapped[str] = mapped_column(String(100))
+    target_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    pushed_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class WebhookDelivery(Base):
+    """One RemoteExecutionContext the webhook receiver took in: ``delivery_key`` (the OperationId, or a
+    hash of the body) makes a repeated delivery a no-op; ``operation_created_on`` per record lets an
+    older delivery that arrives late be ignored instead of undoing a newer one."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_entity_record", "entity", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_key: Mapped[str] = mapped_column(String(64), unique=True)
+    message: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[str] = mapped_column(String(36))
+    operation_created_on: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``applied``, ``ignored`` (a table or record callnotes does not mirror) or ``stale``.
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+import callnotes.sync.push_cli as push_cli
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
@@ -40,6 +42,7 @@ def register(app: typer.Typer) -> None:
         action = _outbox_action(verb)
         outbox_app.command(verb, help=f"{verb.capitalize()} outbox rows by id (or --all).")(action)
     app.add_typer(outbox_app, name="outbox")
+    push_cli.register(app)  # callnotes push (generic mappings, issue 11)
 
 
 @contextlib.contextmanager

@@ -88,7 +88,9 @@ def token_provider(
     secret = settings.client_secret.get_secret_value() if settings.client_secret else ""
     if not secret:
         raise AuthError("CALLNOTES_AUTH=client-secret needs CALLNOTES_CLIENT_SECRET.")
-    return ClientSecretToken(tenant, settings.client_id, secret, resource, msal_options=msal_options)
+    authority = f"{settings.authority_host.rstrip('/')}/{tenant}"
+    return ClientSecretToken(tenant, settings.client_id, secret, resource, authority=authority,
+                             msal_options=msal_options)
 
 
 def open_client(settings: Settings, *, url: str | None = None) -> DataverseClient:

@@ -19,7 +19,9 @@ from huey.consumer import Consumer
 from callnotes.config import Settings
 from callnotes.sync.context import SyncContext
 from callnotes.sync.jobs import run_import_job
+from callnotes.sync.push_job import push_due, run_scheduled_push
 from callnotes.sync.sync_run import run_sync
+from callnotes.sync.webhooks import prune as prune_webhook_deliveries
 from callnotes.sync.writeback import drain_now
 
 _log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class JobQueue:
         self._sync = self.huey.task(name="sync")(lambda: run_sync(self.context))
         # A safety net: rows whose retry came due while nothing else woke a drain.
         self.huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(self._drain_outbox)
+        self._add_push_tasks()
 
     def enqueue_import(self, run_id: int) -> None:
         self._import(run_id)
@@ -83,6 +86,21 @@ class JobQueue:
         next_in = drain_now(self.context)
         if next_in is not None:
             self.enqueue_drain(delay=max(0.1, next_in))
+
+    # -- generic sync: scheduled pushes (sync/push_job.py), webhook bookkeeping -----------------------
+    def _add_push_tasks(self) -> None:
+        self._push = self.huey.task(name="push_mappings")(lambda: run_scheduled_push(self.context))
+        self.huey.periodic_task(crontab(minute="*"), name="push_when_due")(self._push_when_due)
+        self.huey.periodic_task(crontab(hour="4", minute="17"), name="prune_webhook_deliveries")(
+            lambda: prune_webhook_deliveries(self.context))
+
+    def enqueue_push(self) -> None:
+        """Push the configured mapping files now (on a worker)."""
+        self._push()
+
+    def _push_when_due(self) -> None:
+        if push_due(self.context):
+            run_scheduled_push(self.context)
 
     def consumer(self, *, workers: int = 2, in_process: bool = True) -> Consumer:
         """A consumer of this queue; `InProcessConsumer` unless it runs the process (``worker``)."""

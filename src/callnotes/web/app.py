@@ -17,13 +17,15 @@ from starlette.types import Message, Scope
 
 from callnotes import __version__
 from callnotes.config import Settings, load_settings
-from callnotes.store import errors as store_errors
+from callnotes.store.db import make_session_factory
 from callnotes.sync.runtime import open_runtime
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
-from callnotes.web.errors import install_error_handlers
-from callnotes.web.links import milestone_msx_url
+from callnotes.web.deps import DatabaseGate
+from callnotes.web.errors import ERROR_RESPONSES, install_error_handlers
+from callnotes.web.links import milestone_msx_url, safe_href
 from callnotes.web.markdown import render_markdown
+from callnotes.web.protocol import ProtocolMiddleware
 from callnotes.web.writeback import install_writeback_helpers
 
 _log = logging.getLogger(__name__)
@@ -38,13 +40,6 @@ _SECURITY_HEADERS = (
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 )
-_STORE_ERROR_STATUS: dict[type[Exception], int] = {
-    store_errors.NotFound: 404,
-    store_errors.ValidationError: 422,
-    store_errors.NaiveDatetimeError: 422,
-    store_errors.Conflict: 409,
-    store_errors.ImportFileError: 400,
-}
 
 
 class _SecurityHeadersMiddleware(ResponseStartMiddleware):
@@ -72,6 +67,7 @@ def _templates() -> Jinja2Templates:
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
     install_writeback_helpers(templates.env)
+    templates.env.filters["safe_href"] = safe_href
     return templates
 
 
@@ -101,12 +97,13 @@ def _routers() -> list[APIRouter]:
         search,
         settings,
         templates,
+        webhooks,
         writeback_settings,
     )
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
-            outbox.router, milestone_writes.router, writeback_settings.router]
+            webhooks.router, outbox.router, milestone_writes.router, writeback_settings.router]
 
 
 def create_app(
@@ -127,6 +124,8 @@ def create_app(
         with open_runtime(settings) as runtime:
             app.state.runtime = runtime
             app.state.session_factory = runtime.session_factory
+            app.state.read_session_factory = make_session_factory(runtime.engine, read_only=True)
+            app.state.database_gate = DatabaseGate.for_engine(runtime.engine)
             consumer = runtime.queue.consumer() if worker else None
             if consumer is not None:
                 consumer.start()
@@ -141,16 +140,18 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(verify_csrf)],
+        responses=ERROR_RESPONSES,
         docs_url=None,  # Swagger UI needs a CDN and inline scripts; /openapi.json is enough
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.templates = _templates()
-    install_error_handlers(app, _STORE_ERROR_STATUS)
+    install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.state.has_msx = True
     for router in _routers():
         app.include_router(router)
+    app.add_middleware(ProtocolMiddleware)
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(_SecurityHeadersMiddleware)
     if trusted_hosts is not None:

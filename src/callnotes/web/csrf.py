@@ -29,6 +29,10 @@ HEADER_NAME = "x-csrf-token"
 FORM_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
+#: Routes that authenticate every request themselves with a secret a browser does not send on its own
+#: (a key in the URL or a header, an HMAC of the body — never a cookie): a cross-site page cannot forge
+#: them, so they take no CSRF token. Only the Dataverse webhook receiver (web/routes/webhooks.py).
+SELF_AUTHENTICATED_PATHS = frozenset({"/webhooks/dataverse"})
 #: Persistent (a year), so an editor tab restored after a browser crash still holds a valid token.
 _COOKIE_ATTRIBUTES = "Path=/; Max-Age=31536000; SameSite=Strict; HttpOnly"
 
@@ -88,7 +92,7 @@ async def _submitted_token(request: Request) -> str | None:
 
 async def verify_csrf(request: Request) -> None:
     """FastAPI dependency applied to every route: refuses unsafe requests that fail the checks."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.url.path in SELF_AUTHENTICATED_PATHS:
         return
     _check_same_origin(request)
     cookie = request.cookies.get(COOKIE_NAME)

@@ -7,13 +7,21 @@ from callnotes.config import Settings
 from callnotes.msx import links
 from callnotes.msx.errors import InvalidInput
 from callnotes.store.models import Customer
+from callnotes.store.repo._common import is_link_url
 from callnotes.sync.connection import link_org
+
+
+def safe_href(url: str | None) -> str | None:
+    """``url`` when a page may link to it (the store's rule: ``https://``, or ``http://`` on the
+    loopback), else None. Checked again here, when rendering, so a value stored before the rule
+    existed (e.g. an imported ``javascript:…``) is never a live link."""
+    return url if url and is_link_url(url) else None
 
 
 def customer_msx_url(customer: Customer) -> str | None:
     """The customer's MSX account page: the stored URL, else one built from its MSX account id."""
     if customer.msx_url:
-        return customer.msx_url
+        return safe_href(customer.msx_url)
     if not customer.msx_id:
         return None
     try:

@@ -6,8 +6,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -38,7 +39,9 @@ from callnotes.web.task_form import (
 )
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_DRAFT_KEY = re.compile(rf"^(new:{_UUID}|note:[0-9]{{1,10}})$")
+_DRAFT_KEY = re.compile(rf"new:{_UUID}|note:[0-9]{{1,10}}")
+#: Topic chips the editor offers: the most used ones.
+EDITOR_TOPIC_CHIPS = 40
 #: A draft keeps the attendees as typed (text), at most this much of it.
 _ATTENDEES_TEXT_MAX = 5_000
 
@@ -49,7 +52,7 @@ def new_draft_key() -> str:
 
 def check_draft_key(key: str) -> str:
     """``key`` when it is one the editor makes (``new:<uuid>`` / ``note:<id>``), else ValidationError."""
-    if not _DRAFT_KEY.match(key or ""):
+    if not _DRAFT_KEY.fullmatch(key or ""):  # not ``match`` with ``$``: that allows a trailing "\n"
         raise ValidationError("invalid draft key", field="draft_key")
     return key
 
@@ -213,6 +216,16 @@ def editor_context(
     return {
         "active": "new" if note is None else "notes", "note": note, "form": form,
         "draft_key": form.draft_key, **picker_context(session, customer, mode, form),
-        "templates": list_templates(session), "all_topics": [s.topic for s in list_topics(session)],
+        "templates": list_templates(session),
+        "all_topics": [s.topic for s in list_topics(session, most_used=EDITOR_TOPIC_CHIPS)],
         "errors": [], "task_errors": {}, **extra,
     }
+
+
+async def submitted_note_form(request: Request) -> NoteForm:
+    """The editor's fields from the request body (read on the event loop, before any database work)."""
+    return NoteForm.from_form(await request.form())
+
+
+#: The submitted editor form, for sync routes (their database work then runs in a worker thread).
+NoteFormDep = Annotated[NoteForm, Depends(submitted_note_form)]

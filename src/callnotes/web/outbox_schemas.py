@@ -3,7 +3,7 @@ milestone edits and team changes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
@@ -14,6 +14,7 @@ from callnotes.domain import (
     TASK_SUBJECT_MAX_LENGTH,
 )
 from callnotes.store.limits import MAX_ID
+from callnotes.web.fields import IsoDate
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 _LocalId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
@@ -30,7 +31,7 @@ class TaskIn(BaseModel):
     duration_minutes: Annotated[StrictInt, Field(ge=1, le=TASK_MAX_DURATION_MINUTES)] = 60
     subject: str | None = Field(default=None, max_length=TASK_SUBJECT_MAX_LENGTH,
                                 description="Default: the note's title")
-    due: date | None = Field(default=None, description="Default: the call date")
+    due: IsoDate | None = Field(default=None, description="Default: the call date")
     description: str | None = Field(default=None, max_length=TASK_DESCRIPTION_MAX_LENGTH,
                                     description="Default: the note's first lines")
 
@@ -67,7 +68,7 @@ class MilestonePatch(BaseModel):
     """Changes to write to the milestone in MSX (through the outbox)."""
 
     model_config = _STRICT
-    milestone_date: date | None = None
+    milestone_date: IsoDate | None = None
     monthly_use: Annotated[StrictFloat | StrictInt, Field(ge=0, le=1e12)] | None = None
     status: str | None = Field(default=None, max_length=50, description="A status label, e.g. 'At Risk'")
     comment: str | None = Field(default=None, max_length=2000, description="A forecast comment to add")

@@ -5,7 +5,6 @@ declared here so an over-long request is refused up front, enforced again by the
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,7 +13,6 @@ from callnotes.store.limits import (
     CUSTOMER_NAME_MAX,
     CUSTOMER_TPID_MAX,
     CUSTOMER_WEBSITE_MAX,
-    MAX_ID,
     NOTE_ATTENDEES_MAX,
     NOTE_BODY_MAX,
     NOTE_MILESTONES_MAX,
@@ -22,11 +20,9 @@ from callnotes.store.limits import (
     NOTE_TOPICS_MAX,
 )
 from callnotes.store.models import Customer, Milestone, Note
+from callnotes.web.fields import IsoDate, RecordId
 from callnotes.web.markdown import render_markdown
 from callnotes.web.outbox_schemas import MAX_TASKS_PER_NOTE, NoteTaskOut, TaskIn
-
-#: Ids above MAX_ID (32-bit on PostgreSQL) are refused up front (422), not at the database.
-RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -75,7 +71,7 @@ class NoteCreate(BaseModel):
     model_config = _STRICT
     customer_id: RecordId | None = None
     body: str = Field(max_length=NOTE_BODY_MAX)
-    call_date: date
+    call_date: IsoDate
     topics: list[str] = Field(default_factory=list, max_length=NOTE_TOPICS_MAX)
     title: str | None = Field(default=None, max_length=NOTE_TITLE_MAX)
     attendees: list[str] = Field(default_factory=list, max_length=NOTE_ATTENDEES_MAX)
@@ -92,7 +88,7 @@ class NotePatch(BaseModel):
     model_config = _STRICT
     customer_id: RecordId | None = None
     body: str | None = Field(default=None, max_length=NOTE_BODY_MAX)
-    call_date: date | None = None
+    call_date: IsoDate | None = None
     topics: list[str] | None = Field(default=None, max_length=NOTE_TOPICS_MAX)
     title: str | None = Field(default=None, max_length=NOTE_TITLE_MAX)
     attendees: list[str] | None = Field(default=None, max_length=NOTE_ATTENDEES_MAX)

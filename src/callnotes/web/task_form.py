@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -65,6 +66,15 @@ def tasks_from_form(form: FormData) -> dict[str, TaskForm]:
         if isinstance(value, str) and _milestone_key(value) is not None:
             tasks.setdefault(value, TaskForm()).log = True
     return tasks
+
+
+async def submitted_tasks(request: Request) -> dict[str, TaskForm]:
+    """The task fields of the request body (read on the event loop, before any database work)."""
+    return tasks_from_form(await request.form())
+
+
+#: The submitted task fields, for sync routes (their database work then runs in a worker thread).
+TaskFormsDep = Annotated[dict[str, TaskForm], Depends(submitted_tasks)]
 
 
 def tasks_from_draft(saved: object) -> dict[str, TaskForm]:

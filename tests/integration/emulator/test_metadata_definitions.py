@@ -192,6 +192,8 @@ def test_filters_on_enum_and_complex_properties_as_documented(api: httpx.Client)
         "opportunity",
         "msp_engagementmilestone",
         "task",
+        "phonecall",  # phonecall.md / annotation.md: OwnershipType UserOwned
+        "annotation",
     }
     custom = _ok(
         api.get(

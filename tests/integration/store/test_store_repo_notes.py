@@ -153,7 +153,7 @@ def test_deleting_a_customer_keeps_its_notes(session: Session) -> None:
 def test_update_customer_partial(session: Session) -> None:
     customer = create_customer(session, CustomerInput(name="X", tpid="1", account_notes="keep"))
     update_customer(session, customer.id, CustomerUpdate(website="x.com"))
-    assert (customer.name, customer.tpid, customer.website) == ("X", "1", "x.com")
+    assert (customer.name, customer.tpid, customer.website) == ("X", "1", "https://x.com")  # a bare host
     assert customer.account_notes == "keep"
     with pytest.raises(NotFound):
         update_customer(session, customer.id, CustomerUpdate(territory_id=77))

@@ -36,3 +36,14 @@ def api(client: TestClient) -> TestClient:
 def csrf_of(client: TestClient) -> str:
     """The token a page would embed for ``client`` (loads one page first if needed)."""
     return client.get("/api/csrf").json()["csrf_token"]
+
+
+def error_text(response: object) -> str:
+    """The messages of a JSON error answer, after checking its one shape: ``{"detail": [{loc, msg,
+    type}, …]}`` (``response`` is an httpx / TestClient response)."""
+    body = response.json()  # type: ignore[attr-defined]
+    assert set(body) == {"detail"} and isinstance(body["detail"], list) and body["detail"], body
+    for entry in body["detail"]:
+        assert set(entry) == {"loc", "msg", "type"}, entry
+        assert isinstance(entry["loc"], list) and isinstance(entry["msg"], str) and entry["type"], entry
+    return " | ".join(entry["msg"] for entry in body["detail"])

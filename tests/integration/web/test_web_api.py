@@ -11,6 +11,8 @@ from callnotes.config import Settings
 from callnotes.store.db import make_engine, make_session_factory, session_scope
 from callnotes.store.models import Milestone
 
+from .conftest import error_text
+
 
 def _customer(api: TestClient, name: str = "Contoso", **extra: object) -> int:
     response = api.post("/api/customers", json={"name": name, **extra})
@@ -191,7 +193,7 @@ def test_milestones_and_note_milestone_links(api: TestClient, web_settings: Sett
     refused = api.post("/api/notes", json={"body": "x", "call_date": "2026-11-20", "customer_id": contoso,
                                            "milestone_ids": theirs})
     assert refused.status_code == 422
-    assert "do not belong" in refused.json()["detail"]
+    assert "do not belong" in error_text(refused)
 
 
 def test_search_contract_shape(api: TestClient) -> None:
@@ -216,5 +218,5 @@ def test_api_reads_need_no_token_and_writes_do(client: TestClient) -> None:
     assert client.get("/api/notes").status_code == 200
     refused = client.post("/api/customers", json={"name": "Contoso"})
     assert refused.status_code == 403
-    assert "CSRF" in refused.json()["detail"]
+    assert "CSRF" in error_text(refused)
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from callnotes.web.csrf import COOKIE_NAME
 
-from .conftest import csrf_of
+from .conftest import csrf_of, error_text
 
 _XSS_BODY = (
     "# Call\n<script>window.pwned = 1</script>\n\n"
@@ -112,7 +112,7 @@ def test_state_changes_fail_each_csrf_check(client: TestClient, headers: dict, f
         data["csrf_token"] = good if form_token == "GOOD" else form_token
     response = client.post("/customers", data=data, headers={**headers, "Accept": "application/json"})
     assert response.status_code == 403
-    assert why in response.json()["detail"]
+    assert why in error_text(response)
     assert client.get("/api/customers").json() == []
 
 
@@ -120,7 +120,7 @@ def test_a_post_without_the_cookie_is_refused_even_with_a_token(client: TestClie
     token = csrf_of(client)
     client.cookies.clear()
     response = client.post("/api/customers", json={"name": "X"}, headers={"X-CSRF-Token": token})
-    assert response.status_code == 403 and "cookie" in response.json()["detail"]
+    assert response.status_code == 403 and "cookie" in error_text(response)
 
 
 @pytest.mark.parametrize(
@@ -158,10 +158,12 @@ def test_errors_never_show_a_stack_trace(client: TestClient) -> None:
 
 def test_a_server_error_is_a_short_message(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Break the database under the app: the answer is a 500 with no internals."""
-    monkeypatch.setattr(client.app.state, "session_factory", _broken_factory)  # type: ignore[attr-defined]
+    for name in ("session_factory", "read_session_factory"):
+        monkeypatch.setattr(client.app.state, name, _broken_factory)  # type: ignore[attr-defined]
     response = client.get("/api/notes")
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal error: the details are in the server log."}
+    assert response.json() == {"detail": [
+        {"loc": [], "msg": "Internal error: the details are in the server log.", "type": "internal"}]}
     page = client.get("/", headers={"Accept": "text/html"})
     assert page.status_code == 500 and "Traceback" not in page.text and "server log" in page.text
 

@@ -36,11 +36,14 @@ def test_demo_mode_signs_in_to_the_emulator_and_real_msx_through_az(tmp_path: Pa
 
 
 def test_msal_modes_need_their_settings(tmp_path: Path) -> None:
-    device = token_provider(Settings(crm_url=CRM, auth="device-code", client_id="c", data_dir=tmp_path),
-                            msal_options=_MSAL)
+    device = token_provider(
+        Settings(crm_url=CRM, auth="device-code", client_id="c", data_dir=tmp_path), msal_options=_MSAL
+    )
     assert isinstance(device, DeviceCodeToken)
-    secret = token_provider(Settings(crm_url=CRM, auth="client-secret", client_id="c", client_secret="s",
-                                     tenant_id="t"), msal_options=_MSAL)
+    secret = token_provider(
+        Settings(crm_url=CRM, auth="client-secret", client_id="c", client_secret="s", tenant_id="t"),
+        msal_options=_MSAL,
+    )
     assert isinstance(secret, ClientSecretToken)
     with pytest.raises(AuthError, match="CALLNOTES_CLIENT_ID"):
         token_provider(Settings(crm_url=CRM, auth="device-code"))

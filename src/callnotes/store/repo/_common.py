@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,50 @@ def optional_text(value: str | None, field: str, max_length: int) -> str | None:
     if len(text) > max_length:
         raise ValidationError(f"{field} is longer than {max_length} characters", field=field)
     return text or None
+
+
+#: A host name as people type it without a scheme ("contoso.com", "www.contoso.com/about").
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_BARE_HOST = re.compile(rf"(?i){_LABEL}(?:\.{_LABEL})+(?:[/?#]\S*)?")
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host in _LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_link_url(value: str | None) -> bool:
+    """True when ``value`` may become a link in a page: an absolute ``https://`` URL with a host, or
+    ``http://`` on the loopback (the CRM's own origin in demo mode: the embedded emulator). No
+    ``javascript:``, ``data:``, user names in the host part, spaces or control characters."""
+    if not value or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    if not host or "@" in parts.netloc or "\\" in value:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+
+
+def link_url(value: str | None, field: str, max_length: int) -> str | None:
+    """A URL stored to be shown as a link (a customer's website, its MSX page): stripped, empty
+    becomes None, a bare host name ("contoso.com") gets ``https://``; anything else that is not
+    :func:`is_link_url` (``javascript:…``, ``http://`` elsewhere) is a :class:`ValidationError`."""
+    text = optional_text(value, field, max_length)
+    if text is None:
+        return None
+    if "://" not in text and _BARE_HOST.fullmatch(text):
+        text = f"https://{text}"
+    if not is_link_url(text) or len(text) > max_length:
+        raise ValidationError(f"{field} must be an https:// address, not {text[:100]!r}", field=field)
+    return text
 
 
 def like_prefix(text: str) -> str:

@@ -39,6 +39,7 @@ from callnotes.store.repo._common import (
     given_fields,
     like_contains,
     like_prefix,
+    link_url,
     optional_text,
     required_text,
 )
@@ -98,16 +99,25 @@ class CustomerGroup:
     customers: list[CustomerSummary]
 
 
-def _clean(values: dict[str, Any]) -> dict[str, Any]:
+def clean_customer_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (any of ``name``, ``tpid``, ``website``, ``msx_url``, ``msx_id``, ``account_notes``)
+    checked and normalised; :class:`ValidationError` names the field. Every way a customer comes in
+    goes through here (the form, the JSON API, the CSV and JSON imports): the limits of
+    ``store.limits``, and ``website`` / ``msx_url`` must be addresses a page may link to
+    (:func:`~callnotes.store.repo._common.link_url`)."""
     cleaned = dict(values)
     if "name" in cleaned:
         cleaned["name"] = required_text(cleaned["name"], "name", CUSTOMER_NAME_MAX)
-    for name, limit in (("tpid", CUSTOMER_TPID_MAX), ("website", CUSTOMER_WEBSITE_MAX),
-                        ("msx_url", CUSTOMER_MSX_URL_MAX), ("msx_id", MSX_ID_MAX)):
+    for name, limit in (("tpid", CUSTOMER_TPID_MAX), ("msx_id", MSX_ID_MAX)):
         if name in cleaned:
             cleaned[name] = optional_text(cleaned[name], name, limit)
+    for name, limit in (("website", CUSTOMER_WEBSITE_MAX), ("msx_url", CUSTOMER_MSX_URL_MAX)):
+        if name in cleaned:
+            cleaned[name] = link_url(cleaned[name], name, limit)
     if "account_notes" in cleaned:
         cleaned["account_notes"] = cleaned["account_notes"] or ""
+        if not isinstance(cleaned["account_notes"], str):
+            raise ValidationError("account notes must be text", field="account_notes")
         if len(cleaned["account_notes"]) > CUSTOMER_ACCOUNT_NOTES_MAX:
             raise ValidationError(f"account notes are longer than {CUSTOMER_ACCOUNT_NOTES_MAX} characters",
                                   field="account_notes")
@@ -131,7 +141,7 @@ def _check_territory(session: Session, territory_id: int | None) -> None:
 def create_customer(session: Session, data: CustomerInput) -> Customer:
     """Add a customer. :class:`ValidationError` on an empty name, :class:`NotFound` on unknown ids,
     :class:`Conflict` when the MSX account id is already used."""
-    values = _clean({f.name: getattr(data, f.name) for f in fields(data)})
+    values = clean_customer_fields({f.name: getattr(data, f.name) for f in fields(data)})
     if values["msx_id"] and get_customer_by_msx_id(session, values["msx_id"]) is not None:
         raise Conflict(f"a customer with MSX id {values['msx_id']} already exists")
     seller_ids, se_ids = values.pop("seller_ids"), values.pop("solution_engineer_ids")
@@ -165,7 +175,7 @@ def link_customer_to_msx(
     one), or untie it (``None``, ``None``). One customer per MSX account: :class:`Conflict` names
     the customer that already holds ``msx_id``."""
     customer = get_customer(session, customer_id)
-    values = _clean({"msx_id": msx_id, "msx_url": msx_url})
+    values = clean_customer_fields({"msx_id": msx_id, "msx_url": msx_url})
     if values["msx_id"] is not None:
         taken = get_customer_by_msx_id(session, values["msx_id"], other_than=customer.id)
         if taken is not None:
@@ -178,7 +188,7 @@ def link_customer_to_msx(
 def update_customer(session: Session, customer_id: int, change: CustomerUpdate) -> Customer:
     """Apply the fields given in ``change``."""
     customer = get_customer(session, customer_id)
-    values = _clean(change.given())
+    values = clean_customer_fields(change.given())
     seller_ids, se_ids = values.pop("seller_ids", None), values.pop("solution_engineer_ids", None)
     if "territory_id" in values:
         _check_territory(session, values["territory_id"])

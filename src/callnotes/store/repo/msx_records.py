@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 
 from callnotes.store.column_types import utcnow
 from callnotes.store.errors import NotFound, ValidationError
-from callnotes.store.limits import CUSTOMER_NAME_MAX, MSX_RECORD_NAME_MAX, PERSON_NAME_MAX, TERRITORY_NAME_MAX
+from callnotes.store.limits import (
+    CUSTOMER_MSX_URL_MAX,
+    CUSTOMER_NAME_MAX,
+    CUSTOMER_WEBSITE_MAX,
+    MSX_RECORD_NAME_MAX,
+    PERSON_NAME_MAX,
+    TERRITORY_NAME_MAX,
+)
 from callnotes.store.models import (
     Base,
     Customer,
@@ -43,7 +50,7 @@ from callnotes.store.models import (
     customer_sellers,
     customer_solution_engineers,
 )
-from callnotes.store.repo._common import apply_changes, in_chunks, required_text
+from callnotes.store.repo._common import apply_changes, in_chunks, link_url, required_text
 from callnotes.store.repo.msx_types import (
     CustomerRecord,
     MilestoneRecord,
@@ -100,6 +107,14 @@ def _pod_name(record: TerritoryRecord) -> str | None:
     return record.pod_name or pod_name_for_territory(record.name)
 
 
+def _linkable(value: str | None, field: str, max_length: int) -> str | None:
+    """MSX's own website field, as a link when it can be one; else left out (MSX keeps it)."""
+    try:
+        return link_url(value, field, max_length)
+    except ValidationError:
+        return None
+
+
 def _person(record: SellerRecord | SolutionEngineerRecord) -> dict[str, Any]:
     return {"name": required_text(record.name, "name", PERSON_NAME_MAX), "email": record.email}
 
@@ -113,7 +128,8 @@ _SPECS: dict[type, _Spec] = {
         SolutionEngineer, lambda r, _: {**_person(r), "specialty": SeSpecialty(r.specialty)}),
     CustomerRecord: _Spec(
         Customer, lambda r, _: {"name": required_text(r.name, "name", CUSTOMER_NAME_MAX), "tpid": r.tpid,
-                                "website": r.website, "msx_url": r.msx_url},
+                                "website": _linkable(r.website, "website", CUSTOMER_WEBSITE_MAX),
+                                "msx_url": link_url(r.msx_url, "msx_url", CUSTOMER_MSX_URL_MAX)},
         refs={"territory_msx_id": ("territory_id", Territory, "territory")},
         teams={"seller_msx_ids": _Team(customer_sellers, "seller_id", Seller, "seller"),
                "solution_engineer_msx_ids": _Team(customer_solution_engineers, "solution_engineer_id",

@@ -10,8 +10,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callnotes.store.errors import Conflict
-from callnotes.store.limits import TOPIC_NAME_MAX
+from callnotes.store.errors import Conflict, ValidationError
+from callnotes.store.limits import TOPIC_NAME_MAX, TOPICS_MAX
 from callnotes.store.models import Topic, note_topics
 from callnotes.store.repo._common import get_or_raise, required_text
 
@@ -34,8 +34,19 @@ def get_or_create_topics(session: Session, names: Iterable[str]) -> list[Topic]:
     return [existing.get(key) or _create_topic(session, display, key) for key, display in wanted.items()]
 
 
+def check_topic_count(session: Session, adding: int = 1) -> None:
+    """:class:`ValidationError` when ``adding`` more topics would pass :data:`TOPICS_MAX` (every page
+    that offers topics lists them, so their number is bounded like any other input)."""
+    stored = session.scalar(select(func.count()).select_from(Topic)) or 0
+    if stored + adding > TOPICS_MAX:
+        raise ValidationError(
+            f"at most {TOPICS_MAX:,} topics can be stored ({stored:,} already are); reuse or delete some",
+            field="topics")
+
+
 def _create_topic(session: Session, display: str, key: str) -> Topic:
     """Insert a topic; if a concurrent transaction just created the same one, use theirs."""
+    check_topic_count(session)
     try:
         with session.begin_nested():
             topic = Topic(name=display, name_key=key)
@@ -61,17 +72,19 @@ def note_ids_with_topic(name: str) -> Select[Any]:
             .where(Topic.name_key == key))
 
 
-def list_topics(session: Session) -> list[TopicSummary]:
-    """Every topic with the number of notes carrying it, by name."""
+def list_topics(session: Session, *, most_used: int | None = None) -> list[TopicSummary]:
+    """Every topic with the number of notes carrying it, by name; ``most_used``: only that many,
+    the most used first (the editor's topic chips)."""
     counts = (
         select(note_topics.c.topic_id, func.count().label("n")).group_by(note_topics.c.topic_id).subquery()
     )
-    rows = session.execute(
-        select(Topic, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.topic_id == Topic.id)
-        .order_by(Topic.name_key)
-    )
-    return [TopicSummary(topic, int(n)) for topic, n in rows]
+    uses = func.coalesce(counts.c.n, 0)
+    stmt = select(Topic, uses).outerjoin(counts, counts.c.topic_id == Topic.id)
+    if most_used is not None:
+        stmt = stmt.order_by(uses.desc(), Topic.name_key).limit(most_used)
+    else:
+        stmt = stmt.order_by(Topic.name_key)
+    return [TopicSummary(topic, int(n)) for topic, n in session.execute(stmt)]
 
 
 def get_topic(session: Session, topic_id: int) -> Topic:

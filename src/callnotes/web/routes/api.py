@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from callnotes import __version__
 from callnotes.store.db import check_connection
 from callnotes.store.errors import NotFound
-from callnotes.store.limits import MAX_ID, TOPIC_NAME_MAX
+from callnotes.store.limits import TOPIC_NAME_MAX
 from callnotes.store.models import OutboxKind
 from callnotes.store.repo.customers import CustomerInput, create_customer, get_customer, list_customers
 from callnotes.store.repo.milestones import list_milestones
@@ -34,6 +33,7 @@ from callnotes.store.search import SearchFilters
 from callnotes.store.search import search as search_store
 from callnotes.web.deps import SessionDep
 from callnotes.web.errors import WebError
+from callnotes.web.fields import PathId, QueryDate, QueryId
 from callnotes.web.outbox_schemas import NoteCreated, NoteTaskOut
 from callnotes.web.schemas import (
     Created,
@@ -53,14 +53,13 @@ from callnotes.web.writeback import mode as writeback_mode
 
 router = APIRouter()
 api = APIRouter(prefix="/api", tags=["api"])
-_Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-_OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+_Id = PathId
+_OptId = QueryId
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])
-def healthz(request: Request) -> Health:
-    with request.app.state.session_factory() as session:
-        check_connection(session)
+def healthz(session: SessionDep) -> Health:
+    check_connection(session)
     return Health(status="ok", version=__version__, database="ok")
 
 
@@ -97,7 +96,8 @@ def _references() -> Iterator[None]:
     try:
         yield
     except NotFound as exc:
-        raise WebError(f"{exc.kind}: {exc}", status_code=422) from exc
+        raise WebError(f"{exc.kind}: {exc}", status_code=422, loc=("body", exc.kind),
+                       kind="value_error") from exc
 
 
 @api.get("/notes", response_model=list[NoteOut])
@@ -105,8 +105,8 @@ def notes_list(
     session: SessionDep,
     customer_id: _OptId = None,
     topic: Annotated[str | None, Query(max_length=TOPIC_NAME_MAX)] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: QueryDate = None,
+    date_to: QueryDate = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[NoteOut]:
@@ -164,8 +164,8 @@ def search(
     customer_id: _OptId = None,
     seller_id: _OptId = None,
     topic: Annotated[str | None, Query(max_length=TOPIC_NAME_MAX)] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: QueryDate = None,
+    date_to: QueryDate = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SearchResults:
     """Ranked results; ``snippet`` is HTML-escaped text with ``<mark>`` around the matches."""

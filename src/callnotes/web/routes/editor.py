@@ -17,16 +17,15 @@ from callnotes.store.repo.notes import get_note
 from callnotes.store.repo.templates import get_template
 from callnotes.web.deps import SessionDep, checked_id, id_or_none, render
 from callnotes.web.markdown import render_markdown
-from callnotes.web.note_form import NoteForm, check_draft_key, picker_context
+from callnotes.web.note_form import NoteForm, NoteFormDep, check_draft_key, picker_context
 from callnotes.web.writeback import mode
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
 
 
 @router.post("/draft", response_class=HTMLResponse)
-async def draft_save(request: Request, session: SessionDep) -> HTMLResponse:
+def draft_save(form: NoteFormDep, session: SessionDep) -> HTMLResponse:
     """Autosave: store the editor's fields under its draft key; answers the status line."""
-    form = NoteForm.from_form(await request.form())
     key = check_draft_key(form.draft_key)
     note_id = int(key.split(":", 1)[1]) if key.startswith("note:") else None
     if note_id is not None:

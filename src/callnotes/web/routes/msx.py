@@ -26,6 +26,7 @@ from callnotes.sync import jobs
 from callnotes.sync.connection import NotConfigured, connection_status, link_org, open_client
 from callnotes.sync.queue import JobQueue
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
+from callnotes.web.errors import error_json
 from callnotes.web.import_stream import import_events
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +100,7 @@ def import_progress(request: Request, session: SessionDep) -> HTMLResponse:
 async def import_event_stream(request: Request) -> StreamingResponse:
     """The running import as Server-Sent Events: ``phase`` events (phase, done, total), then one
     ``summary`` event (state, lines, error); the stream ends after the summary."""
-    events = import_events(request.app.state.runtime.session_factory, request)
+    events = import_events(request.app.state.read_session_factory, request)  # reads: no write lock
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
@@ -141,7 +142,7 @@ def tpid_lookup_json(
     try:
         links = _accounts_with_links(settings, tpid)
     except _MSX_ERRORS as exc:
-        return JSONResponse({"detail": msx_message(exc)}, status_code=_status_of(exc))
+        return error_json(_status_of(exc), msx_message(exc), "msx")
     rows = [{"id": a.id, "name": a.name, "tpid": a.tpid, "msx_url": url} for a, url in links]
     return JSONResponse({"accounts": rows})
 

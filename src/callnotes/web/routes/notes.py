@@ -16,7 +16,7 @@ from callnotes.store.repo.drafts import delete_draft, get_draft, list_drafts
 from callnotes.store.repo.notes import create_note, delete_note, get_note, list_notes, update_note
 from callnotes.store.repo.outbox import WritebackOff, list_items
 from callnotes.web.deps import SessionDep, checked_id, render
-from callnotes.web.note_form import NoteForm, check_draft_key, editor_context, new_draft_key
+from callnotes.web.note_form import NoteForm, NoteFormDep, check_draft_key, editor_context, new_draft_key
 from callnotes.web.task_form import TaskError, TaskErrors, queue_form_tasks
 from callnotes.web.writeback import drain_after_response, mode
 
@@ -85,10 +85,9 @@ def _refused(request: Request, session: Session, form: NoteForm, note: Note | No
     return render(request, "notes/edit.html", status_code=status_code, **context)
 
 
-async def _submit(
-    request: Request, session: Session, note: Note | None, background: BackgroundTasks
+def _submit(
+    request: Request, session: Session, form: NoteForm, note: Note | None, background: BackgroundTasks
 ) -> Response:
-    form = NoteForm.from_form(await request.form())
     writeback = mode(request)
     try:
         saved, items = _save(session, form, note.id if note else None, writeback)
@@ -103,8 +102,10 @@ async def _submit(
 
 
 @router.post("/notes", response_class=HTMLResponse)
-async def note_create(request: Request, session: SessionDep, background: BackgroundTasks) -> Response:
-    return await _submit(request, session, None, background)
+def note_create(
+    request: Request, form: NoteFormDep, session: SessionDep, background: BackgroundTasks
+) -> Response:
+    return _submit(request, session, form, None, background)
 
 
 def _note_tasks(session: Session, note_id: int) -> list[OutboxItem]:
@@ -138,11 +139,11 @@ def note_edit(request: Request, session: SessionDep, note_id: int) -> HTMLRespon
 
 
 @router.post("/notes/{note_id}", response_class=HTMLResponse)
-async def note_update(
-    request: Request, session: SessionDep, background: BackgroundTasks, note_id: int
+def note_update(
+    request: Request, form: NoteFormDep, session: SessionDep, background: BackgroundTasks, note_id: int
 ) -> Response:
     note = get_note(session, checked_id(note_id, "note"))
-    return await _submit(request, session, note, background)
+    return _submit(request, session, form, note, background)
 
 
 @router.post("/notes/{note_id}/delete")

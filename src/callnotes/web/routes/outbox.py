@@ -27,7 +27,7 @@ from callnotes.store.repo.outbox_status import OutboxStatus, outbox_status
 from callnotes.sync.outbox_view import OPEN_STATES
 from callnotes.sync.writeback import Waiting, waiting
 from callnotes.web.deps import SessionDep, checked_id, is_htmx, render
-from callnotes.web.task_form import TaskForm, category_groups, task_request, tasks_from_form
+from callnotes.web.task_form import TaskForm, TaskFormsDep, category_groups, task_request
 from callnotes.web.writeback import drain_after_response, mode, queue_of
 
 router = APIRouter(include_in_schema=False)
@@ -208,13 +208,13 @@ def edit_page(request: Request, session: SessionDep, item_id: int) -> HTMLRespon
 
 
 @router.post("/outbox/{item_id}/edit", response_class=HTMLResponse)
-async def edit_save(
-    request: Request, session: SessionDep, background: BackgroundTasks, item_id: int
+def edit_save(
+    request: Request, tasks: TaskFormsDep, session: SessionDep, background: BackgroundTasks, item_id: int
 ) -> Response:
     """Change a task that has not left (its milestone stays); bad fields show the form again as typed."""
     item = _editable(session, item_id)
     milestone_id = item.milestone_id or 0
-    task = tasks_from_form(await request.form()).get(str(milestone_id), TaskForm())
+    task = tasks.get(str(milestone_id), TaskForm())
     try:
         edited = outbox.edit_task(session, item.id, task_request(milestone_id, task))
     except ValidationError as exc:

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from callnotes.store.limits import MAX_ID
 from callnotes.store.models import OutboxState
 from callnotes.store.repo import outbox
 from callnotes.sync.outbox_view import row_dict
 from callnotes.web.deps import SessionDep
+from callnotes.web.fields import PathId
 from callnotes.web.outbox_schemas import MilestonePatch, OutboxIds, OutboxRowOut, SyncQueued, TeamChangeIn
 from callnotes.web.writeback import drain_after_response, mode, queue_of
 
 router = APIRouter(prefix="/api", tags=["write-back"])
-_Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+_Id = PathId
 _DECISIONS = {"approve": outbox.approve, "discard": outbox.discard, "retry": outbox.retry}
 
 

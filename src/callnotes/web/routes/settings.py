@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from callnotes.store.backup import ImportSource, import_source, read_import
 from callnotes.store.db import describe_database
 from callnotes.store.errors import ImportFileError
+from callnotes.store.limits import IMPORT_FILE_MAX_BYTES
 from callnotes.web.deps import SessionDep, SettingsDep, render
 from callnotes.web.routes.writeback_settings import writeback_context
 
 router = APIRouter(include_in_schema=False)
-#: Largest import file accepted through the browser.
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
 _SUFFIXES = (".json", ".csv")
 
 
@@ -50,31 +50,24 @@ def export(session: SessionDep) -> Response:
     )
 
 
-async def _read_upload(upload: UploadFile) -> bytes:
-    content = await upload.read(MAX_IMPORT_BYTES + 1)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise ImportFileError(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
-    if not content:
-        raise ImportFileError("the file is empty")
-    return content
-
-
-@router.post("/settings/import", response_class=HTMLResponse)
-async def import_upload(
-    request: Request, session: SessionDep, settings: SettingsDep, file: Annotated[UploadFile, File()]
-) -> HTMLResponse:
-    """Import a JSON export or a customers / notes CSV; bad rows are listed, good rows kept."""
-    from callnotes.store.backup import import_file
-
+async def _uploaded_import(file: Annotated[UploadFile, File()]) -> ImportSource:
+    """The uploaded file, read and parsed in a worker thread before the request takes its turn at
+    the database (``SessionDep`` comes after this in the route)."""
+    name = file.filename or "the file"
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in _SUFFIXES:
         raise ImportFileError(f"choose a .json export or a .csv file (got {file.filename or 'no file'!r})")
-    content = await _read_upload(file)
-    with tempfile.TemporaryDirectory(prefix="callnotes-import-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            report = import_file(session, path)
-        except ImportFileError as exc:  # name the user's file, not our temporary copy
-            raise ImportFileError(str(exc).replace(str(path), repr(file.filename))) from None
+    content = await file.read(IMPORT_FILE_MAX_BYTES + 1)
+    if not content:
+        raise ImportFileError("the file is empty")
+    return await run_in_threadpool(read_import, content, repr(name), suffix)
+
+
+@router.post("/settings/import", response_class=HTMLResponse)
+def import_upload(
+    request: Request, source: Annotated[ImportSource, Depends(_uploaded_import)], session: SessionDep,
+    settings: SettingsDep, file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    """Import a JSON export or a customers / notes CSV; bad rows are listed, good rows kept."""
+    report = import_source(session, source)
     return _page(request, settings, report=report, imported_name=file.filename)
