@@ -10,13 +10,12 @@ ids, never a setting or a secret. ``callnotes serve`` runs `InProcessConsumer` t
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from callnotes.config import Settings
+from callnotes.store.db import private_sqlite_file
 from callnotes.sync.context import SyncContext
 from callnotes.sync.jobs import run_import_job
 from callnotes.sync.push_job import push_due, run_scheduled_push
@@ -31,18 +30,12 @@ QUEUE_FILE = "queue.db"
 MAX_POLL_SECONDS = 0.5
 
 
-def _private_file(path: Path) -> Path:
-    """Create ``path`` empty and 0600 when missing (huey's storage then opens it as it is)."""
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    return path
-
-
 def make_huey(settings: Settings) -> Huey:
     """Redis when configured, else SQLite storage in the data dir. Task results are not kept."""
     if settings.redis_url:
         return RedisHuey(settings.queue_name, url=settings.redis_url, results=False)
-    path = _private_file(settings.resolved_data_dir() / QUEUE_FILE)
+    path = settings.resolved_data_dir() / QUEUE_FILE
+    private_sqlite_file(path)  # the queue holds note ids and run ids: the owner's eyes only (0600)
     return SqliteHuey(settings.queue_name, filename=str(path), results=False)
 
 

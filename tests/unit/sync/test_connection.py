@@ -61,3 +61,17 @@ def test_links_point_at_the_org_not_the_api() -> None:
     assert org_url(f"{CRM}/api/data/v9.2") == CRM
     assert link_org(Settings(crm_url=f"{CRM}/")) == CRM
     assert link_org(Settings()) == "https://microsoftsales.crm.dynamics.com"
+
+
+def test_the_job_queue_file_is_private_even_when_an_old_one_was_not(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from callnotes.sync.queue import QUEUE_FILE, make_huey
+
+    old = tmp_path / QUEUE_FILE
+    old.write_bytes(b"")
+    old.chmod(0o644)
+    huey = make_huey(Settings(data_dir=tmp_path))
+    huey.storage.close()
+    assert stat.S_IMODE(os.stat(old).st_mode) == 0o600
