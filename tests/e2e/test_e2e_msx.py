@@ -1,6 +1,6 @@
 """MSX in the browser (real headless Chromium, app under real uvicorn, CRM = the emulator):
 the customer form's TPID lookup fills the MSX link, the settings page's import streams to its end,
-and a milestone's access team is joined then left from the milestones page."""
+and a milestone's access team is joined then left from the milestones page (through the outbox)."""
 
 from __future__ import annotations
 
@@ -125,14 +125,14 @@ def test_import_then_join_and_leave_a_milestone_team(
         page.click("nav >> text=Milestones")
         page.wait_for_url(re.compile(r"/milestones$"))
         cell = page.locator(f"#msx-team-{milestone_id}")
-        cell.locator("text=Join team").click()
-        expect(cell.locator("text=Leave team")).to_be_visible()
+        cell.locator("text=Join team").click()  # through the outbox: "Joining…" until it lands
+        expect(cell.locator("text=Leave team")).to_be_visible(timeout=_TIMEOUT_MS)
         assert teams.team_memberships(crm, user, teams.TeamKind.MILESTONE, [msx_id]) == {msx_id}
         assert _on_my_team_in_store(settings, milestone_id)
 
         page.click("#show-team")
         cell = page.locator(f"#msx-team-{milestone_id}")
         cell.locator("text=Leave team").click()
-        expect(cell.locator("text=Join team")).to_be_visible()
+        expect(cell.locator("text=Join team")).to_be_visible(timeout=_TIMEOUT_MS)
         assert teams.team_memberships(crm, user, teams.TeamKind.MILESTONE, [msx_id]) == set()
         assert not _on_my_team_in_store(settings, milestone_id)

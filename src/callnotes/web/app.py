@@ -26,6 +26,7 @@ from callnotes.web.errors import ERROR_RESPONSES, install_error_handlers
 from callnotes.web.links import milestone_msx_url, safe_href
 from callnotes.web.markdown import render_markdown
 from callnotes.web.protocol import ProtocolMiddleware
+from callnotes.web.writeback import install_writeback_helpers
 
 _log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
@@ -65,6 +66,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["money"] = _format_amount
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
+    install_writeback_helpers(templates.env)
     templates.env.filters["safe_href"] = safe_href
     return templates
 
@@ -88,20 +90,24 @@ def _routers() -> list[APIRouter]:
         directory,
         editor,
         home,
+        milestone_writes,
         milestones,
         msx,
         notes,
+        outbox,
         outbox_api,
         report,
         search,
         settings,
         templates,
         webhooks,
+        writeback_settings,
     )
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
-            webhooks.router, action_items.router, calendar.router, report.router]
+            webhooks.router, action_items.router, calendar.router, report.router,
+            outbox.router, milestone_writes.router, writeback_settings.router]
 
 
 def create_app(

@@ -3,10 +3,12 @@ when the stored value cannot make one (a page never breaks over a bad id or emai
 
 from __future__ import annotations
 
+from callnotes.config import Settings
 from callnotes.msx import links
 from callnotes.msx.errors import InvalidInput
 from callnotes.store.models import Customer
 from callnotes.store.repo._common import is_link_url
+from callnotes.sync.connection import link_org
 
 
 def safe_href(url: str | None) -> str | None:
@@ -32,5 +34,13 @@ def milestone_msx_url(msx_id: str | None) -> str | None:
     """The milestone's MSX page, or None when it has no (valid) MSX id."""
     try:
         return links.milestone_url(msx_id) if msx_id else None
+    except InvalidInput:
+        return None
+
+
+def task_msx_url(msx_id: str | None, settings: Settings) -> str | None:
+    """The task's page in the MSX org this app talks to, or None without a (valid) MSX id."""
+    try:
+        return links.record_url("task", msx_id, crm_url=link_org(settings)) if msx_id else None
     except InvalidInput:
         return None

@@ -12,6 +12,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from callnotes.config import env_overrides
+from callnotes.domain import WritebackMode
 from callnotes.store.errors import NotFound, ValidationError
 from callnotes.store.limits import (
     NOTE_MILESTONES_MAX,
@@ -21,11 +23,20 @@ from callnotes.store.limits import (
 from callnotes.store.models import Customer, Draft, Milestone, Note
 from callnotes.store.repo.customers import get_customer
 from callnotes.store.repo.drafts import DraftInput
+from callnotes.store.repo.milestone_tasks import activity_of_milestones
 from callnotes.store.repo.milestones import list_milestones
 from callnotes.store.repo.notes import NoteInput, NoteUpdate
+from callnotes.store.repo.outbox import TaskRequest
 from callnotes.store.repo.templates import list_templates
 from callnotes.store.repo.topics import list_topics
 from callnotes.web.deps import id_or_none
+from callnotes.web.task_form import (
+    TaskForm,
+    category_groups,
+    task_requests,
+    tasks_from_draft,
+    tasks_from_form,
+)
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DRAFT_KEY = re.compile(rf"new:{_UUID}|note:[0-9]{{1,10}}")
@@ -73,6 +84,8 @@ class NoteForm:
     milestone_ids: list[str] = field(default_factory=list)
     draft_key: str = ""
     template_id: str = ""
+    #: "Log a task in MSX" fields by milestone id (as typed).
+    tasks: dict[str, TaskForm] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form: FormData) -> NoteForm:
@@ -84,7 +97,7 @@ class NoteForm:
             customer_id=text("customer_id"), title=text("title"), body=text("body"),
             call_date=text("call_date"), topics=text("topics"), attendees=text("attendees"),
             milestone_ids=[v for v in form.getlist("milestone_ids") if isinstance(v, str)],
-            draft_key=text("draft_key"), template_id=text("template_id"),
+            draft_key=text("draft_key"), template_id=text("template_id"), tasks=tasks_from_form(form),
         )
 
     @classmethod
@@ -105,6 +118,7 @@ class NoteForm:
             call_date=draft.call_date.isoformat() if draft.call_date else "",
             topics=", ".join(draft.topics or []), attendees=str(extra.get("attendees", "")),
             milestone_ids=[str(i) for i in picked] if isinstance(picked, list) else [], draft_key=draft.key,
+            tasks=tasks_from_draft(extra.get("tasks")),
         )
 
     def parsed_date(self) -> date:
@@ -116,7 +130,14 @@ class NoteForm:
             ) from None
 
     def parsed_milestones(self) -> list[int]:
-        return [i for i in (_parse_id(v, "milestone") for v in self.milestone_ids) if i is not None]
+        """The linked milestones; a milestone a task is logged on is linked too."""
+        ids = [i for i in (_parse_id(v, "milestone") for v in self.milestone_ids) if i is not None]
+        logged = [int(key) for key, task in sorted(self.tasks.items()) if task.log]
+        return ids + [i for i in logged if i not in ids]
+
+    def task_requests(self) -> list[TaskRequest]:
+        """The ticked tasks (`TaskErrors` names every field that cannot be read)."""
+        return task_requests(self.tasks)
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -147,7 +168,8 @@ class NoteForm:
             body=self.body, title=self.title[:NOTE_TITLE_MAX], note_id=note_id, customer_id=customer_id,
             call_date=call_date, topics=_split(self.topics)[:NOTE_TOPICS_MAX],
             extra={"attendees": self.attendees[:_ATTENDEES_TEXT_MAX],
-                   "milestone_ids": milestones[:NOTE_MILESTONES_MAX]},
+                   "milestone_ids": milestones[:NOTE_MILESTONES_MAX],
+                   "tasks": {key: task.to_draft() for key, task in self.tasks.items()}},
         )
 
 
@@ -168,24 +190,36 @@ def _picked_customer(session: Session, form: NoteForm) -> Customer | None:
         return None
 
 
+def picker_context(
+    session: Session, customer: Customer | None, mode: WritebackMode, form: NoteForm | None = None
+) -> dict[str, Any]:
+    """What the milestone picker (``notes/_milestones.html``) shows: the customer's milestones, which
+    are linked, their tasks, and each one's "Log a task in MSX" fields in write-back ``mode``."""
+    form = form or NoteForm()
+    milestones = customer_milestones(session, customer)
+    selected = {int(value) for value in form.milestone_ids if value.isdigit()}
+    selected |= {int(key) for key, task in form.tasks.items() if task.log}
+    return {
+        "customer": customer, "milestones": milestones, "selected_milestones": selected,
+        "task_forms": form.tasks, "empty_task": TaskForm(), "categories": category_groups(),
+        "writeback_mode": mode.value, "writeback_env": bool(env_overrides({"writeback"})),
+        "activity": activity_of_milestones(session, [m.id for m in milestones]),
+    }
+
+
 def editor_context(
-    session: Session, form: NoteForm, note: Note | None = None, **extra: Any
+    session: Session, form: NoteForm, mode: WritebackMode, note: Note | None = None, **extra: Any
 ) -> dict[str, Any]:
     """Everything ``notes/edit.html`` needs to show ``form``."""
     customer = _picked_customer(session, form)
     if not form.call_date:
         form.call_date = datetime.now(UTC).date().isoformat()
-    selected = set()
-    for value in form.milestone_ids:
-        if value.isdigit():
-            selected.add(int(value))
     return {
         "active": "new" if note is None else "notes", "note": note, "form": form,
-        "draft_key": form.draft_key, "customer": customer,
-        "milestones": customer_milestones(session, customer), "selected_milestones": selected,
+        "draft_key": form.draft_key, **picker_context(session, customer, mode, form),
         "templates": list_templates(session),
         "all_topics": [s.topic for s in list_topics(session, most_used=EDITOR_TOPIC_CHIPS)],
-        "errors": [], **extra,
+        "errors": [], "task_errors": {}, **extra,
     }
 
 

@@ -92,7 +92,18 @@ def test_tpid_lookup_fills_the_msx_link_and_linking_prevents_a_duplicate(web, wr
     assert [(c.id, c.name) for c in linked_rows] == [(customer_id, account["name"])]
 
 
+def _wait_team(factory, milestone_id: int, on_team: bool) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with factory() as session:
+            if session.get(Milestone, milestone_id).on_my_team is on_team:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the team change did not land")
+
+
 def test_join_and_leave_a_milestone_team(web, writable_emulator, tmp_path):
+    """Through the outbox: "Joining…" at once, the mirror and MSX once it lands."""
     _import(web)
     factory = _store(tmp_path)
     with factory() as session:
@@ -100,21 +111,22 @@ def test_join_and_leave_a_milestone_team(web, writable_emulator, tmp_path):
         milestone_id, msx_id = milestone.id, milestone.msx_id
         on_team = session.scalars(select(Milestone).where(Milestone.on_my_team.is_(True))).first()
     page = web.get("/msx/milestones").text
-    assert f"/msx/milestones/{milestone_id}/team" in page and "Join team" in page
-    mine_first = page.index(f"/msx/milestones/{on_team.id}/team")
-    assert mine_first < page.index(f"/msx/milestones/{milestone_id}/team")
+    assert f"/milestones/{milestone_id}/team" in page and "Join team" in page
+    mine_first = page.index(f"/milestones/{on_team.id}/team")
+    assert mine_first < page.index(f"/milestones/{milestone_id}/team")
     user = writable_emulator.demo_user_id
-    joined = web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "join"})
-    assert joined.status_code == 200 and "Leave team" in joined.text
+    joined = web.post(f"/milestones/{milestone_id}/team", data={"action": "join"})
+    assert joined.status_code == 200 and ("Joining…" in joined.text or "Leave team" in joined.text)
+    _wait_team(factory, milestone_id, True)
+    assert "Leave team" in web.get(f"/milestones/{milestone_id}/team").text
     with make_client(writable_emulator) as client:
         assert teams.team_memberships(client, user, teams.TeamKind.MILESTONE, [msx_id]) == {msx_id}
-        left = web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "leave"})
-        assert left.status_code == 200 and "Join team" in left.text
+        left = web.post(f"/milestones/{milestone_id}/team", data={"action": "leave"})
+        assert left.status_code == 200 and ("Leaving…" in left.text or "Join team" in left.text)
+        _wait_team(factory, milestone_id, False)
         assert teams.team_memberships(client, user, teams.TeamKind.MILESTONE, [msx_id]) == set()
-    with factory() as session:
-        assert session.get(Milestone, milestone_id).on_my_team is False
-    assert web.post(f"/msx/milestones/{milestone_id}/team", data={"action": "delete"}).status_code == 422
-    assert web.post("/msx/milestones/999999/team", data={"action": "join"}).status_code == 404
+    assert web.post(f"/milestones/{milestone_id}/team", data={"action": "delete"}).status_code == 422
+    assert web.post("/milestones/999999/team", data={"action": "join"}).status_code == 404
 
 
 def test_an_import_can_be_cancelled_from_the_page(web, writable_emulator, tmp_path):

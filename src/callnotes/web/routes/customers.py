@@ -26,11 +26,13 @@ from callnotes.store.repo.customers import (
     list_customers,
     update_customer,
 )
+from callnotes.store.repo.milestone_tasks import activity_of_milestones
 from callnotes.store.repo.milestones import list_milestones, list_opportunities
 from callnotes.store.repo.notes import list_notes
 from callnotes.sync.connection import link_org
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.links import customer_msx_url
+from callnotes.web.writeback import mode
 
 router = APIRouter(include_in_schema=False)
 _Id = Annotated[int, Query(ge=1, le=MAX_ID)]
@@ -89,8 +91,8 @@ def customer_page(request: Request, session: SessionDep, customer_id: int) -> HT
     return render(
         request, "customers/detail.html", active="customers", customer=customer,
         notes=list_notes(session, customer_id=customer.id, limit=None), opportunities=opportunities,
-        milestones=milestones,
-        team=team, msx_url=customer_msx_url(customer),
+        milestones=milestones, activity=activity_of_milestones(session, [m.id for m in milestones]),
+        writeback_mode=mode(request).value, team=team, msx_url=customer_msx_url(customer),
     )
 
 

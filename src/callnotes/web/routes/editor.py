@@ -18,7 +18,8 @@ from callnotes.store.repo.notes import get_note
 from callnotes.store.repo.templates import get_template
 from callnotes.web.deps import SessionDep, checked_id, id_or_none, render
 from callnotes.web.markdown import render_markdown
-from callnotes.web.note_form import NoteForm, NoteFormDep, check_draft_key, customer_milestones
+from callnotes.web.note_form import NoteForm, NoteFormDep, check_draft_key, picker_context
+from callnotes.web.writeback import mode
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
 
@@ -68,9 +69,9 @@ def customer_pick(
     """The customer field with the pick made, plus (out of band) that customer's milestone picker and
     attendee suggestions (its account team)."""
     customer: Customer = get_customer(session, customer_id)
-    response = render(request, "notes/_customer_picked.html", customer=customer, picked=True,
-                      milestones=customer_milestones(session, customer), selected_milestones=set(),
-                      suggestions=attendee_suggestions(session, customer.id))
+    response = render(request, "notes/_customer_picked.html", picked=True,
+                      suggestions=attendee_suggestions(session, customer.id),
+                      **picker_context(session, customer, mode(request)))
     response.headers["HX-Trigger"] = "editor-changed"
     return response
 

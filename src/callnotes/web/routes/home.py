@@ -6,22 +6,28 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from callnotes.store.repo.drafts import list_drafts
+from callnotes.store.repo.milestone_tasks import activity_of_milestones
 from callnotes.store.repo.notes import list_notes
 from callnotes.web.deps import SessionDep, render
 from callnotes.web.routes.milestones import DUE_SOON_DAYS, milestones_due
+from callnotes.web.routes.outbox import home_panel
+from callnotes.web.writeback import mode
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> HTMLResponse:
+    milestones = milestones_due(session)
     return render(
         request,
         "home.html",
         active="home",
         notes=list_notes(session, limit=10),
         drafts=list_drafts(session, limit=20),
-        milestones=milestones_due(session),
-        pending=[],  # the outbox lands with write-back (issue 9)
+        milestones=milestones,
+        activity=activity_of_milestones(session, [m.id for m in milestones]),
+        writeback_mode=mode(request).value,
         due_days=DUE_SOON_DAYS,
+        **home_panel(session),
     )

@@ -1,5 +1,6 @@
 """MSX pages and fragments: connection status, import with progress (polled fragment and a
-Server-Sent Events stream), TPID lookup for the customer form, join / leave a milestone's access team.
+Server-Sent Events stream), TPID lookup for the customer form. (Joining or leaving a milestone's
+access team goes through the outbox: ``milestone_writes``.)
 
 State changes are POSTs; the app-wide CSRF dependency (web/csrf.py) checks them (htmx sends the token
 header from base.html, plain forms carry the hidden ``csrf_token`` field). Every MSX or store error
@@ -15,13 +16,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from callnotes.config import Settings
 from callnotes.dataverse import AuthError, DataverseError, NetworkBlocked, TransportError
-from callnotes.msx import accounts, teams
+from callnotes.msx import accounts
 from callnotes.msx.errors import InvalidInput, MsxError, MsxNotFound, VpnDown
 from callnotes.msx.links import account_url
 from callnotes.msx.records import Account
 from callnotes.store.errors import Conflict
 from callnotes.store.repo.customers import get_customer, link_customer_to_msx, list_customers_to_link
-from callnotes.store.repo.milestones import get_milestone, set_on_my_team
 from callnotes.sync import jobs
 from callnotes.sync.connection import NotConfigured, connection_status, link_org, open_client
 from callnotes.sync.queue import JobQueue
@@ -171,23 +171,3 @@ def link_customer(
     except Conflict as exc:
         return _failure(request, exc, 409)
     return _fragment(request, "_linked.html", customer=customer)
-
-
-@router.post("/msx/milestones/{milestone_id}/team", response_class=HTMLResponse)
-def milestone_team(
-    request: Request, milestone_id: int, session: SessionDep, settings: SettingsDep,
-    action: Annotated[str, Form(pattern="^(join|leave)$")],
-) -> HTMLResponse:
-    """Join or leave the milestone's access team in MSX, then record it locally."""
-    milestone = get_milestone(session, checked_id(milestone_id, "milestone"))
-    if not milestone.msx_id:
-        return _failure(request, MsxError("This milestone is not linked to MSX."), status_code=404)
-    try:
-        with open_client(settings) as client:
-            me = accounts.who_am_i(client).user_id
-            change = teams.join_team if action == "join" else teams.leave_team
-            change(client, me, teams.TeamKind.MILESTONE, milestone.msx_id)
-    except _MSX_ERRORS as exc:
-        return _failure(request, exc)
-    set_on_my_team(session, milestone.id, action == "join")
-    return _fragment(request, "_team_button.html", milestone=milestone)

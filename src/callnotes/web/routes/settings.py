@@ -16,6 +16,7 @@ from callnotes.store.db import describe_database
 from callnotes.store.errors import ImportFileError
 from callnotes.store.limits import IMPORT_FILE_MAX_BYTES
 from callnotes.web.deps import SessionDep, SettingsDep, render
+from callnotes.web.routes.writeback_settings import writeback_context
 
 router = APIRouter(include_in_schema=False)
 _SUFFIXES = (".json", ".csv")
@@ -27,7 +28,7 @@ def _page(request: Request, settings: SettingsDep, status_code: int = 200, **ext
         request, "settings.html", status_code=status_code, active="settings",
         data_dir=settings.resolved_data_dir(), database=database.url, database_kind=database.kind,
         demo_mode=settings.demo_mode, crm_url=settings.crm_url,
-        has_msx=getattr(request.app.state, "has_msx", False), **extra,
+        has_msx=getattr(request.app.state, "has_msx", False), **writeback_context(settings), **extra,
     )
 
 
