@@ -5,6 +5,8 @@ Generates a notes CSV (customer names, topics, attendees, ``- [ ]`` action items
 
 * **bulk** — the real command, ``callnotes import-file notes.csv``, as a subprocess on a fresh SQLite
   store (what a user runs; includes start-up and the commit);
+* **restore** — that store exported (``callnotes export``) and read back into an empty store with
+  ``callnotes import-file export.json`` (new notes go in in bulk, keeping uids and timestamps);
 * **baseline** — the path import-file took before (``create_note`` per row, each in a savepoint,
   the per-row search triggers on) over the first ``--baseline`` rows of the same file, in-process;
   its rate gives the time it would take for the whole file.
@@ -97,15 +99,29 @@ def _seed_customers(url: str) -> None:
     engine.dispose()
 
 
-def bulk(url: str, csv_path: Path, data_dir: Path) -> float:
+def _cli(url: str, data_dir: Path, *args: str) -> float:
+    """Seconds ``callnotes ARGS`` takes as a subprocess on the store at ``url``."""
     env = {**os.environ, "CALLNOTES_DATABASE_URL": url, "CALLNOTES_DATA_DIR": str(data_dir)}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "callnotes.cli", "import-file", str(csv_path)], env=env,
+    done = subprocess.run([sys.executable, "-m", "callnotes.cli", *args], env=env,
                           capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"import-file failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise SystemExit(f"callnotes {args[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
     return seconds
+
+
+def bulk(url: str, csv_path: Path, data_dir: Path) -> float:
+    return _cli(url, data_dir, "import-file", str(csv_path))
+
+
+def restore(url: str, folder: Path) -> tuple[float, str, str | None]:
+    """Export the store at ``url``, read it back into a new empty one: (seconds, new url, schema)."""
+    export_path = folder / "export.json"
+    _cli(url, folder / "data", "export", str(export_path))
+    target, schema = _fresh_url(folder)
+    upgrade_database(target)
+    return _cli(target, folder / "data", "import-file", str(export_path)), target, schema
 
 
 def baseline(url: str, csv_path: Path, rows: int) -> float:
@@ -170,6 +186,11 @@ def main() -> None:
             seconds = bulk(url, csv_path, folder / "data")
             print(f"  bulk (callnotes import-file) {seconds:8.1f} s  {args.notes / seconds:9,.0f} notes/s")
             print(f"  {_check(url, args.notes)}")
+            restored, url, schema = restore(url, folder)
+            schemas.append(schema)
+            print(f"  restore (JSON export → import-file) {restored:6.1f} s"
+                  f"  {args.notes / restored:9,.0f} notes/s")
+            print(f"  {_check(url, args.notes)}")
             url, schema = _fresh_url(folder)
             schemas.append(schema)
             _seed_customers(url)
@@ -178,6 +199,7 @@ def main() -> None:
             print(f"  baseline (one by one, {args.baseline:,} rows) {old:6.1f} s  {rate:9,.0f} notes/s"
                   f"  → {args.notes / rate:,.0f} s for the whole file")
             print(f"  ratio (notes/s bulk / baseline)  {args.notes / seconds / rate:6.1f}x")
+            print(f"  ratio (notes/s restore / baseline)  {args.notes / restored / rate:6.1f}x")
         finally:
             for schema in schemas:
                 _drop(schema)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, func, insert, select, text
@@ -45,13 +46,24 @@ _TRIGGERS = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name 
     bindparam("names", expanding=True))
 
 
+@dataclass(frozen=True)
+class NoteIdentity:
+    """What a restore keeps of a note made elsewhere: its uid and its timestamps."""
+
+    uid: str
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass
 class _Ready:
-    """A checked note: its column values and its topics (key → name as written)."""
+    """A checked note: its column values, its topics (key → name as written) and, for a restored
+    note, the identity it keeps."""
 
     position: int
     values: dict[str, Any]
     topics: dict[str, str]
+    identity: NoteIdentity | None = None
 
 
 @dataclass
@@ -72,7 +84,7 @@ def _topic_ids(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Topic.name_key, Topic.id)).all())
 
 
-def _check(data: NoteInput, position: int, lookups: _Lookups) -> _Ready:
+def _check(data: NoteInput, position: int, lookups: _Lookups, identity: NoteIdentity | None) -> _Ready:
     """``data`` checked as ``create_note`` checks it; :class:`ValidationError` otherwise."""
     values = clean_note_fields({f.name: getattr(data, f.name) for f in fields(data)})
     topics: dict[str, str] = {}
@@ -88,7 +100,7 @@ def _check(data: NoteInput, position: int, lookups: _Lookups) -> _Ready:
             raise ValidationError(f"template {template_id!r} not found", field="template_id")
         values["title"] = lookups.templates[template_id]
     del values["milestone_ids"], values["opportunity_ids"]
-    return _Ready(position, values, topics)
+    return _Ready(position, values, topics, identity)
 
 
 def _reserve_ids(session: Session, count: int) -> list[int]:
@@ -151,7 +163,7 @@ def _insert(session: Session, ready: list[_Ready], lookups: _Lookups, writers: _
     ids = _reserve_ids(session, len(ready))
     postgres = session.get_bind().dialect.name == "postgresql"
     writers.notes.insert(session, [
-        {**note.values, "id": note_id, "uid": new_uid(), "created_at": now, "updated_at": now,
+        {**note.values, "id": note_id, **_stamps(note.identity, now),
          "search_context": _context(note, lookups) if postgres else ""}
         for note_id, note in zip(ids, ready, strict=True)])
     links = [{"note_id": note_id, "topic_id": lookups.topics[key]}
@@ -162,6 +174,12 @@ def _insert(session: Session, ready: list[_Ready], lookups: _Lookups, writers: _
                                    for row in item_rows(note_id, note.values["body"], now)])
 
 
+def _stamps(identity: NoteIdentity | None, now: datetime) -> dict[str, Any]:
+    if identity is None:
+        return {"uid": new_uid(), "created_at": now, "updated_at": now}
+    return {"uid": identity.uid, "created_at": identity.created_at, "updated_at": identity.updated_at}
+
+
 def _context(note: _Ready, lookups: _Lookups) -> str:
     """The search context PostgreSQL's trigger would compute: customer, topics (by key), attendees."""
     customer = lookups.customers.get(note.values["customer_id"], "") if note.values["customer_id"] else ""
@@ -169,11 +187,18 @@ def _context(note: _Ready, lookups: _Lookups) -> str:
     return f"{customer} {topics} {' '.join(note.values['attendees'])}".strip()
 
 
-def _one_by_one(session: Session, batch: list[tuple[int, NoteInput]], refused: list[str | None]) -> None:
-    for position, data in batch:
+_Batch = list[tuple[int, NoteInput, NoteIdentity | None]]
+
+
+def _one_by_one(session: Session, batch: _Batch, refused: list[str | None]) -> None:
+    for position, data, identity in batch:
         savepoint = session.begin_nested()
         try:
-            create_note(session, data)
+            note = create_note(session, data)
+            if identity is not None:
+                note.uid, note.created_at, note.updated_at = (identity.uid, identity.created_at,
+                                                              identity.updated_at)
+                session.flush()
         except (StoreError, ValueError, sa_exc.IntegrityError) as exc:
             savepoint.rollback()
             refused[position] = ("conflicts with a stored record" if isinstance(exc, sa_exc.IntegrityError)
@@ -182,15 +207,15 @@ def _one_by_one(session: Session, batch: list[tuple[int, NoteInput]], refused: l
         savepoint.commit()
 
 
-def _store_chunk(session: Session, batch: list[tuple[int, NoteInput]], lookups: _Lookups,
-                 writers: _Writers, refused: list[str | None]) -> None:
+def _store_chunk(session: Session, batch: _Batch, lookups: _Lookups, writers: _Writers,
+                 refused: list[str | None]) -> None:
     ready: list[_Ready] = []
-    singles = [(position, data) for position, data in batch if data.milestone_ids or data.opportunity_ids]
-    for position, data in batch:
+    singles = [entry for entry in batch if entry[1].milestone_ids or entry[1].opportunity_ids]
+    for position, data, identity in batch:
         if data.milestone_ids or data.opportunity_ids:
             continue
         try:
-            ready.append(_check(data, position, lookups))
+            ready.append(_check(data, position, lookups, identity))
         except (StoreError, ValueError) as exc:
             refused[position] = str(exc)
     savepoint = session.begin_nested()
@@ -199,20 +224,26 @@ def _store_chunk(session: Session, batch: list[tuple[int, NoteInput]], lookups: 
     except (StoreError, sa_exc.IntegrityError):
         savepoint.rollback()
         lookups.topics = _topic_ids(session)
-        inputs = dict(batch)
-        singles += [(note.position, inputs[note.position]) for note in ready]
+        inputs = {entry[0]: entry for entry in batch}
+        singles += [inputs[note.position] for note in ready]
     else:
         savepoint.commit()
-    _one_by_one(session, sorted(singles, key=lambda pair: pair[0]), refused)
+    _one_by_one(session, sorted(singles, key=lambda entry: entry[0]), refused)
 
 
-def create_notes_in_bulk(session: Session, notes: Sequence[NoteInput]) -> list[str | None]:
-    """Store ``notes``; for each, None (stored) or the sentence why it was refused. Does not commit."""
+def create_notes_in_bulk(session: Session, notes: Sequence[NoteInput],
+                         identities: Sequence[NoteIdentity | None] | None = None) -> list[str | None]:
+    """Store ``notes``; for each, None (stored) or the sentence why it was refused. ``identities``
+    (a restore): per note, the uid and timestamps it keeps (None: new ones). Does not commit."""
     refused: list[str | None] = [None] * len(notes)
+    kept = list(identities) if identities is not None else [None] * len(notes)
+    if len(kept) != len(notes):
+        raise ValueError("one identity (or None) per note")
     lookups, writers = _Lookups.load(session), _Writers.make(session)
     with _index_once(session):
         for start in range(0, len(notes), _CHUNK):
-            batch = list(enumerate(notes[start:start + _CHUNK], start=start))
+            batch = [(position, notes[position], kept[position])
+                     for position in range(start, min(start + _CHUNK, len(notes)))]
             _store_chunk(session, batch, lookups, writers, refused)
     return refused
 
