@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +27,7 @@ _NOTES = 2_500  # more than one chunk
 
 
 def _document() -> dict:
-    start = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
     notes = []
     for n in range(_NOTES):
         made = start + timedelta(minutes=n)
@@ -46,7 +46,7 @@ def _document() -> dict:
 def _note_inserts(engine: Engine) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO NOTES"):
             statements.append(statement)
 
