@@ -74,6 +74,13 @@ class MilestonePatch(BaseModel):
     comment: str | None = Field(default=None, max_length=2000, description="A forecast comment to add")
 
 
+class OpportunityPatch(BaseModel):
+    """A change to write to the opportunity in MSX (through the outbox)."""
+
+    model_config = _STRICT
+    estimated_close_date: IsoDate
+
+
 class TeamChangeIn(BaseModel):
     model_config = _STRICT
     join: StrictBool

@@ -1,19 +1,26 @@
 """Write-back through the JSON API (DESIGN.md §Contracts): a note with tasks reaches MSX through the
 app's own worker; bad tasks save nothing; ask mode, approve / discard / retry; milestone edits and
-team changes answer 202 with their outbox rows. SQLite and PostgreSQL, the emulator over HTTP."""
+team changes answer 202 with their outbox rows; opportunity close dates and deal teams likewise.
+SQLite and PostgreSQL, the emulator over HTTP."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from callnotes.config import Settings
 from callnotes.domain import HokCategory, WritebackMode
+from callnotes.msx.accounts import who_am_i
+from callnotes.msx.opportunities import get_opportunity
+from callnotes.msx.teams import TeamKind, on_team
 from callnotes.store import make_engine, make_session_factory
+from callnotes.store.models import Opportunity
 from callnotes.sync.connection import open_client
 from callnotes.sync.importing import run_import
 from callnotes.web.app import create_app
@@ -165,3 +172,60 @@ def test_milestone_edits_and_team_changes_answer_202_with_their_rows(api) -> Non
     assert api.post("/api/sync").status_code == 202
     forged = api.post("/api/sync", headers={"X-CSRF-Token": "forged"})
     assert forged.status_code == 403
+
+
+def _opportunity(settings: Settings) -> tuple[int, str]:
+    """A mirrored opportunity: its local id and its MSX id."""
+    engine = make_engine(settings.database_url or "")
+    try:
+        with make_session_factory(engine)() as session:
+            row = session.execute(select(Opportunity.id, Opportunity.msx_id)
+                                  .where(Opportunity.msx_id.is_not(None)).order_by(Opportunity.id)).first()
+    finally:
+        engine.dispose()
+    assert row is not None
+    return row[0], str(row[1])
+
+
+def test_deal_team_and_close_date_reach_msx_through_the_outbox(api, app_settings) -> None:
+    local_id, msx_id = _opportunity(app_settings)
+    first = api.patch(f"/api/opportunities/{local_id}", json={"estimated_close_date": "2027-03-31"})
+    assert first.status_code == 202 and len(first.json()["outbox_ids"]) == 1
+    team = api.post(f"/api/opportunities/{local_id}/team", json={"join": True})
+    assert team.status_code == 202 and len(team.json()["outbox_ids"]) == 1
+    rows = _wait_sent(api, 2)
+    assert {r["kind"] for r in rows} == {"update_opportunity", "join_deal_team"}
+    with open_client(app_settings) as client:
+        assert get_opportunity(client, msx_id).estimated_close_date == date(2027, 3, 31)
+        me = who_am_i(client).user_id
+        assert msx_id in on_team(client, me, TeamKind.OPPORTUNITY, [msx_id])
+    leave = api.post(f"/api/opportunities/{local_id}/team", json={"join": False})
+    assert leave.status_code == 202
+    _wait_sent(api, 3)
+    with open_client(app_settings) as client:
+        assert on_team(client, who_am_i(client).user_id, TeamKind.OPPORTUNITY, [msx_id]) == set()
+
+
+def test_opportunity_writes_refuse_bad_input_and_queue_nothing(app_settings, monkeypatch) -> None:
+    local_id, _ = _opportunity(app_settings)
+    with _client_in_mode(app_settings, WritebackMode.ASK, monkeypatch) as api:
+        path = f"/api/opportunities/{local_id}"
+        for body in ({}, {"estimated_close_date": "31/03/2027"}, {"estimated_close_date": 20270331},
+                     {"estimated_close_date": "2027-03-31", "extra": 1}):
+            assert api.patch(path, json=body).status_code == 422, body
+        assert api.post(f"{path}/team", json={"join": "yes"}).status_code == 422
+        assert api.patch("/api/opportunities/999999", json={"estimated_close_date": "2027-03-31"}
+                         ).status_code == 404
+        assert api.post("/api/opportunities/999999/team", json={"join": True}).status_code == 404
+        assert api.get("/api/outbox").json() == []
+        # a second date before the first was approved replaces it; joining then leaving cancels out
+        first = api.patch(path, json={"estimated_close_date": "2027-03-31"}).json()["outbox_ids"]
+        second = api.patch(path, json={"estimated_close_date": "2027-04-30"}).json()["outbox_ids"]
+        assert api.post(f"{path}/team", json={"join": True}).json()["outbox_ids"]
+        assert api.post(f"{path}/team", json={"join": False}).json()["outbox_ids"] == []
+        states = {r["id"]: r["state"] for r in api.get("/api/outbox").json()}
+        assert states[first[0]] == "discarded" and states[second[0]] == "awaiting_approval"
+        assert sorted(states.values()) == ["awaiting_approval", "discarded", "discarded"]
+    with _client_in_mode(app_settings, WritebackMode.OFF, monkeypatch) as api:
+        off = api.patch(f"/api/opportunities/{local_id}", json={"estimated_close_date": "2027-05-31"})
+        assert off.status_code == 409 and "off" in off.json()["detail"][0]["msg"].lower()

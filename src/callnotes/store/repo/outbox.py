@@ -235,14 +235,23 @@ def queue_milestone_team_changes(
     return [i for i in items if i is not None]
 
 
+def _msx_opportunity(session: Session, opportunity_id: int) -> Opportunity:
+    opportunity = session.get(Opportunity, opportunity_id)
+    if opportunity is None:
+        raise NotFound("opportunity", opportunity_id)
+    if not opportunity.msx_id:
+        raise ValidationError(f"opportunity {opportunity_id} is not linked to MSX", field="opportunity_id")
+    return opportunity
+
+
 def queue_deal_team_change(
     session: Session, opportunity_id: int, join: bool, mode: WritebackMode
 ) -> list[OutboxItem]:
+    """Join (or leave) the opportunity's deal team; nothing when the opposite change is still on its
+    way (it is discarded instead) or the same one already waits."""
     _first_state(mode)
-    opportunity = session.get(Opportunity, opportunity_id)
-    if opportunity is None or not opportunity.msx_id:
-        raise ValidationError(f"opportunity {opportunity_id} is not linked to MSX", field="opportunity_id")
-    item = _team_change(session, _TEAM_KINDS[(join, "deal")], opportunity.msx_id,
+    opportunity = _msx_opportunity(session, opportunity_id)
+    item = _team_change(session, _TEAM_KINDS[(join, "deal")], opportunity.msx_id or "",
                         {"opportunity_id": opportunity.id}, False, mode)
     session.flush()
     return [item] if item is not None else []
@@ -250,16 +259,24 @@ def queue_deal_team_change(
 
 def queue_opportunity_close_date(
     session: Session, opportunity_id: int, close_date: date, mode: WritebackMode
-) -> OutboxItem:
-    opportunity = session.get(Opportunity, opportunity_id)
-    if opportunity is None or not opportunity.msx_id:
-        raise ValidationError(f"opportunity {opportunity_id} is not linked to MSX", field="opportunity_id")
+) -> list[OutboxItem]:
+    """Move the opportunity's estimated close date; a new date replaces one not sent yet. Nothing is
+    queued when the mirror already has that date and no other date is on its way."""
+    _first_state(mode)
+    opportunity = _msx_opportunity(session, opportunity_id)
+    earlier = session.scalars(select(OutboxItem).where(
+        OutboxItem.kind == OutboxKind.UPDATE_OPPORTUNITY, OutboxItem.state.in_(UNSENT),
+        OutboxItem.opportunity_id == opportunity.id)).all()
+    for item in earlier:
+        item.state = OutboxState.DISCARDED
+    if close_date == opportunity.estimated_close_date and not earlier:
+        return []
     item = _new_item(OutboxKind.UPDATE_OPPORTUNITY, mode,
                      {"record_msx_id": opportunity.msx_id, "estimated_close_date": close_date.isoformat()},
-                     opportunity.msx_id, opportunity_id=opportunity.id)
+                     opportunity.msx_id or "", opportunity_id=opportunity.id)
     session.add(item)
     session.flush()
-    return item
+    return [item]
 
 
 # -- reading and the user's decisions --------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Write-back in the JSON API (DESIGN.md §Contracts, write-back): the outbox, approving / discarding /
-retrying a row, milestone edits and team changes through the outbox, and ``POST /api/sync``."""
+retrying a row, milestone edits, opportunity close dates and team changes (milestone access teams, deal
+teams) through the outbox, and ``POST /api/sync``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from callnotes.store.repo import outbox
 from callnotes.sync.outbox_view import row_dict
 from callnotes.web.deps import SessionDep
 from callnotes.web.fields import PathId
-from callnotes.web.outbox_schemas import MilestonePatch, OutboxIds, OutboxRowOut, SyncQueued, TeamChangeIn
+from callnotes.web.outbox_schemas import (
+    MilestonePatch,
+    OpportunityPatch,
+    OutboxIds,
+    OutboxRowOut,
+    SyncQueued,
+    TeamChangeIn,
+)
 from callnotes.web.writeback import drain_after_response, mode, queue_of
 
 router = APIRouter(prefix="/api", tags=["write-back"])
@@ -64,6 +72,25 @@ def milestone_team(milestone_id: _Id, body: TeamChangeIn, session: SessionDep, r
                    background: BackgroundTasks) -> OutboxIds:
     """Join or leave the milestone's access team in MSX (nothing queued when already so)."""
     items = outbox.queue_milestone_team_changes(session, [milestone_id], body.join, mode(request))
+    drain_after_response(request, background, items)
+    return OutboxIds(outbox_ids=[item.id for item in items])
+
+
+@router.patch("/opportunities/{opportunity_id}", response_model=OutboxIds, status_code=202)
+def opportunity_edit(opportunity_id: _Id, body: OpportunityPatch, session: SessionDep, request: Request,
+                     background: BackgroundTasks) -> OutboxIds:
+    """Queue a new estimated close date for MSX (a date not sent yet is replaced)."""
+    items = outbox.queue_opportunity_close_date(session, opportunity_id, body.estimated_close_date,
+                                                mode(request))
+    drain_after_response(request, background, items)
+    return OutboxIds(outbox_ids=[item.id for item in items])
+
+
+@router.post("/opportunities/{opportunity_id}/team", response_model=OutboxIds, status_code=202)
+def deal_team(opportunity_id: _Id, body: TeamChangeIn, session: SessionDep, request: Request,
+              background: BackgroundTasks) -> OutboxIds:
+    """Join or leave the opportunity's deal team in MSX."""
+    items = outbox.queue_deal_team_change(session, opportunity_id, body.join, mode(request))
     drain_after_response(request, background, items)
     return OutboxIds(outbox_ids=[item.id for item in items])
 
