@@ -272,6 +272,26 @@ owner_columns = _owner
 regarding_navigations = _regarding_navs
 
 
+def _account() -> EntityType:
+    return _entity(
+        "account",
+        "accounts",
+        "accountid",
+        "name",
+        Column("name", Kind.STRING, indexed=True),
+        Column("msp_mstopparentid", Kind.STRING, indexed=True),
+        Column("accountnumber", Kind.STRING, indexed=True),
+        Column("websiteurl", Kind.STRING),
+        Column("description", Kind.MEMO),
+        _lookup("territoryid", "territory"),
+        *_owner(),
+        Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+        # The alternate key web-api-entitytypes.md "Alternate Keys" uses as its example; the data
+        # set gives every account a unique number.
+        keys=(AlternateKey("AccountNumberKey", "Account Number Key", ("accountnumber",)),),
+    )
+
+
 def _people_and_accounts() -> list[EntityType]:
     return [
         _entity(
@@ -287,23 +307,7 @@ def _people_and_accounts() -> list[EntityType]:
             Column("title", Kind.STRING),
             Column("isdisabled", Kind.BOOL),
         ),
-        _entity(
-            "account",
-            "accounts",
-            "accountid",
-            "name",
-            Column("name", Kind.STRING, indexed=True),
-            Column("msp_mstopparentid", Kind.STRING, indexed=True),
-            Column("accountnumber", Kind.STRING, indexed=True),
-            Column("websiteurl", Kind.STRING),
-            Column("description", Kind.MEMO),
-            _lookup("territoryid", "territory"),
-            *_owner(),
-            Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
-            # The alternate key web-api-entitytypes.md "Alternate Keys" uses as its example; the data
-            # set gives every account a unique number.
-            keys=(AlternateKey("AccountNumberKey", "Account Number Key", ("accountnumber",)),),
-        ),
+        _account(),
         _entity(
             "territory",
             "territories",
@@ -330,94 +334,106 @@ def _people_and_accounts() -> list[EntityType]:
     ]
 
 
+def _opportunity() -> EntityType:
+    return _entity(
+        "opportunity",
+        "opportunities",
+        "opportunityid",
+        "name",
+        Column("name", Kind.STRING),
+        Column("msp_opportunitynumber", Kind.STRING, indexed=True),
+        _lookup("parentaccountid", "account"),
+        *_owner(),
+        Column("statecode", Kind.CHOICE, options=OPPORTUNITY_STATE),
+        Column("statuscode", Kind.CHOICE, options=OPPORTUNITY_STATUS),
+        Column("estimatedclosedate", Kind.DATE),
+        Column("msp_estcompletiondate", Kind.DATE),
+        Column("estimatedvalue", Kind.MONEY),
+        Column("msp_consumptionconsumedrecurring", Kind.MONEY),
+        Column("description", Kind.MEMO),
+    )
+
+
+def _milestone() -> EntityType:
+    return _entity(
+        "msp_engagementmilestone",
+        "msp_engagementmilestones",
+        "msp_engagementmilestoneid",
+        "msp_name",
+        Column("msp_name", Kind.STRING),
+        Column("msp_milestonenumber", Kind.STRING, indexed=True),
+        _global_choice("msp_milestonestatus", MILESTONE_STATUS),
+        Column("msp_milestonedate", Kind.DATE),
+        Column("msp_monthlyuse", Kind.MONEY),
+        _global_choice("msp_commitmentrecommendation", COMMITMENT),
+        _global_choice("msp_milestonecategory", MILESTONE_CATEGORY),
+        *_owner(),
+        _lookup("msp_workloadlkid", "msp_workload"),
+        _lookup("msp_opportunityid", "opportunity"),
+        _lookup("msp_parentaccount", "account"),
+        Column("msp_forecastcommentsjsonfield", Kind.MEMO),
+        Column("msp_forecastcomments", Kind.MEMO),
+        Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
+    )
+
+
+def _task() -> EntityType:
+    return _entity(
+        "task",
+        "tasks",
+        "activityid",
+        "subject",
+        Column("subject", Kind.STRING),
+        Column("description", Kind.MEMO),
+        _global_choice("msp_taskcategory", TASK_CATEGORIES),
+        Column("scheduleddurationminutes", Kind.INT),
+        Column("prioritycode", Kind.CHOICE, options=PRIORITY),
+        Column("scheduledend", Kind.DATETIME),
+        _lookup("regardingobjectid", "msp_engagementmilestone", "opportunity", "account"),
+        *_owner(),
+        Column("statecode", Kind.CHOICE, options=TASK_STATE),
+        Column("statuscode", Kind.CHOICE, options=TASK_STATUS),
+        # Custom tables get "regardingobjectid_<table>", system tables "regardingobjectid_<table>_task"
+        # (web-api-navigation-properties.md, multi-table lookups; the catalog's task create uses
+        # the first).
+        navs=_regarding_navs(
+            (
+                ("regardingobjectid_msp_engagementmilestone", "msp_engagementmilestone"),
+                ("regardingobjectid_opportunity_task", "opportunity"),
+                ("regardingobjectid_account_task", "account"),
+            )
+        ),
+    )
+
+
 def _sales() -> list[EntityType]:
-    return [
-        _entity(
-            "opportunity",
-            "opportunities",
-            "opportunityid",
-            "name",
-            Column("name", Kind.STRING),
-            Column("msp_opportunitynumber", Kind.STRING, indexed=True),
-            _lookup("parentaccountid", "account"),
-            *_owner(),
-            Column("statecode", Kind.CHOICE, options=OPPORTUNITY_STATE),
-            Column("statuscode", Kind.CHOICE, options=OPPORTUNITY_STATUS),
-            Column("estimatedclosedate", Kind.DATE),
-            Column("msp_estcompletiondate", Kind.DATE),
-            Column("estimatedvalue", Kind.MONEY),
-            Column("msp_consumptionconsumedrecurring", Kind.MONEY),
-            Column("description", Kind.MEMO),
+    return [_opportunity(), _milestone(), _task()]
+
+
+def _team() -> EntityType:
+    return _entity(
+        "team",
+        "teams",
+        "teamid",
+        "name",
+        Column("name", Kind.STRING),
+        Column("teamtype", Kind.CHOICE, options=TEAM_TYPE),
+        _lookup("teamtemplateid", "teamtemplate"),
+        _lookup("regardingobjectid", "msp_engagementmilestone", "opportunity", "account"),
+        Column("description", Kind.MEMO),
+        navs=_regarding_navs(
+            (
+                ("regardingobjectid_msp_engagementmilestone", "msp_engagementmilestone"),
+                ("regardingobjectid_opportunity", "opportunity"),
+                ("regardingobjectid_account", "account"),
+            )
         ),
-        _entity(
-            "msp_engagementmilestone",
-            "msp_engagementmilestones",
-            "msp_engagementmilestoneid",
-            "msp_name",
-            Column("msp_name", Kind.STRING),
-            Column("msp_milestonenumber", Kind.STRING, indexed=True),
-            _global_choice("msp_milestonestatus", MILESTONE_STATUS),
-            Column("msp_milestonedate", Kind.DATE),
-            Column("msp_monthlyuse", Kind.MONEY),
-            _global_choice("msp_commitmentrecommendation", COMMITMENT),
-            _global_choice("msp_milestonecategory", MILESTONE_CATEGORY),
-            *_owner(),
-            _lookup("msp_workloadlkid", "msp_workload"),
-            _lookup("msp_opportunityid", "opportunity"),
-            _lookup("msp_parentaccount", "account"),
-            Column("msp_forecastcommentsjsonfield", Kind.MEMO),
-            Column("msp_forecastcomments", Kind.MEMO),
-            Column("statecode", Kind.CHOICE, options=ACTIVE_STATE),
-        ),
-        _entity(
-            "task",
-            "tasks",
-            "activityid",
-            "subject",
-            Column("subject", Kind.STRING),
-            Column("description", Kind.MEMO),
-            _global_choice("msp_taskcategory", TASK_CATEGORIES),
-            Column("scheduleddurationminutes", Kind.INT),
-            Column("prioritycode", Kind.CHOICE, options=PRIORITY),
-            Column("scheduledend", Kind.DATETIME),
-            _lookup("regardingobjectid", "msp_engagementmilestone", "opportunity", "account"),
-            *_owner(),
-            Column("statecode", Kind.CHOICE, options=TASK_STATE),
-            Column("statuscode", Kind.CHOICE, options=TASK_STATUS),
-            # Custom tables get "regardingobjectid_<table>", system tables "regardingobjectid_<table>_task"
-            # (web-api-navigation-properties.md, multi-table lookups; the catalog's task create uses
-            # the first).
-            navs=_regarding_navs(
-                (
-                    ("regardingobjectid_msp_engagementmilestone", "msp_engagementmilestone"),
-                    ("regardingobjectid_opportunity_task", "opportunity"),
-                    ("regardingobjectid_account_task", "account"),
-                )
-            ),
-        ),
-    ]
+    )
 
 
 def _teams_and_lookups() -> list[EntityType]:
     return [
-        _entity(
-            "team",
-            "teams",
-            "teamid",
-            "name",
-            Column("name", Kind.STRING),
-            Column("teamtype", Kind.CHOICE, options=TEAM_TYPE),
-            _lookup("teamtemplateid", "teamtemplate"),
-            _lookup("regardingobjectid", "msp_engagementmilestone", "opportunity", "account"),
-            Column("description", Kind.MEMO),
-            navs=_regarding_navs(
-                (
-                    ("regardingobjectid_msp_engagementmilestone", "msp_engagementmilestone"),
-                    ("regardingobjectid_opportunity", "opportunity"),
-                    ("regardingobjectid_account", "account"),
-                )
-            ),
-        ),
+        _team(),
         _entity(
             "teamtemplate",
             "teamtemplates",
