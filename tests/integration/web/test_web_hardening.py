@@ -64,6 +64,13 @@ def test_strict_ids_and_dates_in_paths_and_queries(api: TestClient) -> None:
     for path in (f"/api/notes/{note['id']}.0", f"/api/notes/+{note['id']}", "/api/notes/1e0"):
         response = api.get(path)
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["path", "note_id"]
+    for path in (f"/notes/{note['id']}.0", f"/notes/+{note['id']}", f"/notes/{note['id']}%20",
+                 f"/notes/{note['id']}.0/edit", f"/milestones/{note['id']}.0/team"):
+        page = api.get(path, headers={"Accept": "text/html"})  # pages: no such page, in HTML
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), path
+    assert api.get(f"/notes/0{note['id']}").status_code == 200
+    assert api.post(f"/notes/{note['id']}.0/delete").status_code == 404
+    assert api.get(f"/api/notes/{note['id']}").status_code == 200  # not deleted
     assert api.get("/api/notes", params={"customer_id": "1.0"}).status_code == 422
     assert api.get("/api/notes", params={"date_from": "0"}).status_code == 422
     assert api.get("/api/notes", params={"date_from": "2026-11-01"}).json()[0]["id"] == note["id"]

@@ -55,18 +55,18 @@ async def _tick(request: Request, session: SessionDep, item_id: int, done: bool)
     return RedirectResponse(request.headers.get("referer") or "/follow-ups", status_code=303)
 
 
-@router.post("/follow-ups/{item_id}/done", response_class=HTMLResponse)
+@router.post("/follow-ups/{item_id:int}/done", response_class=HTMLResponse)
 async def tick_off(request: Request, session: SessionDep, item_id: int) -> Response:
     """Tick the item off: ``[ ]`` becomes ``[x]`` in its note."""
     return await _tick(request, session, item_id, True)
 
 
-@router.post("/follow-ups/{item_id}/reopen", response_class=HTMLResponse)
+@router.post("/follow-ups/{item_id:int}/reopen", response_class=HTMLResponse)
 async def reopen(request: Request, session: SessionDep, item_id: int) -> Response:
     return await _tick(request, session, item_id, False)
 
 
-@router.get("/notes/{note_id}/action-items", response_class=HTMLResponse)
+@router.get("/notes/{note_id:int}/action-items", response_class=HTMLResponse)
 def note_action_items(request: Request, session: SessionDep, note_id: int) -> HTMLResponse:
     """The note page's follow-ups panel (loaded by htmx under the note)."""
     items = list_action_items(session, done=None, note_id=checked_id(note_id, "note"))

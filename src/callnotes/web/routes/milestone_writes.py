@@ -69,7 +69,7 @@ def edit_of(milestone: Milestone, fields: dict[str, str]) -> MilestoneEdit:
         comment=fields["comment"].strip() or None)
 
 
-@router.post("/milestones/{milestone_id}/edit", response_class=HTMLResponse)
+@router.post("/milestones/{milestone_id:int}/edit", response_class=HTMLResponse)
 def milestone_edit(
     request: Request, session: SessionDep, background: BackgroundTasks, milestone_id: int,
     milestone_date: _Text = "", monthly_use: _Text = "", status: _Text = "", comment: _Text = "",
@@ -100,13 +100,13 @@ def _team_button(request: Request, session: Session, milestone: Milestone) -> HT
     return render(request, "msx/_team_button.html", milestone=milestone, change=change)
 
 
-@router.get("/milestones/{milestone_id}/team", response_class=HTMLResponse)
+@router.get("/milestones/{milestone_id:int}/team", response_class=HTMLResponse)
 def team_button(request: Request, session: SessionDep, milestone_id: int) -> HTMLResponse:
     """The join / leave button as it is now (a pending change reloads it when the outbox changes)."""
     return _team_button(request, session, get_milestone(session, checked_id(milestone_id, "milestone")))
 
 
-@router.post("/milestones/{milestone_id}/team", response_class=HTMLResponse)
+@router.post("/milestones/{milestone_id:int}/team", response_class=HTMLResponse)
 def team_change(request: Request, session: SessionDep, background: BackgroundTasks, milestone_id: int,
                 action: _Action) -> HTMLResponse:
     """Join or leave the milestone's access team through the outbox ("joining…" until it lands);

@@ -147,7 +147,7 @@ def tpid_lookup_json(
     return JSONResponse({"accounts": rows})
 
 
-@router.post("/msx/customers/{customer_id}/link", response_class=HTMLResponse)
+@router.post("/msx/customers/{customer_id:int}/link", response_class=HTMLResponse)
 def link_customer(
     request: Request, customer_id: int, session: SessionDep, settings: SettingsDep,
     account_id: Annotated[str, Form(max_length=64)] = "",

@@ -113,20 +113,20 @@ def _note_tasks(session: Session, note_id: int) -> list[OutboxItem]:
     return [item for item in list_items(session, note_id=note_id) if item.kind is OutboxKind.CREATE_TASK]
 
 
-@router.get("/notes/{note_id}", response_class=HTMLResponse)
+@router.get("/notes/{note_id:int}", response_class=HTMLResponse)
 def note_view(request: Request, session: SessionDep, note_id: int) -> HTMLResponse:
     note = get_note(session, checked_id(note_id, "note"))
     return render(request, "notes/view.html", active="notes", note=note, tasks=_note_tasks(session, note.id))
 
 
-@router.get("/notes/{note_id}/tasks", response_class=HTMLResponse)
+@router.get("/notes/{note_id:int}/tasks", response_class=HTMLResponse)
 def note_tasks(request: Request, session: SessionDep, note_id: int) -> HTMLResponse:
     """The note's tasks and their states (the note page reloads it when the outbox changes)."""
     note = get_note(session, checked_id(note_id, "note"))
     return render(request, "notes/_tasks.html", note=note, tasks=_note_tasks(session, note.id))
 
 
-@router.get("/notes/{note_id}/edit", response_class=HTMLResponse)
+@router.get("/notes/{note_id:int}/edit", response_class=HTMLResponse)
 def note_edit(request: Request, session: SessionDep, note_id: int) -> HTMLResponse:
     note = get_note(session, checked_id(note_id, "note"))
     form, restored = NoteForm.from_note(note), None
@@ -138,7 +138,7 @@ def note_edit(request: Request, session: SessionDep, note_id: int) -> HTMLRespon
         tasks=_note_tasks(session, note.id)))
 
 
-@router.post("/notes/{note_id}", response_class=HTMLResponse)
+@router.post("/notes/{note_id:int}", response_class=HTMLResponse)
 def note_update(
     request: Request, form: NoteFormDep, session: SessionDep, background: BackgroundTasks, note_id: int
 ) -> Response:
@@ -146,7 +146,7 @@ def note_update(
     return _submit(request, session, form, note, background)
 
 
-@router.post("/notes/{note_id}/delete")
+@router.post("/notes/{note_id:int}/delete")
 def note_delete(session: SessionDep, note_id: int) -> Response:
     delete_note(session, checked_id(note_id, "note"))
     delete_draft(session, f"note:{note_id}")

@@ -37,7 +37,7 @@ def template_create(
     return RedirectResponse("/templates", status_code=303)
 
 
-@router.post("/templates/{template_id}/delete")
+@router.post("/templates/{template_id:int}/delete")
 def template_delete(session: SessionDep, template_id: int) -> Response:
     delete_template(session, checked_id(template_id, "template"))
     return RedirectResponse("/templates", status_code=303)
