@@ -43,6 +43,9 @@ class Read:
     cap: int | None = None
     on_truncated: Callable[[Rows], Iterable[Read]] | None = None
     page_size: int | None = None
+    #: A count query (``$count=true``): called with ``@odata.count`` (None when MSX says the count
+    #: passed its 5,000 limit), and the first page's rows are all that is read (no nextLink followed).
+    on_count: Callable[[int | None], None] | None = None
 
     def url(self) -> str:
         query = encode_query(self.params)
@@ -163,6 +166,9 @@ class RoundRunner:
             return self._finish(read, [_object(read, body)])
         rows, next_link = _page(read, body)
         pending.rows.extend(rows)
+        if read.on_count is not None:
+            read.on_count(_count(read, body))
+            return self._finish(read, pending.rows)
         if next_link:
             if next_link in pending.seen or next_link == pending.url:
                 raise MalformedCrmAnswer(read.path, "@odata.nextLink", "repeats a page already read")
@@ -184,6 +190,19 @@ def _object(read: Read, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedCrmAnswer(read.path.split("?")[0], "<body>", "is not a JSON object")
     return body
+
+
+#: Set beside ``@odata.count`` when more rows match than the count reports
+#: (powerapps-docs/developer/data-platform/webapi/query/count-rows.md).
+_COUNT_EXCEEDED = "@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"
+COUNT_LIMIT = 5000
+
+
+def _count(read: Read, body: dict[str, Any]) -> int | None:
+    count = body.get("@odata.count")
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise MalformedCrmAnswer(read.path.split("?")[0], "@odata.count", "is missing from a count query")
+    return None if body.get(_COUNT_EXCEEDED) is True or count >= COUNT_LIMIT else count
 
 
 def _page(read: Read, body: Any) -> tuple[Rows, str | None]:
