@@ -17,8 +17,8 @@ from callnotes.msx.importer import fetch_with, still_in_msx
 from callnotes.msx.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from callnotes.msx.transport import BatchTransport
 from callnotes.store import session_scope
-from callnotes.sync.connection import org_url
 from callnotes.store.repo.msx_refresh import save_watermarks
+from callnotes.sync.connection import org_url
 from callnotes.sync.mirror import apply_snapshot, records_by_kind, snapshot_watermarks, unseen_ids
 from callnotes.sync.summary import ImportSummary
 

@@ -20,7 +20,14 @@ from callnotes.msx.refresh_plan import WATERMARKED, RefreshRequest, RefreshResul
 from callnotes.msx.schema import EntitySet
 from callnotes.msx.transport import BatchTransport
 from callnotes.store import MsxKind
-from callnotes.store.repo.msx_refresh import ME, Mark, MirrorScope, mirror_scope, read_watermarks, save_watermarks
+from callnotes.store.repo.msx_refresh import (
+    ME,
+    Mark,
+    MirrorScope,
+    mirror_scope,
+    read_watermarks,
+    save_watermarks,
+)
 from callnotes.sync.connection import org_url
 from callnotes.sync.errors import SyncError
 from callnotes.sync.mirror import Known, apply_changes
