@@ -13,7 +13,7 @@ Watermarks cannot see deletions (nor records that left the scope), so each table
 ``$count=true`` query of its whole scope (powerapps-docs/developer/data-platform/webapi/query/count-rows.md:
 up to 5,000 rows a query, so scopes are cut into groups). Every record in scope now is either in the
 delta (created or changed since the watermark) or was in the mirror before, so when MSX's count
-equals ``|mirror ∪ delta|`` nothing left; otherwise an id-only listing of that table says which.
+equals the size of (mirror + delta) nothing left; otherwise an id-only listing of that table says which.
 
 Round 1 (one ``$batch``): my access-team memberships (read whole: "on my team" flags), and for
 accounts, opportunities, milestones, tasks and account-team rows the delta and the counts.
@@ -152,11 +152,16 @@ class RefreshPlan(ImportPlan):
 
     # round 1 ---------------------------------------------------------------------------------
     def _membership_read(self) -> Read:
-        read = Read("refreshing", f"systemusers({p.as_uuid(self.request.user_id)})/teammembership_association",
+        user = p.as_uuid(self.request.user_id)
+        read = Read("refreshing", f"systemusers({user})/teammembership_association",
                     {"$select": "_regardingobjectid_value,teamid,_teamtemplateid_value",
                      "$filter": str(ODataFilter.eq("teamtype", ACCESS_TEAM_TYPE))})
-        read.on_done = self._memberships
+        read.on_done = self._my_memberships
         return read
+
+    def _my_memberships(self, rows: Rows) -> list[Read]:
+        self._memberships(rows)  # the import's reading: milestone, opportunity and account access teams
+        return []
 
     def _since(self, entity_set: str) -> ODataFilter | None:
         mark = self.request.since.get(entity_set)
@@ -167,8 +172,8 @@ class RefreshPlan(ImportPlan):
         accounts, milestones = sorted(req.accounts), sorted(req.milestones)
         reads = self._changed(EntitySet.ACCOUNTS, "accountid", accounts, ACCOUNT_SELECT, None,
                               self._keep(Account.from_row, snap.accounts))
-        reads += self._changed(EntitySet.OPPORTUNITIES, "_parentaccountid_value", accounts, OPPORTUNITY_SELECT,
-                               None, self._opportunities)
+        reads += self._changed(EntitySet.OPPORTUNITIES, "_parentaccountid_value", accounts,
+                               OPPORTUNITY_SELECT, None, self._opportunities)
         reads += self._changed(EntitySet.MILESTONES, "_msp_parentaccount_value", accounts, MILESTONE_SELECT,
                                None, self._keep(Milestone.from_row, snap.milestones))
         reads += self._changed(EntitySet.TASKS, "_regardingobjectid_value", milestones, TASK_SELECT, None,
@@ -302,12 +307,14 @@ class RefreshPlan(ImportPlan):
         expected = {
             EntitySet.OPPORTUNITIES: (set(req.open_opportunities) - closed) | set(snap.opportunities),
             EntitySet.MILESTONES: set(req.milestones) | set(snap.milestones),
-            EntitySet.TASKS: set(req.tasks) | {t.id for t in snap.tasks.values() if t.regarding_id in req.milestones},
+            EntitySet.TASKS: set(req.tasks) | {t.id for t in snap.tasks.values()
+                                               if t.regarding_id in req.milestones},
         }
         scopes = {
             EntitySet.OPPORTUNITIES: ("opportunityid", "_parentaccountid_value", req.accounts,
                                       ODataFilter.eq("statecode", OPPORTUNITY_OPEN)),
-            EntitySet.MILESTONES: ("msp_engagementmilestoneid", "_msp_parentaccount_value", req.accounts, None),
+            EntitySet.MILESTONES: ("msp_engagementmilestoneid", "_msp_parentaccount_value", req.accounts,
+                                   None),
             EntitySet.TASKS: ("activityid", "_regardingobjectid_value", req.milestones, None),
         }
         reads: list[Read] = []

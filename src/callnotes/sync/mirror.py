@@ -252,9 +252,9 @@ def apply_changes(
     records = [r for records in by_kind.values() for r in records]
     summary.updated = upsert_records(session, records).updated if records else 0
     summary.updated += _restate_opportunities(session, closed or {})
-    for kind, ids in (gone or {}).items():
-        if ids:
-            summary.kind(kind.value).marked_gone = mark_gone(session, kind, (), among=ids)
+    for kind, gone_ids in (gone or {}).items():
+        if gone_ids:
+            summary.kind(kind.value).marked_gone = mark_gone(session, kind, (), among=gone_ids)
     if my_milestone_teams is not None:
         summary.updated += set_team_flags(session, my_milestone_teams)
     return summary
@@ -268,7 +268,7 @@ def _newest(records: Iterable[Any]) -> datetime | None:
 def snapshot_watermarks(snapshot: ImportSnapshot) -> dict[str, Mark]:
     """What an import read, as the refresh's starting point: the greatest server ``modifiedon`` per
     table, the account-team rows it read, and whose mirror it is (the signed-in user)."""
-    marks = {
+    marks: dict[str, Mark] = {
         EntitySet.ACCOUNTS: Mark(_newest(snapshot.accounts.values())),
         EntitySet.OPPORTUNITIES: Mark(_newest(snapshot.opportunities.values())),
         EntitySet.MILESTONES: Mark(_newest(snapshot.milestones.values())),
@@ -277,4 +277,4 @@ def snapshot_watermarks(snapshot: ImportSnapshot) -> dict[str, Mark]:
     }
     if snapshot.me is not None:
         marks[ME] = Mark(value=snapshot.me.user_id)
-    return {str(name): mark for name, mark in marks.items()}
+    return {str(name): mark for name, mark in marks.items()}  # EntitySet values as plain text

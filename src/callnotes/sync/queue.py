@@ -102,11 +102,15 @@ class JobQueue:
         self._refresh = self.huey.task(name="refresh_mirror")(
             lambda run_id: run_refresh_job(self.context, run_id))
         # looks every minute; runs when refresh_minutes (read then: no restart) have passed
-        self.huey.periodic_task(crontab(minute="*"), name="refresh_when_due")(
+        self._refresh_when_due = self.huey.periodic_task(crontab(minute="*"), name="refresh_when_due")(
             lambda: run_scheduled_refresh(self.context))
 
     def enqueue_refresh(self, run_id: int) -> None:
         self._refresh(run_id)
+
+    def enqueue_refresh_check(self) -> None:
+        """The scheduled check now, on a worker, instead of at the next minute."""
+        self._refresh_when_due()
 
     def consumer(self, *, workers: int = 2, in_process: bool = True) -> Consumer:
         """A consumer of this queue; `InProcessConsumer` unless it runs the process (``worker``)."""

@@ -156,8 +156,9 @@ def refresh_state(session: Session) -> dict[str, Any] | None:
     run = sync_runs.latest_run(session, RunKind.REFRESH)
     if run is None:
         return None
-    state = {RunState.QUEUED: "running", RunState.RUNNING: "running", RunState.DONE: "done"}.get(run.state, "failed")
-    return {"state": state, "started_at": _iso(run.started_at or run.created_at), "finished_at": _iso(run.finished_at),
+    states = {RunState.QUEUED: "running", RunState.RUNNING: "running", RunState.DONE: "done"}
+    return {"state": states.get(run.state, "failed"), "started_at": _iso(run.started_at or run.created_at),
+            "finished_at": _iso(run.finished_at),
             "http_requests": run.http_requests, "changed": run.changed, "error": run.error}
 
 

@@ -64,7 +64,8 @@ def _known(request: RefreshRequest, result: RefreshResult) -> Known:
         territories=request.territories | set(snap.territories),
         accounts=request.accounts | set(snap.accounts),
         # what the import links milestones to: open opportunities only
-        opportunities=(request.open_opportunities - set(result.closed_opportunities)) | set(snap.opportunities),
+        opportunities=(request.open_opportunities - set(result.closed_opportunities))
+        | set(snap.opportunities),
         milestones=(request.milestones - gone_milestones) | set(snap.milestones),
         team_accounts=result.team_accounts,
     )
@@ -73,7 +74,8 @@ def _known(request: RefreshRequest, result: RefreshResult) -> Known:
 def _marks(result: RefreshResult) -> dict[str, Mark]:
     marks = {str(name): Mark(moment) for name, moment in result.newest.items()}
     if result.team_rows is not None:
-        marks[EntitySet.ACCOUNT_TEAMS] = Mark(result.newest.get(EntitySet.ACCOUNT_TEAMS), row_count=result.team_rows)
+        newest = result.newest.get(EntitySet.ACCOUNT_TEAMS)
+        marks[EntitySet.ACCOUNT_TEAMS] = Mark(newest, row_count=result.team_rows)
     return marks
 
 

@@ -62,7 +62,8 @@ def _writes_counted(session_factory) -> Iterator[list[str]]:
 
 
 def _some(session, model, *conditions):
-    return session.scalars(select(model).where(model.msx_id.is_not(None), *conditions).order_by(model.id)).first()
+    query = select(model).where(model.msx_id.is_not(None), *conditions).order_by(model.id)
+    return session.scalars(query).first()
 
 
 def test_changes_made_in_msx_reach_the_store_on_the_next_refresh(writable_emulator, writable_client,
@@ -72,18 +73,22 @@ def test_changes_made_in_msx_reach_the_store_on_the_next_refresh(writable_emulat
         milestone = _some(session, Milestone, Milestone.opportunity_id.is_not(None))
         opportunity = _some(session, Opportunity, Opportunity.state == "Open")
         note = create_note(session, NoteInput(body="ADS done", call_date=date(2026, 11, 30),
-                                              customer_id=milestone.customer_id, milestone_ids=[milestone.id]))
+                                              customer_id=milestone.customer_id,
+                                              milestone_ids=[milestone.id]))
         session.commit()
-        milestone_id, milestone_msx, opportunity_msx, note_id = milestone.id, milestone.msx_id, opportunity.msx_id, note.id
+        milestone_id, milestone_msx, note_id = milestone.id, milestone.msx_id, note.id
+        opportunity_msx = opportunity.msx_id
     new_task = str(uuid.uuid4())
     with web_api_client(writable_emulator, json_body=True) as other:  # a second client: someone in MSX
-        other.patch(f"msp_engagementmilestones({milestone_msx})", json={"msp_name": "Renamed in MSX"}).raise_for_status()
+        milestone_path = f"msp_engagementmilestones({milestone_msx})"
+        other.patch(milestone_path, json={"msp_name": "Renamed in MSX"}).raise_for_status()
         other.post("tasks", json={
             "activityid": new_task, "subject": "Follow-up workshop", "msp_taskcategory": HOK_CATEGORY,
             "scheduleddurationminutes": 90,
-            "regardingobjectid_msp_engagementmilestone@odata.bind": f"/msp_engagementmilestones({milestone_msx})",
+            "regardingobjectid_msp_engagementmilestone@odata.bind": f"/{milestone_path}",
         }).raise_for_status()
-        other.patch(f"opportunities({opportunity_msx})", json={"statecode": 1, "statuscode": 3}).raise_for_status()
+        closing = {"statecode": 1, "statuscode": 3}
+        other.patch(f"opportunities({opportunity_msx})", json=closing).raise_for_status()
     before = _marks(session_factory)
     _reset(writable_emulator)
 
@@ -132,7 +137,8 @@ def test_records_gone_from_msx_are_marked_and_notes_keep_them(writable_emulator,
         milestone = _some(session, Milestone)
         task = _some(session, Task, Task.milestone_id != milestone.id)
         note = create_note(session, NoteInput(body="about to vanish", call_date=date(2026, 11, 30),
-                                              customer_id=milestone.customer_id, milestone_ids=[milestone.id]))
+                                              customer_id=milestone.customer_id,
+                                              milestone_ids=[milestone.id]))
         session.commit()
         milestone_id, milestone_msx, task_id, task_msx, note_id = (
             milestone.id, milestone.msx_id, task.id, task.msx_id, note.id)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from callnotes.store.column_types import utcnow
@@ -59,15 +60,16 @@ class MirrorScope:
     team_links: set[tuple[str, str, str]] = field(default_factory=set)
 
 
-def _live_ids(session: Session, model: type, *conditions: object) -> set[str]:
-    query = select(model.msx_id).where(  # type: ignore[attr-defined]
-        model.msx_id.is_not(None), model.gone_from_msx_at.is_(None), *conditions)  # type: ignore[attr-defined]
+def _live_ids(session: Session, model: Any, *conditions: ColumnElement[bool]) -> set[str]:
+    query = select(model.msx_id).where(model.msx_id.is_not(None), model.gone_from_msx_at.is_(None),
+                                       *conditions)
     return {i for i in session.scalars(query) if i}
 
 
 def mirror_scope(session: Session) -> MirrorScope:
     """The live MSX records of the mirror; tasks only those regarding a live milestone."""
-    live_milestones = select(Milestone.id).where(Milestone.msx_id.is_not(None), Milestone.gone_from_msx_at.is_(None))
+    live_milestones = select(Milestone.id).where(Milestone.msx_id.is_not(None),
+                                                 Milestone.gone_from_msx_at.is_(None))
     return MirrorScope(
         accounts=_live_ids(session, Customer),
         territories=_live_ids(session, Territory),
@@ -81,8 +83,9 @@ def mirror_scope(session: Session) -> MirrorScope:
 
 def _team_links(session: Session) -> set[tuple[str, str, str]]:
     links: set[tuple[str, str, str]] = set()
-    for table, column, model, kind in ((customer_sellers, "seller_id", Seller, "seller"),
-                                       (customer_solution_engineers, "solution_engineer_id", SolutionEngineer, "se")):
+    teams = ((customer_sellers, "seller_id", Seller, "seller"),
+             (customer_solution_engineers, "solution_engineer_id", SolutionEngineer, "se"))
+    for table, column, model, kind in teams:
         query = (select(Customer.msx_id, model.msx_id)
                  .join(table, table.c.customer_id == Customer.id).join(model, model.id == table.c[column])
                  .where(Customer.msx_id.is_not(None), model.msx_id.is_not(None)))
@@ -91,13 +94,15 @@ def _team_links(session: Session) -> set[tuple[str, str, str]]:
 
 
 def read_watermarks(session: Session) -> dict[str, Mark]:
-    return {row.name: Mark(row.modified_on, row.row_count, row.value) for row in session.scalars(select(MsxWatermark))}
+    rows = session.scalars(select(MsxWatermark))
+    return {row.name: Mark(row.modified_on, row.row_count, row.value) for row in rows}
 
 
 def save_watermarks(session: Session, marks: Mapping[str, Mark]) -> int:
     """Store ``marks``: ``modified_on`` never goes back (the greater one stays), ``None`` fields
     keep what is stored. Returns how many rows were written (0 when nothing differs)."""
-    stored = {row.name: row for row in session.scalars(select(MsxWatermark).where(MsxWatermark.name.in_(list(marks))))}
+    query = select(MsxWatermark).where(MsxWatermark.name.in_(list(marks)))
+    stored = {row.name: row for row in session.scalars(query)}
     written = 0
     for name, mark in marks.items():
         row = stored.get(name)
