@@ -126,13 +126,15 @@ def finish_refresh(factory: sessionmaker[Session], run_id: int, *, summary: Impo
 
 
 def refresh_due(context: SyncContext, now: datetime | None = None) -> bool:
-    """Something was imported, no import or refresh is active, and the interval has passed since
-    the last refresh or import began."""
+    """Something was imported (the schedule never starts a first import), no import or refresh is
+    active, and the interval has passed since the last refresh or import began."""
     now = now or utcnow()
     with context.session_factory() as session:
-        if ME not in read_watermarks(session):
-            return False
         last = [r for r in (sync_runs.latest_run(session, k) for k in (RunKind.REFRESH, RunKind.IMPORT)) if r]
+        imported = ME in read_watermarks(session) or any(  # an import older than the watermarks counts
+            r.kind is RunKind.IMPORT and r.state is RunState.DONE for r in last)
+    if not imported:
+        return False
     if any(r.state.active for r in last):
         return False
     began = [r.started_at or r.created_at for r in last]
