@@ -57,7 +57,8 @@ def test_a_membership_change_shows_in_the_users_teams_at_once(fresh_emulator):
     with web_api_client(fresh_emulator, json_body=True) as api:
         mine = {t["teamid"] for t in api.get(path, params={"$select": "teamid"}).json()["value"]}
         other = next(t for t in sorted(teams) if t not in mine)
-        api.post(f"{path}/$ref", json={"@odata.id": f"{fresh_emulator.api_url}/teams({other})"}).raise_for_status()
+        reference = {"@odata.id": f"{fresh_emulator.api_url}/teams({other})"}
+        api.post(f"{path}/$ref", json=reference).raise_for_status()
         joined = {t["teamid"] for t in api.get(path, params={"$select": "teamid"}).json()["value"]}
         api.delete(f"{path}({other})/$ref").raise_for_status()
         left = {t["teamid"] for t in api.get(path, params={"$select": "teamid"}).json()["value"]}
