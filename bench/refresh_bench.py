@@ -1,11 +1,12 @@
 """Incremental refresh: HTTP requests, bytes and wall time for 0, 10 and 1,000 changed records,
 against a full import of the same 200 accounts measured in the same run (the baseline).
 
-One emulator with 200 accounts; at each emulated latency a fresh SQLite store gets a full import
-(``run_import``, the baseline), then a refresh with nothing changed, then 10 and 1,000 records changed
-in MSX by another client (milestones renamed and task subjects edited, half each) followed by a
-refresh each. Requests are counted by the emulator (``/_emulator/stats``); bytes are the request and
-response bodies on the wire, counted by a transport under the client; time includes the store write.
+At each emulated latency, an emulator of its own with 200 accounts and a fresh SQLite store: a full
+import (``run_import``, the baseline), then a refresh with nothing changed, then 10 and 1,000 records
+changed in MSX by another client (milestones renamed and task subjects edited, half each), each
+followed by a refresh. Requests are counted by the emulator (``/_emulator/stats``); bytes are the
+request bodies sent and the response bodies received, counted by a transport under the client; time
+includes the store write. (Rows changed within the refresh's 2-minute overlap are read again.)
 
 Run: ``.venv/bin/python bench/refresh_bench.py [--accounts 200] [--latencies 0,100]``
 """
@@ -49,13 +50,13 @@ class CountingTransport(httpx.BaseTransport):
 
     def __init__(self) -> None:
         self._inner = httpx.HTTPTransport()
-        self.bytes = 0
+        self.sent = self.received = 0
 
     def _add(self, count: int) -> None:
-        self.bytes += count
+        self.received += count
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self._add(len(request.read()))
+        self.sent += len(request.read())
         response = self._inner.handle_request(request)
         assert isinstance(response.stream, httpx.SyncByteStream)
         counted = _CountedStream(response.stream, self._add)
@@ -70,14 +71,17 @@ def _requests(server: EmulatorServer) -> int:
     return int(httpx.get(f"{server.url}/_emulator/stats", timeout=30).json()["requests"])
 
 
-def _measure(server: EmulatorServer, step: Callable[[DataverseClient], object]) -> tuple[int, int, float]:
-    """(requests, bytes, seconds) of one import or refresh, on a client of its own."""
+Figures = tuple[int, int, int, float]
+
+
+def _measure(server: EmulatorServer, step: Callable[[DataverseClient], object]) -> Figures:
+    """(requests, bytes sent, bytes received, seconds) of one import or refresh, on a client of its own."""
     transport = CountingTransport()
     httpx.post(f"{server.url}/_emulator/stats/reset", timeout=30)
     started = time.perf_counter()
     with DataverseClient(server.api_url, EmulatorToken(server.url), transport=transport) as client:
         step(client)
-    return _requests(server), transport.bytes, time.perf_counter() - started
+    return _requests(server), transport.sent, transport.received, time.perf_counter() - started
 
 
 def _change(server: EmulatorServer, count: int, serial: Iterator[int]) -> None:
@@ -98,10 +102,11 @@ def _change(server: EmulatorServer, count: int, serial: Iterator[int]) -> None:
                 other.patch(f"tasks({task})", json={"subject": f"Edited {n}"}).raise_for_status()
 
 
-def _row(label: str, figures: tuple[int, int, float], base: tuple[int, int, float]) -> str:
-    req, size, secs = figures
-    return (f"{label:<18} | {req:>8} {size / 1024:>10.1f} {secs:>8.2f} | {req / base[0]:>8.2f} "
-            f"{size / base[1]:>10.3f} {secs / base[2]:>8.2f}")
+def _row(label: str, figures: Figures, base: Figures) -> str:
+    req, sent, received, secs = figures
+    size, base_size = sent + received, base[1] + base[2]
+    return (f"{label:<22} | {req:>4} {sent / 1024:>8.1f} {received / 1024:>9.1f} {secs:>7.2f} | "
+            f"{req / base[0]:>7.2f} {size / base_size:>9.3f} {secs / base[3]:>8.2f}")
 
 
 def _run_latency(server: EmulatorServer, workdir: Path, latency: int, serial: Iterator[int]) -> None:
@@ -125,16 +130,16 @@ def main() -> None:
     parser.add_argument("--latencies", default="0,100")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    header = (f"{'':<18} | {'requests':>8} {'KB':>10} {'seconds':>8} | {'req/imp':>8} {'bytes/imp':>10} "
-              f"{'time/imp':>8}")
+    header = (f"{'':<22} | {'req':>4} {'KB sent':>8} {'KB recvd':>9} {'seconds':>7} | {'req/imp':>7} "
+              f"{'bytes/imp':>9} {'time/imp':>8}")
     print(f"{args.accounts} accounts; ratios against the full import measured in the same run")
     print(header)
     print("-" * len(header))
     serial = itertools.count()
-    with tempfile.TemporaryDirectory() as tmp, \
-            EmulatorServer(EmulatorConfig(accounts=args.accounts, seed=7)) as server:
+    with tempfile.TemporaryDirectory() as tmp:
         for latency in (int(v) for v in args.latencies.split(",")):
-            _run_latency(server, Path(tmp), latency, serial)
+            with EmulatorServer(EmulatorConfig(accounts=args.accounts, seed=7)) as server:
+                _run_latency(server, Path(tmp), latency, serial)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from callnotes.msx.schema import (
     ACCOUNT_TEAM_SELECT,
     CLOUD_ROLE_PREFIX,
     MILESTONE_SELECT,
+    MILESTONE_TEAM_TEMPLATE_ID,
     OPPORTUNITY_OPEN,
     OPPORTUNITY_SELECT,
     QUALIFIER1_CORPORATE,
@@ -131,7 +132,7 @@ class RefreshPlan(ImportPlan):
         self._team_changed: set[str] = set()
 
     def first_reads(self) -> list[Read]:
-        self.snapshot.me = None
+        """Round 1: every read joins one barrier, which plans round 2 once all are in."""
         barrier = Barrier((), self._after_round_one)
         reads = [self._membership_read()]
         reads += self._delta_reads() + self._count_reads()
@@ -152,10 +153,14 @@ class RefreshPlan(ImportPlan):
 
     # round 1 ---------------------------------------------------------------------------------
     def _membership_read(self) -> Read:
+        """My milestone access teams, whole (an N:N has no ``modifiedon``), with no display names:
+        only the lookups' table names (the team template alone says it is a milestone's team)."""
         user = p.as_uuid(self.request.user_id)
+        flt = ODataFilter.eq("teamtype", ACCESS_TEAM_TYPE) & ODataFilter.eq(
+            "_teamtemplateid_value", p.as_uuid(MILESTONE_TEAM_TEMPLATE_ID))
         read = Read("refreshing", f"systemusers({user})/teammembership_association",
-                    {"$select": "_regardingobjectid_value,teamid,_teamtemplateid_value",
-                     "$filter": str(ODataFilter.eq("teamtype", ACCESS_TEAM_TYPE))})
+                    {"$select": "_regardingobjectid_value,_teamtemplateid_value", "$filter": str(flt)},
+                    annotations="Microsoft.Dynamics.CRM.lookuplogicalname")
         read.on_done = self._my_memberships
         return read
 

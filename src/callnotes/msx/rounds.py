@@ -46,6 +46,9 @@ class Read:
     #: A count query (``$count=true``): called with ``@odata.count`` (None when MSX says the count
     #: passed its 5,000 limit), and the first page's rows are all that is read (no nextLink followed).
     on_count: Callable[[int | None], None] | None = None
+    #: The ``odata.include-annotations`` wanted: ``"*"`` all, or the names of the few a read needs
+    #: (a smaller answer: powerapps-docs/developer/data-platform/webapi/query/overview.md, annotations).
+    annotations: str = "*"
 
     def url(self) -> str:
         query = encode_query(self.params)
@@ -54,10 +57,12 @@ class Read:
 
 @dataclass(frozen=True)
 class PartRequest:
-    """One GET of a round: a relative path with query, or a nextLink; ``page_size`` → ``Prefer``."""
+    """One GET of a round: a relative path with query, or a nextLink; ``page_size`` and
+    ``annotations`` → ``Prefer``."""
 
     url: str
     page_size: int | None = None
+    annotations: str = "*"
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,8 @@ class RoundRunner:
         queue = [self._start(r) for r in reads]
         while queue:
             self._cancel.raise_if_cancelled()
-            outcomes = self._transport.send([PartRequest(p.url, p.read.page_size) for p in queue])
+            outcomes = self._transport.send([PartRequest(p.url, p.read.page_size, p.read.annotations)
+                                             for p in queue])
             self.rounds += 1
             self.parts += len(queue)
             queue = self._settle(queue, outcomes)
