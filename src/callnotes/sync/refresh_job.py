@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # the queue registers this module's task bodies
     from callnotes.sync.queue import JobQueue
 
 _log = logging.getLogger(__name__)
+#: The longest interval between scheduled refreshes (a day), as `Settings.refresh_minutes` allows.
+MAX_MINUTES = 24 * 60
 
 
 def refresh_minutes(settings: Settings) -> int:
@@ -51,7 +53,7 @@ def refresh_minutes(settings: Settings) -> int:
         minutes = int(saved_preferences(settings).get("refresh_minutes", settings.refresh_minutes))
     except (TypeError, ValueError):
         return settings.refresh_minutes
-    return minutes if 1 <= minutes <= 24 * 60 else settings.refresh_minutes
+    return minutes if 1 <= minutes <= MAX_MINUTES else settings.refresh_minutes
 
 
 def refresh_or_import(client: DataverseClient, factory: sessionmaker[Session], *,

@@ -1,5 +1,6 @@
 """``POST /api/refresh`` → 202 and ``GET /api/refresh`` (DESIGN.md §Connection contracts), CSRF on the
-POSTs, the home page's "Refresh now" button and "Last refreshed …" line, a failed refresh's sentence —
+POSTs, the home page's "Refresh now" button and "Last refreshed …" line, a failed refresh's sentence,
+the settings page's interval —
 the real app with its in-process worker against the emulator over HTTP."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from callnotes.config import Settings
 from callnotes.emulator import EmulatorConfig, EmulatorServer
+from callnotes.sync.refresh_job import refresh_minutes
 from callnotes.web.app import create_app
 from tests.integration.web.conftest import csrf_of, error_text
 
@@ -84,3 +86,25 @@ def test_home_shows_last_refreshed_and_refresh_now_works(app_client) -> None:
     home = client.get("/").text
     assert "Last refreshed" in home and "change" in home
     assert client.get("/refresh").text.count('id="refresh-now"') == 1
+
+
+def test_the_settings_page_saves_the_refresh_interval(app_client, monkeypatch) -> None:
+    client = app_client
+    assert 'hx-get="/settings/refresh"' in client.get("/settings").text
+    section = client.get("/settings/refresh")
+    assert section.status_code == 200 and 'id="refresh-minutes"' in section.text
+    assert 'value="30"' in section.text
+    assert client.post("/settings/refresh", data={"minutes": "45"}).status_code == 403  # no CSRF token
+    token = csrf_of(client)
+    saved = client.post("/settings/refresh", data={"minutes": "45", "csrf_token": token})
+    assert saved.status_code == 200 and "every 45 minutes" in saved.text
+    settings = client.app.state.settings
+    assert refresh_minutes(settings) == 45  # what the next minute's check uses: no restart
+    for bad in ("abc", "0", "1441", ""):
+        refused = client.post("/settings/refresh", data={"minutes": bad, "csrf_token": token})
+        assert refused.status_code == 422 and "nothing was saved" in refused.text
+    assert refresh_minutes(settings) == 45
+    monkeypatch.setenv("CALLNOTES_REFRESH_MINUTES", "30")
+    locked = client.post("/settings/refresh", data={"minutes": "10", "csrf_token": token})
+    assert locked.status_code == 409 and "environment" in locked.text
+    assert 'id="refresh-env"' in client.get("/settings/refresh").text

@@ -1,20 +1,22 @@
 """The mirror's incremental refresh from the web: ``POST /api/refresh`` → 202 (a refresh starts on
 the job queue), ``GET /api/refresh`` → the last one (DESIGN.md §Connection contracts), and the home
 page's "Refresh now" button with its "Last refreshed …" line (an htmx fragment that polls while a
-refresh runs). CSRF: the app-wide dependency (web/csrf.py) checks the POSTs.
+refresh runs), and the settings page's interval (saved in the preferences; the environment wins).
+CSRF: the app-wide dependency (web/csrf.py) checks the POSTs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from callnotes.config import Settings, env_overrides, save_preferences
 from callnotes.store.errors import Conflict
 from callnotes.sync.queue import JobQueue
-from callnotes.sync.refresh_job import refresh_state, start_refresh
-from callnotes.web.deps import SessionDep, render
+from callnotes.sync.refresh_job import MAX_MINUTES, refresh_minutes, refresh_state, start_refresh
+from callnotes.web.deps import SessionDep, SettingsDep, render
 from callnotes.web.errors import error_json
 
 router = APIRouter()
@@ -63,3 +65,36 @@ def refresh_button(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/refresh", response_class=HTMLResponse, include_in_schema=False)
 def refresh_fragment(request: Request, session: SessionDep) -> HTMLResponse:
     return _fragment(request, session)
+
+
+# -- the settings page's interval ---------------------------------------------------------------------
+def _interval(request: Request, settings: Settings, *, status_code: int = 200, **extra: Any) -> HTMLResponse:
+    from_env = bool(env_overrides({"refresh_minutes"}))
+    return render(request, "settings/_refresh.html", status_code=status_code,
+                  refresh_minutes=refresh_minutes(settings), refresh_env=from_env,
+                  **{"refresh_saved": False, "refresh_error": None, **extra})
+
+
+@router.get("/settings/refresh", response_class=HTMLResponse, include_in_schema=False)
+def interval_section(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _interval(request, settings)
+
+
+@router.post("/settings/refresh", response_class=HTMLResponse, include_in_schema=False)
+def save_interval(request: Request, settings: SettingsDep,
+                  minutes: Annotated[str, Form(max_length=10)] = "") -> HTMLResponse:
+    """Save the minutes between scheduled refreshes (the next minute's check follows it, no restart)."""
+    if env_overrides({"refresh_minutes"}):
+        return _interval(request, settings, status_code=409, refresh_error=(
+            "CALLNOTES_REFRESH_MINUTES is set in the environment, which wins over this page: "
+            "nothing was saved."))
+    try:
+        value = int(minutes.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_MINUTES:
+        return _interval(request, settings, status_code=422, refresh_error=(
+            f"{minutes.strip()!r} is not a number of minutes between 1 and {MAX_MINUTES}: "
+            "nothing was saved."))
+    save_preferences(settings, refresh_minutes=value)
+    return _interval(request, settings, refresh_saved=True)
