@@ -5,7 +5,7 @@ store through the import's own mirror code, in one transaction.
 As with the import, no transaction is open while MSX is asked anything: one short read of the
 mirror's scope and watermarks, the network, then one write. A refresh that fails on the way (VPN,
 throttling, a dropped connection) writes nothing, so the store and the watermarks stay as they were.
-A refresh that finds nothing writes nothing either (the transaction is rolled back unopened).
+A refresh that finds nothing writes nothing either (its transaction is rolled back, no row touched).
 """
 
 from __future__ import annotations
