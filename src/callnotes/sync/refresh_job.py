@@ -30,7 +30,7 @@ from callnotes.store import Conflict, StoreError, session_scope
 from callnotes.store.column_types import utcnow
 from callnotes.store.models import RunKind, RunState, SyncRun
 from callnotes.store.repo import sync_runs
-from callnotes.store.repo.msx_refresh import ME, read_watermarks
+from callnotes.store.repo.msx_refresh import ME, last_mirrored_at, read_watermarks
 from callnotes.sync.connection import link_org, open_client
 from callnotes.sync.context import SyncContext
 from callnotes.sync.importing import run_import
@@ -66,6 +66,17 @@ def refresh_or_import(client: DataverseClient, factory: sessionmaker[Session], *
         return run_import(client, factory, crm_url=crm_url)
 
 
+_UNREACHABLE = "MSX cannot be reached"
+
+
+def short_error(error: str | None) -> str | None:
+    """The failed refresh's sentence as the home page shows it: when MSX was out of reach (the VPN),
+    the header's one banner already says why, so the line only says that it was."""
+    if error is not None and error.startswith((str(VpnDown()), _UNREACHABLE)):
+        return "MSX could not be reached; the mirror was not changed."
+    return error
+
+
 def refresh_error(exc: Exception) -> str:
     """The one sentence a failed refresh leaves behind (the mirror and its watermarks are unchanged)."""
     unchanged = "The mirror was not changed; it refreshes again on the next try."
@@ -76,7 +87,7 @@ def refresh_error(exc: Exception) -> str:
     if isinstance(exc, Throttled):
         return f"MSX is throttling requests (service protection). {unchanged}"
     if isinstance(exc, TransportError):
-        return f"MSX cannot be reached (is the VPN or the network down?): {exc}. {unchanged}"
+        return f"{_UNREACHABLE} (is the VPN or the network down?): {exc}. {unchanged}"
     return f"The refresh failed: {exc}. {unchanged}"
 
 
@@ -135,11 +146,10 @@ def refresh_due(context: SyncContext, now: datetime | None = None) -> bool:
         last = [r for r in (sync_runs.latest_run(session, k) for k in (RunKind.REFRESH, RunKind.IMPORT)) if r]
         imported = ME in read_watermarks(session) or any(  # an import older than the watermarks counts
             r.kind is RunKind.IMPORT and r.state is RunState.DONE for r in last)
-    if not imported:
+        mirrored = last_mirrored_at(session)  # also an import run outside the queue (the CLI)
+    if not imported or any(r.state.active for r in last):
         return False
-    if any(r.state.active for r in last):
-        return False
-    began = [r.started_at or r.created_at for r in last]
+    began = [r.started_at or r.created_at for r in last] + ([mirrored] if mirrored else [])
     return not began or now - max(began) >= timedelta(minutes=refresh_minutes(context.settings))
 
 

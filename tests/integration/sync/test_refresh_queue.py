@@ -17,11 +17,13 @@ from callnotes.config import Settings, save_preferences
 from callnotes.emulator import EmulatorConfig, EmulatorServer
 from callnotes.store import Conflict, session_scope
 from callnotes.store.column_types import utcnow
-from callnotes.store.models import Customer, RunKind, RunState, SyncRun
+from callnotes.store.models import Customer, MsxWatermark, RunKind, RunState, SyncRun
 from callnotes.store.repo import sync_runs
+from callnotes.sync.importing import run_import
 from callnotes.sync.refresh_job import refresh_due, refresh_state, run_scheduled_refresh, start_refresh
 from callnotes.sync.runtime import Runtime, open_runtime
 from callnotes.sync.sync_run import EXIT_OK, EXIT_UNREACHABLE, run_sync
+from tests.fixtures.msx import make_client
 
 
 @dataclass
@@ -82,8 +84,10 @@ def test_refresh_now_and_the_scheduled_check_run_on_a_consumer(queue_bed) -> Non
     try:
         start_refresh(bed.runtime.queue)
         first = bed.wait_for_runs(2)
-        with bed.runtime.session_factory.begin() as session:  # the last refresh began long ago
-            session.execute(update(SyncRun).values(started_at=utcnow() - timedelta(minutes=31)))
+        with bed.runtime.session_factory.begin() as session:  # the last refresh and import were long ago
+            long_ago = utcnow() - timedelta(minutes=31)
+            session.execute(update(SyncRun).values(started_at=long_ago))
+            session.execute(update(MsxWatermark).values(updated_at=long_ago))
         bed.runtime.queue.enqueue_refresh_check()
         runs = bed.wait_for_runs(3)
     finally:
@@ -94,6 +98,13 @@ def test_refresh_now_and_the_scheduled_check_run_on_a_consumer(queue_bed) -> Non
         state = refresh_state(session)
     assert state is not None and state["state"] == "done" and state["http_requests"] == 1
     assert set(state) == {"state", "started_at", "finished_at", "http_requests", "changed", "error"}
+
+
+def test_an_import_outside_the_queue_counts_as_the_last_refresh(bed) -> None:
+    with make_client(bed.server) as client:
+        run_import(client, bed.runtime.session_factory)  # ``callnotes import accounts``: no run row
+    assert bed.runs(RunKind.IMPORT) == [] and not refresh_due(bed.context)
+    assert refresh_due(bed.context, now=utcnow() + timedelta(minutes=31))
 
 
 def test_when_a_refresh_is_due_follows_the_saved_interval(bed) -> None:

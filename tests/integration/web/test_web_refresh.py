@@ -72,7 +72,8 @@ def test_api_refresh_starts_one_and_reports_the_last(app_client, refresh_server)
         refresh_server.configure(vpn_blocked=False)
     assert failed["state"] == "failed" and failed["error"].startswith("VPN seems down")
     assert "The mirror was not changed" in failed["error"]
-    assert "VPN seems down" in client.get("/").text  # the home page says why
+    home = client.get("/").text  # the home page says it failed; the header's one banner says why
+    assert "Last refresh failed: MSX could not be reached; the mirror was not changed." in home
 
 
 def test_home_shows_last_refreshed_and_refresh_now_works(app_client) -> None:

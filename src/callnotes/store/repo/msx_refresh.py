@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from callnotes.store.column_types import utcnow
@@ -96,6 +96,11 @@ def _team_links(session: Session) -> set[tuple[str, str, str]]:
 def read_watermarks(session: Session) -> dict[str, Mark]:
     rows = session.scalars(select(MsxWatermark))
     return {row.name: Mark(row.modified_on, row.row_count, row.value) for row in rows}
+
+
+def last_mirrored_at(session: Session) -> datetime | None:
+    """When an import or a refresh last moved a watermark (None: never)."""
+    return session.scalar(select(func.max(MsxWatermark.updated_at)))
 
 
 def save_watermarks(session: Session, marks: Mapping[str, Mark]) -> int:

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.orm import Session
 
 from callnotes.config import Settings, env_overrides, save_preferences
 from callnotes.store.errors import Conflict
 from callnotes.sync.queue import JobQueue
-from callnotes.sync.refresh_job import MAX_MINUTES, refresh_minutes, refresh_state, start_refresh
+from callnotes.sync.refresh_job import MAX_MINUTES, refresh_minutes, refresh_state, short_error, start_refresh
 from callnotes.web.deps import SessionDep, SettingsDep, render
 from callnotes.web.errors import error_json
 
@@ -47,8 +48,14 @@ def last_refresh(session: SessionDep) -> JSONResponse:
     return JSONResponse(state)
 
 
+def refresh_view(session: Session) -> dict[str, Any]:
+    """What ``partials/refresh_status.html`` shows (the home page includes it)."""
+    state = refresh_state(session)
+    return {"refresh": state, "refresh_problem": short_error(state["error"]) if state else None}
+
+
 def _fragment(request: Request, session: SessionDep, **extra: Any) -> HTMLResponse:
-    return render(request, "partials/refresh_status.html", refresh=refresh_state(session), **extra)
+    return render(request, "partials/refresh_status.html", **refresh_view(session), **extra)
 
 
 @router.post("/refresh", response_class=HTMLResponse, include_in_schema=False)
