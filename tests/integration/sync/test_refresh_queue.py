@@ -20,6 +20,7 @@ from callnotes.store.column_types import utcnow
 from callnotes.store.models import Customer, MsxWatermark, RunKind, RunState, SyncRun
 from callnotes.store.repo import sync_runs
 from callnotes.sync.importing import run_import
+from callnotes.sync.jobs import run_recorded_import
 from callnotes.sync.refresh_job import refresh_due, refresh_state, run_scheduled_refresh, start_refresh
 from callnotes.sync.runtime import Runtime, open_runtime
 from callnotes.sync.sync_run import EXIT_OK, EXIT_UNREACHABLE, run_sync
@@ -135,6 +136,13 @@ def test_a_refresh_and_an_import_never_run_at_once(bed) -> None:
     with pytest.raises(Conflict, match="a refresh is already running"), \
             session_scope(bed.runtime.session_factory) as session:
         sync_runs.begin_run(session, RunKind.IMPORT)
+    with make_client(bed.server) as client:  # ``callnotes import accounts`` is refused too
+        with pytest.raises(Conflict, match="a refresh is already running"):
+            run_recorded_import(client, bed.runtime.session_factory)
+        with bed.runtime.session_factory.begin() as session:
+            session.execute(update(SyncRun).values(state=RunState.DONE))
+        run_recorded_import(client, bed.runtime.session_factory)
+    assert [r.state for r in bed.runs(RunKind.IMPORT)][-1] is RunState.DONE
 
 
 def test_callnotes_sync_refreshes_incrementally_and_says_when_msx_is_unreachable(bed) -> None:
