@@ -78,6 +78,8 @@ def test_changes_made_in_msx_reach_the_store_on_the_next_refresh(writable_emulat
         session.commit()
         milestone_id, milestone_msx, note_id = milestone.id, milestone.msx_id, note.id
         opportunity_msx = opportunity.msx_id
+        customer = session.get(Customer, milestone.customer_id)
+        team = ({s.msx_id for s in customer.sellers}, {e.msx_id for e in customer.solution_engineers})
     new_task = str(uuid.uuid4())
     with web_api_client(writable_emulator, json_body=True) as other:  # a second client: someone in MSX
         milestone_path = f"msp_engagementmilestones({milestone_msx})"
@@ -89,13 +91,14 @@ def test_changes_made_in_msx_reach_the_store_on_the_next_refresh(writable_emulat
         }).raise_for_status()
         closing = {"statecode": 1, "statuscode": 3}
         other.patch(f"opportunities({opportunity_msx})", json=closing).raise_for_status()
+        other.patch(f"accounts({customer.msx_id})", json={"name": "Contoso Renamed"}).raise_for_status()
     before = _marks(session_factory)
     _reset(writable_emulator)
 
     summary = run_refresh(writable_client, session_factory)
 
     assert _stats(writable_emulator)["requests"] == summary.http_requests <= 2
-    assert summary.changed == 3
+    assert summary.changed == 4
     with session_factory() as session:
         renamed = session.get(Milestone, milestone_id)
         assert renamed.name == "Renamed in MSX" and renamed.gone_from_msx_at is None
@@ -105,6 +108,10 @@ def test_changes_made_in_msx_reach_the_store_on_the_next_refresh(writable_emulat
         closed = session.scalars(select(Opportunity).where(Opportunity.msx_id == opportunity_msx)).one()
         assert closed.state == "Won" and closed.gone_from_msx_at is None
         assert [m.id for m in session.get(Note, note_id).milestones] == [milestone_id]
+        renamed_customer = session.get(Customer, customer.id)
+        assert renamed_customer.name == "Contoso Renamed"  # and its account team is left as it was
+        assert ({s.msx_id for s in renamed_customer.sellers},
+                {e.msx_id for e in renamed_customer.solution_engineers}) == team and team[0] | team[1]
     after = _marks(session_factory)
     assert after["msp_engagementmilestones"][0] > before["msp_engagementmilestones"][0]
     assert after["tasks"][0] > before["tasks"][0]
