@@ -75,6 +75,15 @@ def test_api_refresh_starts_one_and_reports_the_last(app_client, refresh_server)
     home = client.get("/").text  # the home page says it failed; the header's one banner says why
     assert "Last refresh failed: MSX could not be reached; the mirror was not changed." in home
 
+    refresh_server.configure(fail_next=[{"fault": 429, "retry_after": 1, "times": 50}])
+    try:
+        assert client.post("/api/refresh", headers=headers).status_code == 202
+        throttled = _until_finished(client, timeout=60)
+    finally:
+        refresh_server.configure(fail_next=[])
+    assert throttled["state"] == "failed" and "throttling" in throttled["error"]
+    assert "Last refresh failed: MSX is throttling requests" in client.get("/").text
+
 
 def test_home_shows_last_refreshed_and_refresh_now_works(app_client) -> None:
     client = app_client
