@@ -15,7 +15,8 @@ up to 5,000 rows a query, so scopes are cut into groups). Every record in scope 
 delta (created or changed since the watermark) or was in the mirror before, so when MSX's count
 equals the size of (mirror + delta) nothing left; otherwise an id-only listing of that table says which.
 
-Round 1 (one ``$batch``): my access-team memberships (read whole: "on my team" flags), and for
+Round 1 (one ``$batch``): my milestone access-team memberships (read whole: "on my team" flags), my
+own role rows changed since the watermark (an account newly mine is left to a full import), and for
 accounts, opportunities, milestones, tasks and account-team rows the delta and the counts.
 Round 2, only when needed: tasks of new milestones, territories not in the mirror, id listings of
 tables whose count does not add up, and the whole account team of accounts whose team changed
@@ -53,6 +54,7 @@ from callnotes.msx.schema import (
     TASK_SELECT,
     TERRITORY_SELECT,
     EntitySet,
+    Role,
 )
 
 _log = logging.getLogger(__name__)
@@ -103,6 +105,9 @@ class RefreshResult:
     team_accounts: set[str] = field(default_factory=set)
     #: Account-team rows in scope now (None when MSX could not count them).
     team_rows: int | None = None
+    #: Accounts I was given a Cloud & AI role on since the last read that the mirror does not hold
+    #: (the refresh leaves them to an import, which brings their whole world).
+    new_accounts: set[str] = field(default_factory=set)
 
 
 def _groups(ids: Iterable[str], size: int) -> list[list[str]]:
@@ -188,7 +193,26 @@ class RefreshPlan(ImportPlan):
         for read in team:  # a full answer may be cut at MSX's 100-row cap: read those accounts' teams
             read.cap = 100
             read.on_truncated = self._team_delta_cut(read)
-        return reads + team
+        return reads + team + [self._my_new_roles()]
+
+    def _my_new_roles(self) -> Read:
+        """My own msp_accountteams rows in the five roles changed since the watermark: an account
+        outside the mirror among them is newly mine."""
+        terms = [ODataFilter.eq("_msp_systemuserid_value", p.as_uuid(self.request.user_id)),
+                 ODataFilter.any_of(*[ODataFilter.eq("msp_qualifier2", role.value) for role in Role])]
+        since = self._since(EntitySet.ACCOUNT_TEAMS)
+        read = Read("refreshing", EntitySet.ACCOUNT_TEAMS, {
+            "$select": "_msp_accountid_value,msp_qualifier2",
+            "$filter": str(ODataFilter.all_of(*terms, *([since] if since is not None else [])))})
+        read.on_done = self._new_roles
+        return read
+
+    def _new_roles(self, rows: Rows) -> list[Read]:
+        for row in rows:
+            account = p.guid("msp_accountteam", row, "_msp_accountid_value")
+            if account not in self.request.accounts:
+                self.result.new_accounts.add(str(account))
+        return []
 
     def _changed(self, entity_set: str, field_name: str, ids: Sequence[str], select: Sequence[str],
                  extra: ODataFilter | None, keep: Callable[[Rows], None]) -> list[Read]:

@@ -58,12 +58,20 @@ def refresh_minutes(settings: Settings) -> int:
 
 def refresh_or_import(client: DataverseClient, factory: sessionmaker[Session], *,
                       crm_url: str | None = None) -> ImportSummary:
-    """The incremental refresh, or a full import when nothing was imported yet."""
+    """The incremental refresh, or a full import when nothing was imported yet or when accounts
+    were newly given to me (an import brings their whole world)."""
     try:
-        return run_refresh(client, factory, crm_url=crm_url)
+        summary = run_refresh(client, factory, crm_url=crm_url)
     except NothingImported:
         _log.info("nothing imported yet: the refresh runs a full import")
         return run_import(client, factory, crm_url=crm_url)
+    if not summary.new_accounts:
+        return summary
+    _log.info("%d account(s) newly mine: the refresh runs a full import", summary.new_accounts)
+    imported = run_import(client, factory, crm_url=crm_url)
+    imported.updated += summary.changed  # the refresh's own changes, already in the store
+    imported.http_requests += summary.http_requests
+    return imported
 
 
 _UNREACHABLE = "MSX cannot be reached"

@@ -98,6 +98,7 @@ def run_refresh(
         progress(ProgressEvent("saving", 0, 1))
         summary = _write(session_factory, request, result, crm_url or org_url(client.api_url))
         summary.http_requests = transport.http_requests
+    summary.new_accounts = len(result.new_accounts)
     progress(ProgressEvent("saving", 1, 1))
     summary.batch_parts = stats.parts
     summary.seconds = time.monotonic() - started

@@ -19,7 +19,7 @@ from callnotes.store import Milestone, Note, Opportunity, Task
 from callnotes.store.models import Customer, MsxWatermark
 from callnotes.store.repo.notes import NoteInput, create_note
 from callnotes.sync.importing import run_import
-from callnotes.sync.refresh_job import refresh_error
+from callnotes.sync.refresh_job import refresh_error, refresh_or_import
 from callnotes.sync.refreshing import NothingImported, run_refresh
 from tests.fixtures.emulator import web_api_client
 from tests.fixtures.store_picture import store_picture
@@ -221,6 +221,32 @@ def test_on_my_team_follows_my_milestone_team_memberships(writable_emulator, wri
 
     with session_factory() as session:
         assert session.get(Milestone, milestone_id).on_my_team is True
+
+
+def test_an_account_newly_mine_is_left_to_a_full_import(writable_emulator, writable_client, sqlite_store):
+    session_factory = sqlite_store
+    run_import(writable_client, session_factory)
+    me = writable_emulator.service.dataset.demo_user_id
+    account = str(uuid.uuid4())
+    with web_api_client(writable_emulator, json_body=True) as other:
+        fabrikam = {"accountid": account, "name": "Fabrikam New", "msp_mstopparentid": "4242"}
+        other.post("accounts", json=fabrikam).raise_for_status()
+        other.post("msp_accountteams", json={
+            "msp_name": "me", "msp_qualifier1": "Corporate", "msp_qualifier2": "Cloud & AI Data",
+            "msp_accountid@odata.bind": f"/accounts({account})",
+            "msp_systemuserid@odata.bind": f"/systemusers({me})"}).raise_for_status()
+
+    refreshed = run_refresh(writable_client, session_factory)
+
+    assert refreshed.new_accounts == 1 and refreshed.http_requests == 1
+    with session_factory() as session:
+        assert session.scalars(select(Customer).where(Customer.msx_id == account)).first() is None
+    summary = refresh_or_import(writable_client, session_factory)
+    assert summary.kind("customers").created == 1
+    with session_factory() as session:
+        new = session.scalars(select(Customer).where(Customer.msx_id == account)).one()
+        assert new.name == "Fabrikam New"
+    assert run_refresh(writable_client, session_factory).new_accounts == 0
 
 
 def test_nothing_imported_yet_is_said(writable_client, sqlite_store):
