@@ -70,6 +70,8 @@ class ImportSnapshot:
     milestones: dict[str, Milestone] = field(default_factory=dict)
     users: dict[str, MsxUser] = field(default_factory=dict)
     tasks: dict[str, MsxTask] = field(default_factory=dict)
+    #: Account-team rows read (``team`` keeps one per account, user and role; MSX may hold two).
+    team_rows: int = 0
 
     @property
     def my_account_ids(self) -> set[str]:
@@ -182,9 +184,7 @@ class ImportPlan:
         accounts = Barrier((), self._after_accounts)
         reads = [self._collect(read, accounts, Account.from_row, snap.accounts)
                  for read in self._by_ids("accounts", EntitySet.ACCOUNTS, "accountid", ids, ACCOUNT_SELECT)]
-        team = Barrier((), self._after_team)
-        reads += [self._team_read(ids[i:i + TEAM_ACCOUNTS_PER_QUERY], team)
-                  for i in range(0, len(ids), TEAM_ACCOUNTS_PER_QUERY)]
+        reads += self.team_reads(ids)
         reads += self._by_ids("opportunities", EntitySet.OPPORTUNITIES, "_parentaccountid_value", ids,
                               OPPORTUNITY_SELECT, extra=ODataFilter.eq("statecode", OPPORTUNITY_OPEN),
                               orderby="name", parse=Opportunity.from_row, into=snap.opportunities)
@@ -193,6 +193,12 @@ class ImportPlan:
                                   MILESTONE_SELECT, orderby="msp_name")
         reads += [self._collect(read, milestones, Milestone.from_row, snap.milestones) for read in by_account]
         return reads
+
+    def team_reads(self, account_ids: Sequence[str]) -> list[Read]:
+        """The Cloud & AI account team of ``account_ids``, then its sellers' and SEs' user records."""
+        team = Barrier((), self._after_team)
+        return [self._team_read(account_ids[i:i + TEAM_ACCOUNTS_PER_QUERY], team)
+                for i in range(0, len(account_ids), TEAM_ACCOUNTS_PER_QUERY)]
 
     def _team_read(self, account_ids: Sequence[str], barrier: Barrier, role: Role | None = None,
                    after: str | None = None) -> Read:
@@ -227,6 +233,7 @@ class ImportPlan:
         return [*reads, *barrier.arrive(name, self._team_rows(keep or []))]
 
     def _team_rows(self, rows: Rows) -> Rows:
+        self.snapshot.team_rows += len(rows)
         for row in rows:
             member = AccountTeamMember.from_row(row)
             self.snapshot.team[(member.account_id, member.user_id, member.role or "")] = member

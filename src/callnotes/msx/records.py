@@ -58,6 +58,7 @@ class Account(p.FromRow):
     tpid: str | None = p.column("msp_mstopparentid")
     territory_id: str | None = p.column("_territoryid_value", p.optional_guid)
     territory_name: str | None = p.column("_territoryid_value", p.formatted_value, default=None)
+    modified_on: datetime | None = p.column("modifiedon", p.moment, default=None)  # noqa: RUF009 (column() is a dataclasses.field)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class AccountTeamMember(p.FromRow):
     qualifier1: str | None = p.column("msp_qualifier1")
     role: str | None = p.column("msp_qualifier2")
     title: str | None = p.column("msp_standardtitle")
+    modified_on: datetime | None = p.column("modifiedon", p.moment, default=None)  # noqa: RUF009 (column() is a dataclasses.field)
 
     @property
     def seller_type(self) -> SellerType | None:
@@ -119,6 +121,9 @@ class Opportunity(p.FromRow):
     estimated_completion_date: date | None = p.column("msp_estcompletiondate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
     consumed_recurring: float | None = p.column("msp_consumptionconsumedrecurring", p.number)
     state: int | None = p.column("statecode", p.integer)
+    #: "Open", "Won", "Lost"… (the answer's formatted value).
+    state_label: str | None = p.column("statecode", p.formatted_value, default=None)
+    modified_on: datetime | None = p.column("modifiedon", p.moment, default=None)  # noqa: RUF009 (column() is a dataclasses.field)
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,7 @@ class Milestone(p.FromRow):
         "msp_forecastcommentsjsonfield", _forecast_comments, default=())
     forecast_summary: str | None = p.column("msp_forecastcomments", default=None)
     etag: str | None = p.column("@odata.etag", p.row_etag, default=None)
+    modified_on: datetime | None = p.column("modifiedon", p.moment, default=None)  # noqa: RUF009 (column() is a dataclasses.field)
 
     @property
     def is_closed(self) -> bool:
@@ -198,6 +204,7 @@ class MsxTask(p.FromRow):
     scheduled_end: datetime | None = p.column("scheduledend", p.moment)  # noqa: RUF009 (column() is a dataclasses.field)
     #: Open / Completed / Canceled (task.md StateCode), from the answer or our labels.
     state_label: str | None = p.column("statecode", p.labelled(TASK_STATE_LABELS), default=None)
+    modified_on: datetime | None = p.column("modifiedon", p.moment, default=None)  # noqa: RUF009 (column() is a dataclasses.field)
 
     @property
     def is_hok(self) -> bool:

@@ -43,6 +43,12 @@ class Read:
     cap: int | None = None
     on_truncated: Callable[[Rows], Iterable[Read]] | None = None
     page_size: int | None = None
+    #: A count query (``$count=true``): called with ``@odata.count`` (None when MSX says the count
+    #: passed its 5,000 limit), and the first page's rows are all that is read (no nextLink followed).
+    on_count: Callable[[int | None], None] | None = None
+    #: The ``odata.include-annotations`` wanted: ``"*"`` all, or the names of the few a read needs
+    #: (a smaller answer: powerapps-docs/developer/data-platform/webapi/query/overview.md, annotations).
+    annotations: str = "*"
 
     def url(self) -> str:
         query = encode_query(self.params)
@@ -51,10 +57,12 @@ class Read:
 
 @dataclass(frozen=True)
 class PartRequest:
-    """One GET of a round: a relative path with query, or a nextLink; ``page_size`` → ``Prefer``."""
+    """One GET of a round: a relative path with query, or a nextLink; ``page_size`` and
+    ``annotations`` → ``Prefer``."""
 
     url: str
     page_size: int | None = None
+    annotations: str = "*"
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,8 @@ class RoundRunner:
         queue = [self._start(r) for r in reads]
         while queue:
             self._cancel.raise_if_cancelled()
-            outcomes = self._transport.send([PartRequest(p.url, p.read.page_size) for p in queue])
+            outcomes = self._transport.send([PartRequest(p.url, p.read.page_size, p.read.annotations)
+                                             for p in queue])
             self.rounds += 1
             self.parts += len(queue)
             queue = self._settle(queue, outcomes)
@@ -163,6 +172,9 @@ class RoundRunner:
             return self._finish(read, [_object(read, body)])
         rows, next_link = _page(read, body)
         pending.rows.extend(rows)
+        if read.on_count is not None:
+            read.on_count(_count(read, body))
+            return self._finish(read, pending.rows)
         if next_link:
             if next_link in pending.seen or next_link == pending.url:
                 raise MalformedCrmAnswer(read.path, "@odata.nextLink", "repeats a page already read")
@@ -184,6 +196,19 @@ def _object(read: Read, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedCrmAnswer(read.path.split("?")[0], "<body>", "is not a JSON object")
     return body
+
+
+#: Set beside ``@odata.count`` when more rows match than the count reports
+#: (powerapps-docs/developer/data-platform/webapi/query/count-rows.md).
+_COUNT_EXCEEDED = "@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"
+COUNT_LIMIT = 5000
+
+
+def _count(read: Read, body: dict[str, Any]) -> int | None:
+    count = body.get("@odata.count")
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise MalformedCrmAnswer(read.path.split("?")[0], "@odata.count", "is missing from a count query")
+    return None if body.get(_COUNT_EXCEEDED) is True or count >= COUNT_LIMIT else count
 
 
 def _page(read: Read, body: Any) -> tuple[Rows, str | None]:

@@ -95,8 +95,8 @@ class EntitySet(StrEnum):
     TEAM_TEMPLATES = "teamtemplates"
 
 
-#: `$select` lists, one per read (reference/000 and /001).
-ACCOUNT_SELECT: Final = ("accountid", "name", "msp_mstopparentid", "_territoryid_value")
+#: `$select` lists, one per read (reference/000 and /001); ``modifiedon`` feeds the refresh's watermarks.
+ACCOUNT_SELECT: Final = ("accountid", "name", "msp_mstopparentid", "_territoryid_value", "modifiedon")
 TERRITORY_SELECT: Final = ("territoryid", "name", "msp_accountteamunitname")
 ACCOUNT_TEAM_SELECT: Final = (
     "_msp_accountid_value",
@@ -105,6 +105,7 @@ ACCOUNT_TEAM_SELECT: Final = (
     "msp_qualifier2",
     "msp_standardtitle",
     "_msp_systemuserid_value",
+    "modifiedon",
 )
 OPPORTUNITY_SELECT: Final = (
     "opportunityid",
@@ -116,6 +117,7 @@ OPPORTUNITY_SELECT: Final = (
     "_parentaccountid_value",
     "msp_opportunitynumber",
     "statecode",
+    "modifiedon",
 )
 MILESTONE_SELECT: Final = (
     "msp_engagementmilestoneid",
@@ -130,6 +132,7 @@ MILESTONE_SELECT: Final = (
     "_msp_workloadlkid_value",
     "_msp_opportunityid_value",
     "_msp_parentaccount_value",
+    "modifiedon",
 )
 MILESTONE_DETAIL_SELECT: Final = (*MILESTONE_SELECT, "msp_forecastcommentsjsonfield", "msp_forecastcomments")
 TASK_SELECT: Final = (
@@ -143,5 +146,6 @@ TASK_SELECT: Final = (
     "statuscode",
     "_ownerid_value",
     "_regardingobjectid_value",
+    "modifiedon",
 )
 USER_SELECT: Final = ("systemuserid", "fullname", "internalemailaddress")

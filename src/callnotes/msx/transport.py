@@ -23,9 +23,10 @@ def _relative(client: DataverseClient, url: str) -> str:
     return url[len(root):] if url.startswith(root) else url
 
 
-def _prefer(page_size: int | None) -> dict[str, str]:
-    """Annotations always; a page size when asked (powerapps-docs/.../webapi/query/page-results.md)."""
-    preferences = ['odata.include-annotations="*"']
+def _prefer(page_size: int | None, annotations: str = "*") -> dict[str, str]:
+    """Annotations (all unless the read names the few it needs); a page size when asked
+    (powerapps-docs/.../webapi/query/page-results.md)."""
+    preferences = [f'odata.include-annotations="{annotations}"']
     if page_size is not None:
         preferences.append(f"odata.maxpagesize={page_size}")
     return {"Prefer": ",".join(preferences)}
@@ -57,8 +58,8 @@ class BatchTransport(_CountingTransport):
     """One ``$batch`` POST per round (per 1,000 parts), through the caller's client."""
 
     def send(self, parts: Sequence[PartRequest]) -> list[PartOutcome]:
-        requests = [BatchRequest("GET", _relative(self._client, p.url), headers=_prefer(p.page_size))
-                    for p in parts]
+        requests = [BatchRequest("GET", _relative(self._client, p.url),
+                                 headers=_prefer(p.page_size, p.annotations)) for p in parts]
         results = self._client.batch(requests, continue_on_error=True, chunk_size=MAX_BATCH_PARTS)
         return [
             PartOutcome(r.status or 0, r.json() if r.ok else None, r.error,

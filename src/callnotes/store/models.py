@@ -479,6 +479,20 @@ class ActionItem(Base, _Timestamps):
     note: Mapped[Note] = relationship()
 
 
+class MsxWatermark(Base):
+    """How far the incremental refresh has read one MSX table (``name`` = its entity set): the
+    greatest ``modifiedon`` seen, in the server's clock; ``row_count`` = how many rows the table
+    held in scope at that point (the refresh compares it with MSX's count to see deletions);
+    ``value`` = a text the refresh keeps (the signed-in user's ``systemuserid`` under ``me``)."""
+
+    __tablename__ = "msx_watermarks"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    modified_on: Mapped[datetime | None] = mapped_column(default=None)
+    row_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    value: Mapped[str | None] = mapped_column(String(100), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:
     if value is not None:
         UTCDateTime.check(value)

@@ -93,7 +93,7 @@ def import_accounts() -> None:
     from callnotes.config import load_settings
     from callnotes.store import make_engine, make_session_factory, upgrade_database
     from callnotes.sync.connection import link_org
-    from callnotes.sync.importing import run_import
+    from callnotes.sync.jobs import run_recorded_import
 
     settings = load_settings()
     console = Console(stderr=True)
@@ -102,8 +102,8 @@ def import_accounts() -> None:
     try:
         upgrade_database(engine)
         with _client(settings, console) as client, progress or contextlib.nullcontext():
-            summary = run_import(client, make_session_factory(engine), progress=_Bars(progress),
-                                 crm_url=link_org(settings))
+            summary = run_recorded_import(client, make_session_factory(engine), progress=_Bars(progress),
+                                          crm_url=link_org(settings))  # never beside a refresh
     finally:
         engine.dispose()
     for line in summary.lines():

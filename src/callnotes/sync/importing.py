@@ -17,8 +17,9 @@ from callnotes.msx.importer import fetch_with, still_in_msx
 from callnotes.msx.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from callnotes.msx.transport import BatchTransport
 from callnotes.store import session_scope
+from callnotes.store.repo.msx_refresh import save_watermarks
 from callnotes.sync.connection import org_url
-from callnotes.sync.mirror import apply_snapshot, records_by_kind, unseen_ids
+from callnotes.sync.mirror import apply_snapshot, records_by_kind, snapshot_watermarks, unseen_ids
 from callnotes.sync.summary import ImportSummary
 
 
@@ -46,6 +47,7 @@ def run_import(
         progress(ProgressEvent("saving", 0, 1))
         with session_scope(session_factory) as session:
             summary = apply_snapshot(session, snapshot, crm_url=org, still_in_msx=still)
+            save_watermarks(session, snapshot_watermarks(snapshot))  # where the next refresh starts
         summary.http_requests = transport.http_requests
     progress(ProgressEvent("saving", 1, 1))
     summary.batch_parts = stats.parts

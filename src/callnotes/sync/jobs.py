@@ -7,11 +7,11 @@ another tab, or a ``callnotes worker`` on the same database all see the same pro
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from callnotes.dataverse import DataverseError
+from callnotes.dataverse import DataverseClient, DataverseError
 from callnotes.msx.errors import ImportCancelled, MsxError
 from callnotes.msx.progress import CancelToken, ProgressEvent
 from callnotes.store import StoreError, session_scope
@@ -69,6 +69,22 @@ def cancel_import(session: Session) -> SyncRun | None:
 
 def latest_import(session: Session) -> SyncRun | None:
     return sync_runs.latest_run(session, RunKind.IMPORT)
+
+
+def run_recorded_import(client: DataverseClient, factory: sessionmaker[Session],
+                        **options: Any) -> ImportSummary:
+    """An import outside the queue (``callnotes import accounts``), recorded as an import run so that
+    no refresh or other import runs beside it: `Conflict` (store) while one does. Errors propagate."""
+    with session_scope(factory) as session:
+        run_id = sync_runs.begin_run(session, RunKind.IMPORT).id
+        sync_runs.mark_running(session, run_id)
+    try:
+        summary = run_import(client, factory, **options)
+    except BaseException as exc:
+        _finish(factory, run_id, RunState.FAILED, error=str(exc) or type(exc).__name__)
+        raise
+    _finish(factory, run_id, RunState.DONE, summary=summary)
+    return summary
 
 
 def run_import_job(context: SyncContext, run_id: int) -> None:

@@ -6,7 +6,9 @@ milestones → tasks. Notes are never touched (the store's upserts guarantee it)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from callnotes.msx.import_plan import ImportSnapshot
 from callnotes.msx.links import account_url
 from callnotes.msx.records import AccountTeamMember
-from callnotes.msx.schema import CRM_URL
+from callnotes.msx.schema import CRM_URL, EntitySet
 from callnotes.store import (
     Customer,
     CustomerRecord,
@@ -35,6 +37,7 @@ from callnotes.store import (
     mark_gone,
     upsert_records,
 )
+from callnotes.store.repo.msx_refresh import ME, Mark, set_team_flags
 from callnotes.sync.summary import ImportSummary
 
 #: One store record of any MSX kind (the store's upsert_records takes any mix).
@@ -42,6 +45,23 @@ MsxRecord = (TerritoryRecord | SellerRecord | SolutionEngineerRecord | CustomerR
              | MilestoneRecord | TaskRecord)
 
 UNNAMED = "(no name in MSX)"
+
+
+@dataclass(frozen=True)
+class Known:
+    """MSX ids a record may refer to: those the snapshot holds (an import) or, for a refresh, those
+    plus the mirror's. ``team_accounts``: accounts whose whole team the snapshot holds (None: all)."""
+
+    territories: Set[str]
+    accounts: Set[str]
+    opportunities: Set[str]
+    milestones: Set[str]
+    team_accounts: Set[str] | None = None
+
+    @classmethod
+    def of(cls, snapshot: ImportSnapshot) -> Known:
+        return cls(set(snapshot.territories), set(snapshot.accounts), set(snapshot.opportunities),
+                   set(snapshot.milestones))
 
 
 def _name(member: AccountTeamMember) -> str:
@@ -64,7 +84,15 @@ def _people(snapshot: ImportSnapshot,
     return list(sellers.values()), list(engineers.values())
 
 
-def _customers(snapshot: ImportSnapshot, team: list[AccountTeamMember], crm_url: str) -> list[CustomerRecord]:
+def _team_list(ids: dict[str, list[str]], account_id: str, known: Known) -> list[str] | None:
+    """The account's sellers (or SEs) when the snapshot holds its team; None leaves them as stored."""
+    if known.team_accounts is not None and account_id not in known.team_accounts:
+        return None
+    return sorted(set(ids.get(account_id, [])))
+
+
+def _customers(snapshot: ImportSnapshot, team: list[AccountTeamMember], crm_url: str,
+               known: Known) -> list[CustomerRecord]:
     sellers: dict[str, list[str]] = {}
     engineers: dict[str, list[str]] = {}
     for member in team:
@@ -72,47 +100,46 @@ def _customers(snapshot: ImportSnapshot, team: list[AccountTeamMember], crm_url:
             sellers.setdefault(member.account_id, []).append(member.user_id)
         if member.se_specialty is not None:
             engineers.setdefault(member.account_id, []).append(member.user_id)
-    known_territories = snapshot.territories
     return [
         CustomerRecord(
             msx_id=a.id, name=a.name, tpid=a.tpid,
-            territory_msx_id=a.territory_id if a.territory_id in known_territories else None,
+            territory_msx_id=a.territory_id if a.territory_id in known.territories else None,
             msx_url=account_url(a.id, crm_url=crm_url),
-            seller_msx_ids=sorted(set(sellers.get(a.id, []))),
-            solution_engineer_msx_ids=sorted(set(engineers.get(a.id, []))),
+            seller_msx_ids=_team_list(sellers, a.id, known),
+            solution_engineer_msx_ids=_team_list(engineers, a.id, known),
         )
         for a in sorted(snapshot.accounts.values(), key=lambda a: a.id)
     ]
 
 
-def _opportunities(snapshot: ImportSnapshot) -> list[OpportunityRecord]:
+def _opportunities(snapshot: ImportSnapshot, known: Known) -> list[OpportunityRecord]:
     return [
         OpportunityRecord(msx_id=o.id, name=o.name, number=o.number, state="Open",
                           estimated_close_date=o.estimated_close_date,
-                          customer_msx_id=o.account_id if o.account_id in snapshot.accounts else None)
+                          customer_msx_id=o.account_id if o.account_id in known.accounts else None)
         for o in sorted(snapshot.opportunities.values(), key=lambda o: o.id)
     ]
 
 
-def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
+def _milestones(snapshot: ImportSnapshot, known: Known) -> list[MilestoneRecord]:
     return [
         MilestoneRecord(
             msx_id=m.id, name=m.name, number=m.number, status=m.status, status_label=m.status_label,
             milestone_date=m.milestone_date, monthly_use=m.monthly_use, workload=m.workload,
             on_my_team=m.id in snapshot.my_milestone_teams,
-            opportunity_msx_id=m.opportunity_id if m.opportunity_id in snapshot.opportunities else None,
-            customer_msx_id=m.account_id if m.account_id in snapshot.accounts else None,
+            opportunity_msx_id=m.opportunity_id if m.opportunity_id in known.opportunities else None,
+            customer_msx_id=m.account_id if m.account_id in known.accounts else None,
         )
         for m in sorted(snapshot.milestones.values(), key=lambda m: m.id)
     ]
 
 
-def _tasks(snapshot: ImportSnapshot) -> list[TaskRecord]:
+def _tasks(snapshot: ImportSnapshot, known: Known) -> list[TaskRecord]:
     """Tasks regarding the imported milestones: category code, HoK flag (`HokCategory`), state label."""
     return [
         TaskRecord(msx_id=t.id, subject=t.subject.strip() or UNNAMED, category_code=t.category_code,
                    is_hok=t.is_hok, duration_minutes=t.duration_minutes, state=t.state_label,
-                   milestone_msx_id=t.regarding_id if t.regarding_id in snapshot.milestones else None)
+                   milestone_msx_id=t.regarding_id if t.regarding_id in known.milestones else None)
         for t in sorted(snapshot.tasks.values(), key=lambda t: t.id)
     ]
 
@@ -148,8 +175,11 @@ def _restate_opportunities(session: Session, states: Mapping[str, str | None]) -
     return upsert_records(session, records).updated if records else 0
 
 
-def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict[MsxKind, list[MsxRecord]]:
-    """The store records of a snapshot, by kind, in the order references need."""
+def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL,
+                    known: Known | None = None) -> dict[MsxKind, list[MsxRecord]]:
+    """The store records of a snapshot, by kind, in the order references need; references resolve
+    against ``known`` (default: the snapshot's own records)."""
+    known = known or Known.of(snapshot)
     team = snapshot.my_team()
     sellers, engineers = _people(snapshot, team)
     territories = [TerritoryRecord(t.id, t.name, t.unit_name, t.pod)
@@ -157,10 +187,10 @@ def records_by_kind(snapshot: ImportSnapshot, *, crm_url: str = CRM_URL) -> dict
     return {
         MsxKind.TERRITORIES: list(territories), MsxKind.SELLERS: list(sellers),
         MsxKind.SOLUTION_ENGINEERS: list(engineers),
-        MsxKind.CUSTOMERS: list(_customers(snapshot, team, crm_url)),
-        MsxKind.OPPORTUNITIES: list(_opportunities(snapshot)),
-        MsxKind.MILESTONES: list(_milestones(snapshot)),
-        MsxKind.TASKS: list(_tasks(snapshot)),
+        MsxKind.CUSTOMERS: list(_customers(snapshot, team, crm_url, known)),
+        MsxKind.OPPORTUNITIES: list(_opportunities(snapshot, known)),
+        MsxKind.MILESTONES: list(_milestones(snapshot, known)),
+        MsxKind.TASKS: list(_tasks(snapshot, known)),
     }
 
 
@@ -198,3 +228,53 @@ def apply_snapshot(
         seen = {r.msx_id for r in records} | set(keep.get(kind, {}))
         summary.kind(kind.value).marked_gone = mark_gone(session, kind, seen)
     return summary
+
+
+def apply_changes(
+    session: Session,
+    snapshot: ImportSnapshot,
+    *,
+    known: Known,
+    crm_url: str = CRM_URL,
+    closed: Mapping[str, str | None] | None = None,
+    gone: Mapping[MsxKind, set[str]] | None = None,
+    my_milestone_teams: set[str] | None = None,
+) -> ImportSummary:
+    """A refresh's changes, through the import's own records and upserts: the changed records
+    (references resolve against ``known``), closed opportunities restated, ``gone`` ids marked (never
+    deleted), "on my team" flags set from ``my_milestone_teams`` when given. Does not commit."""
+    by_kind = records_by_kind(snapshot, crm_url=crm_url, known=known)
+    summary = ImportSummary()
+    for kind, records in by_kind.items():
+        ids = [r.msx_id for r in records]
+        entry = summary.kind(kind.value)
+        entry.seen, entry.created = len(ids), len(ids) - len(_stored_ids(session, kind, ids))
+    records = [r for records in by_kind.values() for r in records]
+    summary.updated = upsert_records(session, records).updated if records else 0
+    summary.updated += _restate_opportunities(session, closed or {})
+    for kind, gone_ids in (gone or {}).items():
+        if gone_ids:
+            summary.kind(kind.value).marked_gone = mark_gone(session, kind, (), among=gone_ids)
+    if my_milestone_teams is not None:
+        summary.updated += set_team_flags(session, my_milestone_teams)
+    return summary
+
+
+def _newest(records: Iterable[Any]) -> datetime | None:
+    moments = [r.modified_on for r in records if r.modified_on is not None]
+    return max(moments) if moments else None
+
+
+def snapshot_watermarks(snapshot: ImportSnapshot) -> dict[str, Mark]:
+    """What an import read, as the refresh's starting point: the greatest server ``modifiedon`` per
+    table, the account-team rows it read, and whose mirror it is (the signed-in user)."""
+    marks: dict[str, Mark] = {
+        EntitySet.ACCOUNTS: Mark(_newest(snapshot.accounts.values())),
+        EntitySet.OPPORTUNITIES: Mark(_newest(snapshot.opportunities.values())),
+        EntitySet.MILESTONES: Mark(_newest(snapshot.milestones.values())),
+        EntitySet.TASKS: Mark(_newest(snapshot.tasks.values())),
+        EntitySet.ACCOUNT_TEAMS: Mark(_newest(snapshot.team.values()), row_count=snapshot.team_rows),
+    }
+    if snapshot.me is not None:
+        marks[ME] = Mark(value=snapshot.me.user_id)
+    return {str(name): mark for name, mark in marks.items()}  # EntitySet values as plain text

@@ -19,6 +19,7 @@ from callnotes.store.db import private_sqlite_file
 from callnotes.sync.context import SyncContext
 from callnotes.sync.jobs import run_import_job
 from callnotes.sync.push_job import push_due, run_scheduled_push
+from callnotes.sync.refresh_job import run_refresh_job, run_scheduled_refresh
 from callnotes.sync.sync_run import run_sync
 from callnotes.sync.webhooks import prune as prune_webhook_deliveries
 from callnotes.sync.writeback import drain_now
@@ -59,6 +60,7 @@ class JobQueue:
         # A safety net: rows whose retry came due while nothing else woke a drain.
         self.huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(self._drain_outbox)
         self._add_push_tasks()
+        self._add_refresh_tasks()
 
     def enqueue_import(self, run_id: int) -> None:
         self._import(run_id)
@@ -94,6 +96,21 @@ class JobQueue:
     def _push_when_due(self) -> None:
         if push_due(self.context):
             run_scheduled_push(self.context)
+
+    # -- the mirror's incremental refresh (sync/refresh_job.py) ---------------------------------------
+    def _add_refresh_tasks(self) -> None:
+        self._refresh = self.huey.task(name="refresh_mirror")(
+            lambda run_id: run_refresh_job(self.context, run_id))
+        # looks every minute; runs when refresh_minutes (read then: no restart) have passed
+        self._refresh_when_due = self.huey.periodic_task(crontab(minute="*"), name="refresh_when_due")(
+            lambda: run_scheduled_refresh(self.context))
+
+    def enqueue_refresh(self, run_id: int) -> None:
+        self._refresh(run_id)
+
+    def enqueue_refresh_check(self) -> None:
+        """The scheduled check now, on a worker, instead of at the next minute."""
+        self._refresh_when_due()
 
     def consumer(self, *, workers: int = 2, in_process: bool = True) -> Consumer:
         """A consumer of this queue; `InProcessConsumer` unless it runs the process (``worker``)."""

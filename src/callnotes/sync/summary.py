@@ -23,6 +23,8 @@ class ImportSummary:
     http_requests: int = 0
     batch_parts: int = 0
     seconds: float = 0.0
+    #: A refresh: accounts newly mine that it left to a full import.
+    new_accounts: int = 0
 
     def kind(self, name: str) -> KindCounts:
         return self.counts.setdefault(name, KindCounts())

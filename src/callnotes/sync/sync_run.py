@@ -12,12 +12,12 @@ from callnotes.config import current_writeback
 from callnotes.dataverse import DataverseError
 from callnotes.domain import WritebackMode
 from callnotes.msx.errors import MsxError
-from callnotes.store import StoreError, session_scope
+from callnotes.store import Conflict, StoreError, session_scope
 from callnotes.store.repo.outbox import send_pending_now
 from callnotes.sync.connection import link_org, open_client
 from callnotes.sync.context import SyncContext
-from callnotes.sync.importing import run_import
 from callnotes.sync.outbox import DrainReport, drain, round_failure
+from callnotes.sync.refresh_job import begin_refresh, finish_refresh, refresh_error, refresh_or_import
 from callnotes.sync.writeback import waiting
 
 EXIT_OK, EXIT_ERROR, EXIT_UNREACHABLE = 0, 1, 3
@@ -44,16 +44,25 @@ def run_sync(context: SyncContext, *, refresh: bool = True) -> SyncResult:
 
 
 def _refresh(context: SyncContext, result: SyncResult) -> bool:
-    """A pull of the mirror; False (and the exit code set) when it could not run."""
+    """The incremental refresh of the mirror (a full import when nothing was imported yet), recorded
+    as a refresh run; False (and the exit code set) when it could not run."""
+    try:
+        run_id = begin_refresh(context)
+    except Conflict as exc:
+        result.exit_code = EXIT_ERROR
+        result.errors.append(f"refresh not started: {exc}")
+        return True
     try:
         with open_client(context.settings) as client:
-            summary = run_import(client, context.session_factory, crm_url=link_org(context.settings))
+            summary = refresh_or_import(client, context.session_factory, crm_url=link_org(context.settings))
     except (DataverseError, MsxError, StoreError) as exc:
+        finish_refresh(context.session_factory, run_id, error=refresh_error(exc))
         stop = round_failure(exc)
         unreachable = stop.kind in ("unreachable", "signed_out", "throttled")
         result.exit_code = EXIT_UNREACHABLE if unreachable else EXIT_ERROR
         result.errors.append(f"refresh failed: {stop.message}")
         return not unreachable  # unreachable: the writes cannot leave either
+    finish_refresh(context.session_factory, run_id, summary=summary)
     result.lines.append(f"refreshed: {summary.changed} change(s), {summary.http_requests} HTTP requests")
     return True
 

@@ -96,6 +96,7 @@ def _routers() -> list[APIRouter]:
         notes,
         outbox,
         outbox_api,
+        refresh,
         report,
         search,
         settings,
@@ -107,7 +108,7 @@ def _routers() -> list[APIRouter]:
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
             webhooks.router, action_items.router, calendar.router, report.router,
-            outbox.router, milestone_writes.router, writeback_settings.router]
+            outbox.router, milestone_writes.router, writeback_settings.router, refresh.router]
 
 
 def create_app(

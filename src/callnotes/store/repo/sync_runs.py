@@ -20,6 +20,11 @@ from callnotes.store.repo._common import get_or_raise
 #: A run whose heartbeat is older than this lost its worker (killed, machine asleep).
 STALE_AFTER = timedelta(minutes=5)
 _ACTIVE = (RunState.QUEUED, RunState.RUNNING)
+#: Kinds that must not run at once: an import and a refresh both write the MSX mirror.
+_EXCLUSIVE: dict[RunKind, tuple[RunKind, ...]] = {
+    RunKind.IMPORT: (RunKind.IMPORT, RunKind.REFRESH),
+    RunKind.REFRESH: (RunKind.IMPORT, RunKind.REFRESH),
+}
 
 
 def latest_run(session: Session, kind: RunKind) -> SyncRun | None:
@@ -32,22 +37,25 @@ def get_run(session: Session, run_id: int) -> SyncRun:
     return get_or_raise(session, SyncRun, run_id, "sync run")
 
 
-def _fail_stale(session: Session, kind: RunKind, now: datetime) -> None:
+def _fail_stale(session: Session, kinds: tuple[RunKind, ...], now: datetime) -> None:
     session.execute(
         update(SyncRun)
-        .where(SyncRun.kind == kind, SyncRun.state.in_(_ACTIVE), SyncRun.heartbeat_at < now - STALE_AFTER)
+        .where(SyncRun.kind.in_(kinds), SyncRun.state.in_(_ACTIVE), SyncRun.heartbeat_at < now - STALE_AFTER)
         .values(state=RunState.FAILED, finished_at=now,
                 error="interrupted: the worker running it stopped (it can be started again)")
     )
 
 
 def begin_run(session: Session, kind: RunKind) -> SyncRun:
-    """A new queued run of ``kind``; `Conflict` while another one is queued or running."""
+    """A new queued run of ``kind``; `Conflict` while another one is queued or running (an import
+    and a refresh count as one kind here: they write the same mirror)."""
     now = utcnow()
-    _fail_stale(session, kind, now)
-    active = session.scalars(select(SyncRun.id).where(SyncRun.kind == kind, SyncRun.state.in_(_ACTIVE)))
-    if active.first() is not None:
-        raise Conflict(f"a {kind.value} is already running")
+    kinds = _EXCLUSIVE.get(kind, (kind,))
+    _fail_stale(session, kinds, now)
+    active = session.scalars(select(SyncRun.kind).where(SyncRun.kind.in_(kinds), SyncRun.state.in_(_ACTIVE)))
+    running = active.first()
+    if running is not None:
+        raise Conflict(f"a{'n' if running is RunKind.IMPORT else ''} {running.value} is already running")
     run = SyncRun(kind=kind, state=RunState.QUEUED, created_at=now, heartbeat_at=now, progress={},
                   summary=[])
     session.add(run)

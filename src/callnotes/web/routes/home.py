@@ -11,6 +11,7 @@ from callnotes.store.repo.notes import list_notes
 from callnotes.web.deps import SessionDep, render
 from callnotes.web.routes.milestones import DUE_SOON_DAYS, milestones_due
 from callnotes.web.routes.outbox import home_panel
+from callnotes.web.routes.refresh import refresh_view
 from callnotes.web.writeback import mode
 
 router = APIRouter(include_in_schema=False)
@@ -29,5 +30,6 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
         activity=activity_of_milestones(session, [m.id for m in milestones]),
         writeback_mode=mode(request).value,
         due_days=DUE_SOON_DAYS,
+        **refresh_view(session),
         **home_panel(session),
     )
