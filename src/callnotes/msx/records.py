@@ -15,6 +15,7 @@ from callnotes.msx.schema import (
     SE_SPECIALTY_BY_ROLE,
     SELLER_TITLE,
     SELLER_TYPE_BY_ROLE,
+    SALES_STAGE_LABELS,
     TASK_STATE_LABELS,
     HokCategory,
     Role,
@@ -119,6 +120,10 @@ class Opportunity(p.FromRow):
     estimated_completion_date: date | None = p.column("msp_estcompletiondate", p.day)  # noqa: RUF009 (column() is a dataclasses.field)
     consumed_recurring: float | None = p.column("msp_consumptionconsumedrecurring", p.number)
     state: int | None = p.column("statecode", p.integer)
+    #: ``estimatedvalue`` (Money) and ``salesstage``'s label (Qualify, Develop, Propose, Close:
+    #: powerapps-docs/developer/data-platform/reference/entities/opportunity.md).
+    estimated_value: float | None = p.column("estimatedvalue", p.number, default=None)
+    stage: str | None = p.column("salesstage", p.labelled(SALES_STAGE_LABELS), default=None)
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ def _customers(snapshot: ImportSnapshot, team: list[AccountTeamMember], crm_url:
 def _opportunities(snapshot: ImportSnapshot) -> list[OpportunityRecord]:
     return [
         OpportunityRecord(msx_id=o.id, name=o.name, number=o.number, state="Open",
-                          estimated_close_date=o.estimated_close_date,
+                          estimated_close_date=o.estimated_close_date, estimated_value=o.estimated_value,
+                          stage=o.stage, owner_name=o.owner_name,
                           customer_msx_id=o.account_id if o.account_id in snapshot.accounts else None)
         for o in sorted(snapshot.opportunities.values(), key=lambda o: o.id)
     ]
@@ -99,6 +100,7 @@ def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
         MilestoneRecord(
             msx_id=m.id, name=m.name, number=m.number, status=m.status, status_label=m.status_label,
             milestone_date=m.milestone_date, monthly_use=m.monthly_use, workload=m.workload,
+            commitment=m.commitment,
             on_my_team=m.id in snapshot.my_milestone_teams,
             opportunity_msx_id=m.opportunity_id if m.opportunity_id in snapshot.opportunities else None,
             customer_msx_id=m.account_id if m.account_id in snapshot.accounts else None,
@@ -141,7 +143,8 @@ def _restate_opportunities(session: Session, states: Mapping[str, str | None]) -
     )) if changed else []
     records = [
         OpportunityRecord(msx_id=row.msx_id, name=row.name, number=row.number, state=states[row.msx_id],
-                          estimated_close_date=row.estimated_close_date,
+                          estimated_close_date=row.estimated_close_date, estimated_value=row.estimated_value,
+                          stage=row.stage, owner_name=row.owner_name,
                           customer_msx_id=row.customer.msx_id if row.customer else None)
         for row in rows if row.msx_id is not None and row.state != states[row.msx_id]
     ]

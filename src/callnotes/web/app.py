@@ -23,7 +23,7 @@ from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.deps import DatabaseGate
 from callnotes.web.errors import ERROR_RESPONSES, install_error_handlers
-from callnotes.web.links import milestone_msx_url, safe_href
+from callnotes.web.links import milestone_msx_url, opportunity_msx_url, safe_href
 from callnotes.web.markdown import render_markdown
 from callnotes.web.protocol import ProtocolMiddleware
 from callnotes.web.writeback import install_writeback_helpers
@@ -66,6 +66,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["money"] = _format_amount
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
+    templates.env.globals["opportunity_link"] = opportunity_msx_url
     install_writeback_helpers(templates.env)
     templates.env.filters["safe_href"] = safe_href
     return templates
