@@ -12,10 +12,10 @@ from callnotes.msx import _parse as p
 from callnotes.msx.errors import MalformedCrmAnswer
 from callnotes.msx.schema import (
     MILESTONE_CLOSED_LABELS,
+    SALES_STAGE_LABELS,
     SE_SPECIALTY_BY_ROLE,
     SELLER_TITLE,
     SELLER_TYPE_BY_ROLE,
-    SALES_STAGE_LABELS,
     TASK_STATE_LABELS,
     HokCategory,
     Role,

@@ -489,7 +489,8 @@ class MilestoneFavourite(Base):
     """A milestone I starred on the tracker (local only: MSX knows nothing of it)."""
 
     __tablename__ = "milestone_favourites"
-    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"), primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"),
+                                              primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

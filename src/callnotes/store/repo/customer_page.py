@@ -68,7 +68,9 @@ class CustomerPage:
     team_rest: list[TeamMember] = field(default_factory=list)
 
 
-def customer_notes(session: Session, customer_id: int, *, offset: int = 0, limit: int = NOTES_PAGE) -> NotesPage:
+def customer_notes(
+    session: Session, customer_id: int, *, offset: int = 0, limit: int = NOTES_PAGE
+) -> NotesPage:
     """The customer's notes newest first, ``limit`` from ``offset``; ``has_more`` when others follow."""
     notes = list_notes(session, customer_id=customer_id, limit=limit + 1, offset=offset)
     return NotesPage(notes[:limit], offset, len(notes) > limit)
@@ -105,7 +107,8 @@ def account_team(session: Session, customer: Customer) -> tuple[list[TeamMember]
                 for se in sorted(customer.solution_engineers, key=lambda p: p.name.lower())]
     my_specialties: set[SeSpecialty] = {m.person.specialty for m in members
                                         if m.is_me and isinstance(m.person, SolutionEngineer)}
-    shown, rest = [], []
+    shown: list[TeamMember] = []
+    rest: list[TeamMember] = []
     for member in members:
         person = member.person
         mine = isinstance(person, Seller) or person.specialty in my_specialties or member.is_me
@@ -119,7 +122,8 @@ def customer_page(session: Session, customer_id: int, *, today: date) -> Custome
     milestones = list_milestones(session, customer_id=customer.id)
     shown, rest = account_team(session, customer)
     return CustomerPage(
-        customer=customer, notes=customer_notes(session, customer.id), note_count=_note_count(session, customer.id),
+        customer=customer, notes=customer_notes(session, customer.id),
+        note_count=_note_count(session, customer.id),
         milestones=milestones, overdue_ids={m.id for m in milestones if is_overdue(m, today)},
         opportunities=list_opportunities(session, customer_id=customer.id, only_open=True),
         team=shown, team_rest=rest)

@@ -14,14 +14,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from callnotes.domain import MILESTONE_CLOSED_LABELS, MILESTONE_STATUSES, FiscalQuarter
 from callnotes.store.errors import ValidationError
 from callnotes.store.models import Customer, Milestone, MilestoneFavourite
 from callnotes.store.repo._common import get_or_raise, like_contains
-from callnotes.store.repo.milestones import open_condition, overdue_condition
+from callnotes.store.repo.milestones import is_overdue, open_condition, overdue_condition
 
 #: Commitment labels (``msp_commitmentrecommendation``, as MSX shows them).
 COMMITMENTS = ("Uncommitted", "Committed", "Committed at Risk")
@@ -32,8 +32,9 @@ _TEXT_MAX = 300
 
 
 class TrackerSort(StrEnum):
-    """The tracker's sortable columns."""
+    """The tracker's sortable columns (``team``: on my team first, then by date — the default)."""
 
+    TEAM = "team"
     DATE = "date"
     NAME = "name"
     CUSTOMER = "customer"
@@ -77,6 +78,7 @@ class TrackerPage:
     per_page: int
     counts: TrackerCounts
     favourite_ids: set[int] = field(default_factory=set)
+    overdue_ids: set[int] = field(default_factory=set)
 
     @property
     def pages(self) -> int:
@@ -84,7 +86,8 @@ class TrackerPage:
 
 
 def parse_filters(
-    *, quarter: str = "", statuses: list[str] | tuple[str, ...] = (), commitment: str = "", workload: str = "",
+    *, quarter: str = "", statuses: list[str] | tuple[str, ...] = (), commitment: str = "",
+    workload: str = "",
     customer_id: int | None = None, on_my_team: bool = False, overdue: bool = False,
     favourites: bool = False, due_within: int | None = None, show_closed: bool = False,
 ) -> TrackerFilters:
@@ -101,7 +104,8 @@ def parse_filters(
         raise ValidationError(f"unknown milestone status {unknown[0]!r}; use one of "
                               f"{', '.join(MILESTONE_STATUSES)}", field="status")
     if commitment.strip() and commitment.strip() not in COMMITMENTS:
-        raise ValidationError(f"unknown commitment {commitment.strip()!r}; use one of {', '.join(COMMITMENTS)}",
+        raise ValidationError(f"unknown commitment {commitment.strip()!r}; use one of "
+                              f"{', '.join(COMMITMENTS)}",
                               field="commitment")
     if len(workload) > _TEXT_MAX:
         raise ValidationError(f"the workload filter holds at most {_TEXT_MAX} characters", field="workload")
@@ -114,7 +118,9 @@ def parse_filters(
         show_closed=show_closed or any(s in MILESTONE_CLOSED_LABELS for s in picked))
 
 
-def _where(stmt: Select[Any], filters: TrackerFilters, today: date, *, with_status: bool = True) -> Select[Any]:
+def _where(stmt: Any, filters: TrackerFilters, today: date, *, with_status: bool = True) -> Any:
+    """``stmt`` (a select over milestones) narrowed by ``filters``; without ``with_status`` the status,
+    closed and overdue filters give way to "open" (the counts at a glance)."""
     stmt = stmt.where(Milestone.gone_from_msx_at.is_(None))
     if filters.quarter is not None:
         stmt = stmt.where(Milestone.milestone_date.between(filters.quarter.start, filters.quarter.end))
@@ -143,6 +149,10 @@ def _where(stmt: Select[Any], filters: TrackerFilters, today: date, *, with_stat
 
 
 def _order(sort: TrackerSort, descending: bool) -> list[Any]:
+    if sort is TrackerSort.TEAM:
+        first = Milestone.on_my_team.asc() if descending else Milestone.on_my_team.desc()
+        return [first, Milestone.milestone_date.is_(None), Milestone.milestone_date, Milestone.name,
+                Milestone.id]
     columns: dict[TrackerSort, Any] = {
         TrackerSort.DATE: Milestone.milestone_date, TrackerSort.NAME: func.lower(Milestone.name),
         TrackerSort.CUSTOMER: func.lower(Customer.name), TrackerSort.STATUS: Milestone.status_label,
@@ -156,7 +166,8 @@ def _order(sort: TrackerSort, descending: bool) -> list[Any]:
 
 def _counts(session: Session, filters: TrackerFilters, today: date) -> TrackerCounts:
     base = _where(select(Milestone.status_label, func.count()), filters, today, with_status=False)
-    by_status = dict(session.execute(base.group_by(Milestone.status_label)).tuples().all())
+    rows = session.execute(base.group_by(Milestone.status_label))
+    by_status: dict[str | None, int] = {label: n for label, n in rows}
     overdue = session.scalar(_where(select(func.count()).select_from(Milestone), filters, today,
                                     with_status=False).where(overdue_condition(today))) or 0
     return TrackerCounts(at_risk=by_status.get("At Risk", 0), blocked=by_status.get("Blocked", 0),
@@ -164,7 +175,7 @@ def _counts(session: Session, filters: TrackerFilters, today: date) -> TrackerCo
 
 
 def track_milestones(
-    session: Session, filters: TrackerFilters, *, today: date, sort: TrackerSort | str = TrackerSort.DATE,
+    session: Session, filters: TrackerFilters, *, today: date, sort: TrackerSort | str = TrackerSort.TEAM,
     descending: bool = False, page: int = 1, per_page: int = PER_PAGE,
 ) -> TrackerPage:
     """One page of the milestones ``filters`` select (customer and opportunity loaded), sorted by
@@ -182,7 +193,8 @@ def track_milestones(
             .order_by(*_order(sort, descending)).limit(per_page).offset((page - 1) * per_page))
     milestones = list(session.scalars(stmt))
     return TrackerPage(milestones, total, page, per_page, _counts(session, filters, today),
-                       favourite_ids(session, [m.id for m in milestones]))
+                       favourite_ids(session, [m.id for m in milestones]),
+                       {m.id for m in milestones if is_overdue(m, today)})
 
 
 def favourite_ids(session: Session, milestone_ids: list[int]) -> set[int]:
@@ -207,6 +219,7 @@ def set_favourite(session: Session, milestone_id: int, favourite: bool) -> bool:
 
 def workloads(session: Session) -> list[str]:
     """The workloads of the milestones still in MSX, A→Z (the tracker's workload picker)."""
-    stmt = (select(Milestone.workload).where(Milestone.workload.is_not(None), Milestone.gone_from_msx_at.is_(None))
+    stmt = (select(Milestone.workload)
+            .where(Milestone.workload.is_not(None), Milestone.gone_from_msx_at.is_(None))
             .distinct().order_by(Milestone.workload))
     return [w for w in session.scalars(stmt) if w]

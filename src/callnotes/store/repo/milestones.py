@@ -9,7 +9,6 @@ are left out unless asked for; :func:`is_open` / :func:`is_overdue` are the rule
 from __future__ import annotations
 
 from datetime import date
-
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -35,7 +34,8 @@ def is_overdue(milestone: Milestone, today: date) -> bool:
 
 def open_condition() -> Any:
     """SQL: the milestone is open (:func:`is_open`)."""
-    return or_(Milestone.status_label.is_(None), Milestone.status_label.not_in(sorted(MILESTONE_CLOSED_LABELS)))
+    return or_(Milestone.status_label.is_(None),
+               Milestone.status_label.not_in(sorted(MILESTONE_CLOSED_LABELS)))
 
 
 def overdue_condition(today: date) -> Any:
@@ -102,7 +102,8 @@ def list_opportunities(session: Session, *, customer_id: int | None = None,
     if not include_gone:
         stmt = stmt.where(Opportunity.gone_from_msx_at.is_(None))
     if only_open:
-        stmt = stmt.where(or_(Opportunity.state.is_(None), Opportunity.state.in_(sorted(OPEN_OPPORTUNITY_STATES))))
+        stmt = stmt.where(or_(Opportunity.state.is_(None),
+                              Opportunity.state.in_(sorted(OPEN_OPPORTUNITY_STATES))))
         stmt = stmt.order_by(Opportunity.estimated_close_date.is_(None), Opportunity.estimated_close_date)
     return list(session.scalars(stmt.order_by(Opportunity.name, Opportunity.id)))
 
