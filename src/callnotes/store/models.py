@@ -225,6 +225,8 @@ class Task(Base, _MsxRecord):
     is_hok: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str | None] = mapped_column(String(50))
+    #: The day of the task in MSX (``scheduledend``, else ``createdon``; a task from a note: its due).
+    task_date: Mapped[date | None] = mapped_column(Date, default=None)
     milestone_id: Mapped[int | None] = _fk("milestones")
     note_id: Mapped[int | None] = _fk("notes")
     milestone: Mapped[Milestone | None] = relationship(back_populates="tasks")

@@ -7,6 +7,7 @@ milestones → tasks. Notes are never touched (the store's upserts guarantee it)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -109,11 +110,16 @@ def _milestones(snapshot: ImportSnapshot) -> list[MilestoneRecord]:
     ]
 
 
+def _day(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment is not None else None
+
+
 def _tasks(snapshot: ImportSnapshot) -> list[TaskRecord]:
     """Tasks regarding the imported milestones: category code, HoK flag (`HokCategory`), state label."""
     return [
         TaskRecord(msx_id=t.id, subject=t.subject.strip() or UNNAMED, category_code=t.category_code,
                    is_hok=t.is_hok, duration_minutes=t.duration_minutes, state=t.state_label,
+                   task_date=_day(t.scheduled_end or t.created_on),
                    milestone_msx_id=t.regarding_id if t.regarding_id in snapshot.milestones else None)
         for t in sorted(snapshot.tasks.values(), key=lambda t: t.id)
     ]

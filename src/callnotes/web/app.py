@@ -90,6 +90,7 @@ def _routers() -> list[APIRouter]:
         customers,
         directory,
         editor,
+        hok,
         home,
         milestone_writes,
         milestones,
@@ -107,7 +108,7 @@ def _routers() -> list[APIRouter]:
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
-            webhooks.router, action_items.router, calendar.router, report.router,
+            webhooks.router, action_items.router, calendar.router, report.router, hok.router,
             outbox.router, milestone_writes.router, writeback_settings.router]
 
 

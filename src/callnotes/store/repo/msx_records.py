@@ -159,7 +159,8 @@ _SPECS: dict[type, _Spec] = {
     TaskRecord: _Spec(
         Task, lambda r, _: {"subject": required_text(r.subject, "subject", MSX_RECORD_NAME_MAX),
                             "category_code": r.category_code, "is_hok": r.is_hok,
-                            "duration_minutes": r.duration_minutes, "state": r.state},
+                            "duration_minutes": r.duration_minutes, "state": r.state,
+                            "task_date": r.task_date},
         refs={"milestone_msx_id": ("milestone_id", Milestone, "milestone")}),
 }
 _ORDER = list(_SPECS)  # dependency order: a kind only refers to kinds before it

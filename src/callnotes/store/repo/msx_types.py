@@ -132,6 +132,7 @@ class TaskRecord:
     duration_minutes: int | None = None
     state: str | None = None
     milestone_msx_id: str | None = None
+    task_date: date | None = None
 
 
 MsxRecord = (TerritoryRecord | SellerRecord | SolutionEngineerRecord | CustomerRecord | OpportunityRecord

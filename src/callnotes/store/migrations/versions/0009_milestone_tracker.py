@@ -1,8 +1,9 @@
-"""Milestone tracker and customer page (issue 13): favourite milestones, the opportunity's revenue,
-stage and owner, the milestone's commitment.
+"""Milestone tracker, customer page and HoK coverage (issue 13): favourite milestones, the opportunity's
+revenue, stage and owner, the milestone's commitment, the task's day.
 
 ``milestone_favourites``: the milestones I starred (one row each, gone with the milestone).
-``opportunities.estimated_value`` / ``stage`` / ``owner_name`` and ``milestones.commitment``: read by
+``opportunities.estimated_value`` / ``stage`` / ``owner_name``, ``milestones.commitment`` and
+``tasks.task_date``: read by
 the MSX import from then on (empty until the next import or refresh).
 
 Chained on 0007 (the lead re-chains it at merge).
@@ -31,6 +32,7 @@ def _columns() -> list[tuple[str, sa.Column]]:
         ("opportunities", sa.Column("stage", sa.String(length=100), nullable=True)),
         ("opportunities", sa.Column("owner_name", sa.String(length=200), nullable=True)),
         ("milestones", sa.Column("commitment", sa.String(length=100), nullable=True)),
+        ("tasks", sa.Column("task_date", sa.Date(), nullable=True)),
     ]
 
 
