@@ -143,7 +143,8 @@ def hok_coverage(session: Session, quarter: FiscalQuarter) -> Coverage:
 
 
 def _draft(note: Note, milestone: Milestone) -> TaskDraft:
-    return TaskDraft(note, milestone, note.display_title[:TASK_SUBJECT_MAX_LENGTH], int(DEFAULT_CATEGORY), note.call_date)
+    subject = note.display_title[:TASK_SUBJECT_MAX_LENGTH]
+    return TaskDraft(note, milestone, subject, int(DEFAULT_CATEGORY), note.call_date)
 
 
 def approve_drafts(
