@@ -117,6 +117,7 @@ SECTION_NAMES = tuple(s.name for s in SECTIONS)
 _CHECKS: dict[str, Any] = {
     "seller_type": SellerType, "specialty": SeSpecialty, "status": int, "category_code": int,
     "duration_minutes": int, "monthly_use": float, "on_my_team": bool, "is_hok": bool, "attendees": list,
+    "estimated_value": float,
 }
 
 
