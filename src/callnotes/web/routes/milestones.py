@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from callnotes.domain import MILESTONE_STATUSES, FiscalQuarter
 from callnotes.store.errors import ValidationError
-from callnotes.store.limits import MAX_ID
 from callnotes.store.models import Milestone
 from callnotes.store.repo.customers import list_customers_with_milestones
 from callnotes.store.repo.milestone_tasks import activity_of_milestones
@@ -31,7 +30,7 @@ from callnotes.store.repo.milestone_tracker import (
     workloads,
 )
 from callnotes.store.repo.milestones import get_milestone, list_milestones
-from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.deps import SessionDep, checked_id, id_or_none, render
 from callnotes.web.writeback import mode
 
 router = APIRouter(include_in_schema=False)
@@ -62,6 +61,10 @@ def _page_url(request: Request, **changes: object) -> str:
 
 
 _Bool = Annotated[bool, Query()]
+_SORTS = ((TrackerSort.TEAM.value, "On my team, then date"), (TrackerSort.DATE.value, "Date"),
+          (TrackerSort.NAME.value, "Milestone"), (TrackerSort.CUSTOMER.value, "Customer"),
+          (TrackerSort.STATUS.value, "Status"), (TrackerSort.COMMITMENT.value, "Commitment"),
+          (TrackerSort.WORKLOAD.value, "Workload"), (TrackerSort.MONTHLY_USE.value, "Monthly use"))
 
 
 @router.get("/milestones", response_class=HTMLResponse)
@@ -70,7 +73,7 @@ def milestones_page(
     request: Request,
     session: SessionDep,
     show: MilestoneView = MilestoneView.MINE,
-    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    customer: Annotated[str, Query(alias="customer_id", max_length=12)] = "",
     quarter: Annotated[str, Query(max_length=20)] = "",
     status: Annotated[list[str] | None, Query(max_length=40)] = None,
     commitment: Annotated[str, Query(max_length=40)] = "",
@@ -86,6 +89,9 @@ def milestones_page(
     """The milestone tracker: filters in the query string (a shareable URL), checked by the store."""
     today = datetime.now(UTC).date()
     errors: list[str] = []
+    customer_id = id_or_none(customer)
+    if customer.strip() and customer_id is None:
+        raise ValidationError(f"customer {customer.strip()!r} is not a customer id", field="customer_id")
     try:
         filters = parse_filters(
             quarter=quarter, statuses=status or [], commitment=commitment, workload=workload,
@@ -101,7 +107,7 @@ def milestones_page(
         "customer_id": customer_id, "customers": list_customers_with_milestones(session),
         "workloads": workloads(session), "statuses": MILESTONE_STATUSES, "commitments": COMMITMENTS,
         "quarters": _quarters(today), "quarter": quarter, "sort": sort.value, "desc": desc, "today": today,
-        "due_days": DUE_SOON_DAYS, "errors": errors, "page_url": lambda **c: _page_url(request, **c),
+        "due_days": DUE_SOON_DAYS, "sorts": _SORTS, "errors": errors, "page_url": lambda **c: _page_url(request, **c),
         "activity": activity_of_milestones(session, [m.id for m in result.milestones]),
         "return_to": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "writeback_mode": mode(request).value,
