@@ -37,9 +37,18 @@ TODAY = datetime.now(UTC).date()
 def _team(session: object, customers: list[Customer]) -> None:
     """Me (a Data SE on every account), 3 sellers, and 6 SEs of every kind on the first account."""
     me = SolutionEngineer(name="Me Myself", specialty=SeSpecialty.DATA, msx_id="me")
-    sellers = [Seller(name=f"Seller {n}", seller_type=list(SellerType)[n % 2], msx_id=f"s{n}") for n in range(3)]
-    engineers = [SolutionEngineer(name=f"Engineer {n}", specialty=list(SeSpecialty)[n % 3], msx_id=f"e{n}",
-                                  email=f"e{n}@microsoft.com") for n in range(6)]
+    sellers = [
+        Seller(name=f"Seller {n}", seller_type=list(SellerType)[n % 2], msx_id=f"s{n}") for n in range(3)
+    ]
+    engineers = [
+        SolutionEngineer(
+            name=f"Engineer {n}",
+            specialty=list(SeSpecialty)[n % 3],
+            msx_id=f"e{n}",
+            email=f"e{n}@microsoft.com",
+        )
+        for n in range(6)
+    ]
     customers[0].sellers, customers[0].solution_engineers = sellers, [me, *engineers]
     for customer in customers[1:]:
         customer.solution_engineers = [me]
@@ -55,9 +64,16 @@ def _seed(url: str) -> dict[str, int]:
         _team(session, [contoso, fabrikam])
 
         def milestone(name: str, customer: Customer, days: int, status: str, team: bool) -> Milestone:
-            row = Milestone(name=name, customer_id=customer.id, status_label=status, on_my_team=team,
-                            milestone_date=TODAY + timedelta(days=days), msx_id=str(uuid.uuid4()),
-                            commitment="Committed", workload="Azure AI")
+            row = Milestone(
+                name=name,
+                customer_id=customer.id,
+                status_label=status,
+                on_my_team=team,
+                milestone_date=TODAY + timedelta(days=days),
+                msx_id=str(uuid.uuid4()),
+                commitment="Committed",
+                workload="Azure AI",
+            )
             session.add(row)
             return row
 
@@ -66,13 +82,30 @@ def _seed(url: str) -> dict[str, int]:
         milestone("Old pilot", contoso, -10, "Completed", True)
         milestone("Retail analytics", fabrikam, 25, "Blocked", False)
         milestone("Store rollout", fabrikam, 60, "On Track", True)
-        session.add(Opportunity(name="Contoso AI platform", customer_id=contoso.id, state="Open", stage="Propose",
-                                estimated_value=480_000.0, estimated_close_date=TODAY + timedelta(days=45),
-                                owner_name="Olga Owner", msx_id=str(uuid.uuid4())))
+        session.add(
+            Opportunity(
+                name="Contoso AI platform",
+                customer_id=contoso.id,
+                state="Open",
+                stage="Propose",
+                estimated_value=480_000.0,
+                estimated_close_date=TODAY + timedelta(days=45),
+                owner_name="Olga Owner",
+                msx_id=str(uuid.uuid4()),
+            )
+        )
         session.flush()
         for n in range(30):
-            create_note(session, NoteInput(body="Notes", title=f"Call {n:02d}", call_date=TODAY - timedelta(days=n),
-                                           customer_id=contoso.id, milestone_ids=[late.id] if n < 3 else []))
+            create_note(
+                session,
+                NoteInput(
+                    body="Notes",
+                    title=f"Call {n:02d}",
+                    call_date=TODAY - timedelta(days=n),
+                    customer_id=contoso.id,
+                    milestone_ids=[late.id] if n < 3 else [],
+                ),
+            )
         ids = {"contoso": contoso.id, "late": late.id}
     engine.dispose()
     return ids
@@ -125,8 +158,10 @@ def _top(page: Page, selector: str) -> float:
 def test_customer_page_shows_first_things_first(page: Page, app: tuple[str, dict[str, int]]) -> None:
     base, ids = app
     page.goto(f"{base}/customers/{ids['contoso']}")
-    tops = [_top(page, f"#{panel}") for panel in ("notes-panel", "milestones-panel", "opportunities-panel",
-                                                   "team-panel")]
+    tops = [
+        _top(page, f"#{panel}")
+        for panel in ("notes-panel", "milestones-panel", "opportunities-panel", "team-panel")
+    ]
     assert tops == sorted(tops)
     notes = page.locator("#customer-notes li.customer-note")
     expect(notes).to_have_count(20)

@@ -38,14 +38,26 @@ from callnotes.store.repo.milestones import is_overdue, list_milestones
 from callnotes.store.repo.notes import NoteInput, create_note
 from callnotes.store.repo.outbox import WritebackOff
 
-TODAY = date(2026, 11, 20)  # FY27 Q2 (October–December 2026)
+TODAY = date(2026, 11, 20)  # FY27 Q2 (October to December 2026)
 _GUID = "7a1c0000-0000-4000-8000-{:012d}"
 
 
-def _milestone(session: Session, customer: Customer, name: str, when: date | None, status: str = "On Track",
-               **fields: object) -> Milestone:
-    milestone = Milestone(name=name, customer_id=customer.id, milestone_date=when, status_label=status,
-                          msx_id=str(uuid.uuid4()), **fields)
+def _milestone(
+    session: Session,
+    customer: Customer,
+    name: str,
+    when: date | None,
+    status: str = "On Track",
+    **fields: object,
+) -> Milestone:
+    milestone = Milestone(
+        name=name,
+        customer_id=customer.id,
+        milestone_date=when,
+        status_label=status,
+        msx_id=str(uuid.uuid4()),
+        **fields,
+    )
     session.add(milestone)
     session.flush()
     return milestone
@@ -54,8 +66,12 @@ def _milestone(session: Session, customer: Customer, name: str, when: date | Non
 def test_customer_page_notes_a_page_at_a_time_newest_first(session: Session) -> None:
     customer = create_customer(session, CustomerInput(name="Contoso"))
     for n in range(45):
-        create_note(session, NoteInput(body="", title=f"Call {n}", call_date=TODAY - timedelta(days=n),
-                                       customer_id=customer.id))
+        create_note(
+            session,
+            NoteInput(
+                body="", title=f"Call {n}", call_date=TODAY - timedelta(days=n), customer_id=customer.id
+            ),
+        )
     page = customer_page(session, customer.id, today=TODAY)
     assert page.note_count == 45
     assert [n.title for n in page.notes.notes] == [f"Call {n}" for n in range(20)]
@@ -67,24 +83,36 @@ def test_customer_page_notes_a_page_at_a_time_newest_first(session: Session) -> 
         customer_page(session, 999_999, today=TODAY)
 
 
-def test_customer_page_lists_open_milestones_with_overdue_flags_and_open_opportunities(session: Session) -> None:
+def test_customer_page_lists_open_milestones_with_overdue_flags_and_open_opportunities(
+    session: Session,
+) -> None:
     customer = create_customer(session, CustomerInput(name="Contoso"))
     late = _milestone(session, customer, "Late but On Track", date(2026, 7, 29))
     _milestone(session, customer, "Done", date(2026, 7, 1), status="Completed")
     _milestone(session, customer, "Lost", date(2026, 12, 1), status="Lost to Competitor")
     soon = _milestone(session, customer, "Soon", date(2026, 12, 1), status="At Risk")
-    session.add_all([
-        Opportunity(name="Open deal", customer_id=customer.id, state="Open", estimated_value=250_000.0,
-                    stage="Propose", estimated_close_date=date(2027, 1, 31), owner_name="Olga Owner"),
-        Opportunity(name="Won deal", customer_id=customer.id, state="Won"),
-    ])
+    session.add_all(
+        [
+            Opportunity(
+                name="Open deal",
+                customer_id=customer.id,
+                state="Open",
+                estimated_value=250_000.0,
+                stage="Propose",
+                estimated_close_date=date(2027, 1, 31),
+                owner_name="Olga Owner",
+            ),
+            Opportunity(name="Won deal", customer_id=customer.id, state="Won"),
+        ]
+    )
     session.flush()
     page = customer_page(session, customer.id, today=TODAY)
     assert [m.name for m in page.milestones] == ["Late but On Track", "Soon"]  # closed ones hidden
     assert page.overdue_ids == {late.id}
     assert is_overdue(late, TODAY) and not is_overdue(soon, TODAY)
     assert [(o.name, o.stage, o.estimated_value) for o in page.opportunities] == [
-        ("Open deal", "Propose", 250_000.0)]
+        ("Open deal", "Propose", 250_000.0)
+    ]
 
 
 def test_account_team_collapses_to_my_kind(session: Session) -> None:
@@ -97,11 +125,20 @@ def test_account_team_collapses_to_my_kind(session: Session) -> None:
     apps = SolutionEngineer(name="Abe Apps", specialty=SeSpecialty.APPS, msx_id="p")
     session.add_all([me_se, me_seller, growth, acq, data, infra, apps])
     session.flush()
-    as_se = create_customer(session, CustomerInput(
-        name="Where I am an SE", seller_ids=[growth.id, acq.id],
-        solution_engineer_ids=[me_se.id, data.id, infra.id, apps.id]))
-    as_seller = create_customer(session, CustomerInput(
-        name="Where I sell", seller_ids=[me_seller.id, acq.id], solution_engineer_ids=[data.id, infra.id]))
+    as_se = create_customer(
+        session,
+        CustomerInput(
+            name="Where I am an SE",
+            seller_ids=[growth.id, acq.id],
+            solution_engineer_ids=[me_se.id, data.id, infra.id, apps.id],
+        ),
+    )
+    as_seller = create_customer(
+        session,
+        CustomerInput(
+            name="Where I sell", seller_ids=[me_seller.id, acq.id], solution_engineer_ids=[data.id, infra.id]
+        ),
+    )
     create_customer(session, CustomerInput(name="Third", solution_engineer_ids=[me_se.id]))
     assert my_msx_user_id(session) == "me"  # on 3 customers' teams, no one else on more than 2
     page = customer_page(session, as_se.id, today=TODAY)
@@ -126,12 +163,35 @@ def _tracker_data(session: Session) -> dict[str, Milestone]:
     contoso = create_customer(session, CustomerInput(name="Contoso"))
     fabrikam = create_customer(session, CustomerInput(name="Fabrikam"))
     rows = {
-        "q2_team": _milestone(session, contoso, "Q2 team", date(2026, 12, 10), on_my_team=True,
-                              commitment="Committed", workload="Azure AI", monthly_use=500.0),
-        "q2_risk": _milestone(session, fabrikam, "Q2 risk", date(2026, 11, 30), status="At Risk",
-                              commitment="Committed at Risk", workload="Data & AI", monthly_use=100.0),
-        "overdue": _milestone(session, contoso, "Overdue", date(2026, 10, 2), status="Blocked",
-                              on_my_team=True, workload="Azure AI"),
+        "q2_team": _milestone(
+            session,
+            contoso,
+            "Q2 team",
+            date(2026, 12, 10),
+            on_my_team=True,
+            commitment="Committed",
+            workload="Azure AI",
+            monthly_use=500.0,
+        ),
+        "q2_risk": _milestone(
+            session,
+            fabrikam,
+            "Q2 risk",
+            date(2026, 11, 30),
+            status="At Risk",
+            commitment="Committed at Risk",
+            workload="Data & AI",
+            monthly_use=100.0,
+        ),
+        "overdue": _milestone(
+            session,
+            contoso,
+            "Overdue",
+            date(2026, 10, 2),
+            status="Blocked",
+            on_my_team=True,
+            workload="Azure AI",
+        ),
         "q3": _milestone(session, fabrikam, "Q3", date(2027, 2, 1), commitment="Uncommitted"),
         "closed": _milestone(session, contoso, "Closed", date(2026, 11, 1), status="Completed"),
         "undated": _milestone(session, fabrikam, "Undated", None),
@@ -152,12 +212,18 @@ def test_tracker_filters_combine_and_closed_ones_stay_hidden(session: Session) -
     assert everything.overdue_ids == {rows["overdue"].id}
     q2 = parse_filters(quarter="FY27-Q2")
     assert _names(session, q2, sort="date") == ["Overdue", "Q2 risk", "Q2 team"]
-    assert _names(session, parse_filters(quarter="FY27-Q2", on_my_team=True), sort="date") == ["Overdue", "Q2 team"]
+    assert _names(session, parse_filters(quarter="FY27-Q2", on_my_team=True), sort="date") == [
+        "Overdue",
+        "Q2 team",
+    ]
     assert _names(session, parse_filters(quarter="fy27 q2", statuses=["At Risk"])) == ["Q2 risk"]
     assert _names(session, parse_filters(commitment="Committed")) == ["Q2 team"]
     assert _names(session, parse_filters(workload="azure ai", overdue=True)) == ["Overdue"]
-    assert _names(session, parse_filters(customer_id=rows["q3"].customer_id), sort="date") == ["Q2 risk", "Q3",
-                                                                                                "Undated"]
+    assert _names(session, parse_filters(customer_id=rows["q3"].customer_id), sort="date") == [
+        "Q2 risk",
+        "Q3",
+        "Undated",
+    ]
     assert _names(session, parse_filters(due_within=30), sort="date") == ["Q2 risk", "Q2 team"]
     closed = parse_filters(show_closed=True)
     assert "Closed" in _names(session, closed)
@@ -168,9 +234,18 @@ def test_tracker_filters_combine_and_closed_ones_stay_hidden(session: Session) -
 
 def test_tracker_sorts_pages_and_keeps_favourites(session: Session) -> None:
     rows = _tracker_data(session)
-    assert _names(session, TrackerFilters(), sort="name") == ["Overdue", "Q2 risk", "Q2 team", "Q3", "Undated"]
+    assert _names(session, TrackerFilters(), sort="name") == [
+        "Overdue",
+        "Q2 risk",
+        "Q2 team",
+        "Q3",
+        "Undated",
+    ]
     assert _names(session, TrackerFilters(), sort="name", descending=True)[0] == "Undated"
-    assert _names(session, TrackerFilters(), sort="monthly_use", descending=True)[:2] == ["Q2 team", "Q2 risk"]
+    assert _names(session, TrackerFilters(), sort="monthly_use", descending=True)[:2] == [
+        "Q2 team",
+        "Q2 risk",
+    ]
     assert _names(session, TrackerFilters(), sort="customer")[:2] == ["Overdue", "Q2 team"]  # Contoso's
     assert _names(session, TrackerFilters())[:2] == ["Overdue", "Q2 team"]  # on my team first
     first = track_milestones(session, TrackerFilters(), today=TODAY, sort="name", per_page=2)
@@ -185,11 +260,17 @@ def test_tracker_sorts_pages_and_keeps_favourites(session: Session) -> None:
         set_favourite(session, 999_999, True)
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"quarter": "Q5 2026"}, "quarter"), ({"quarter": "FY26-Q9"}, "quarter"),
-    ({"statuses": ["Nearly done"]}, "status"), ({"commitment": "Maybe"}, "commitment"),
-    ({"workload": "x" * 301}, "workload"), ({"due_within": -1}, "due_within"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"quarter": "Q5 2026"}, "quarter"),
+        ({"quarter": "FY26-Q9"}, "quarter"),
+        ({"statuses": ["Nearly done"]}, "status"),
+        ({"commitment": "Maybe"}, "commitment"),
+        ({"workload": "x" * 301}, "workload"),
+        ({"due_within": -1}, "due_within"),
+    ],
+)
 def test_tracker_refuses_bad_filters_by_name(session: Session, fields: dict, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         parse_filters(**fields)
@@ -215,22 +296,74 @@ def _coverage_data(session: Session) -> dict[str, object]:
     customer = create_customer(session, CustomerInput(name="Contoso"))
     mine = _milestone(session, customer, "Mine", date(2026, 12, 15), on_my_team=True)
     other = _milestone(session, customer, "Not mine", date(2026, 12, 15))
-    covered = create_note(session, NoteInput(body="", title="Covered call", call_date=date(2026, 11, 3),
-                                             customer_id=customer.id, milestone_ids=[mine.id]))
-    same_day = create_note(session, NoteInput(body="", title="Same day", call_date=date(2026, 11, 5),
-                                              customer_id=customer.id, milestone_ids=[mine.id]))
-    bare = create_note(session, NoteInput(body="", title="Workshop with the data team", call_date=date(2026, 11, 10),
-                                          customer_id=customer.id, milestone_ids=[mine.id, other.id]))
-    create_note(session, NoteInput(body="", title="Last quarter", call_date=date(2026, 9, 10), customer_id=customer.id,
-                                   milestone_ids=[mine.id]))
-    session.add_all([
-        Task(subject="Logged from the note", is_hok=True, category_code=int(HokCategory.DEMO),
-             milestone_id=mine.id, note_id=covered.id, msx_id=_GUID.format(900)),
-        Task(subject="Logged in MSX", is_hok=True, category_code=int(HokCategory.WORKSHOP),
-             milestone_id=mine.id, task_date=date(2026, 11, 5), msx_id=_GUID.format(901)),
-        Task(subject="Not HoK", is_hok=False, category_code=int(HokCategory.INTERNAL),
-             milestone_id=mine.id, task_date=date(2026, 11, 10), msx_id=_GUID.format(902)),
-    ])
+    covered = create_note(
+        session,
+        NoteInput(
+            body="",
+            title="Covered call",
+            call_date=date(2026, 11, 3),
+            customer_id=customer.id,
+            milestone_ids=[mine.id],
+        ),
+    )
+    same_day = create_note(
+        session,
+        NoteInput(
+            body="",
+            title="Same day",
+            call_date=date(2026, 11, 5),
+            customer_id=customer.id,
+            milestone_ids=[mine.id],
+        ),
+    )
+    bare = create_note(
+        session,
+        NoteInput(
+            body="",
+            title="Workshop with the data team",
+            call_date=date(2026, 11, 10),
+            customer_id=customer.id,
+            milestone_ids=[mine.id, other.id],
+        ),
+    )
+    create_note(
+        session,
+        NoteInput(
+            body="",
+            title="Last quarter",
+            call_date=date(2026, 9, 10),
+            customer_id=customer.id,
+            milestone_ids=[mine.id],
+        ),
+    )
+    session.add_all(
+        [
+            Task(
+                subject="Logged from the note",
+                is_hok=True,
+                category_code=int(HokCategory.DEMO),
+                milestone_id=mine.id,
+                note_id=covered.id,
+                msx_id=_GUID.format(900),
+            ),
+            Task(
+                subject="Logged in MSX",
+                is_hok=True,
+                category_code=int(HokCategory.WORKSHOP),
+                milestone_id=mine.id,
+                task_date=date(2026, 11, 5),
+                msx_id=_GUID.format(901),
+            ),
+            Task(
+                subject="Not HoK",
+                is_hok=False,
+                category_code=int(HokCategory.INTERNAL),
+                milestone_id=mine.id,
+                task_date=date(2026, 11, 10),
+                msx_id=_GUID.format(902),
+            ),
+        ]
+    )
     session.flush()
     return {"mine": mine, "bare": bare, "same_day": same_day, "covered": covered}
 
@@ -239,7 +372,8 @@ def test_hok_coverage_finds_engagements_without_a_hok_task(session: Session) -> 
     data = _coverage_data(session)
     coverage = hok_coverage(session, FiscalQuarter(2027, 2))
     assert [(d.note.title, d.milestone.name, d.due, d.category) for d in coverage.drafts] == [
-        ("Workshop with the data team", "Mine", date(2026, 11, 10), int(DEFAULT_CATEGORY))]
+        ("Workshop with the data team", "Mine", date(2026, 11, 10), int(DEFAULT_CATEGORY))
+    ]
     assert HokCategory(coverage.drafts[0].category).is_hok
     [row] = coverage.milestones
     assert row.milestone.name == "Mine" and row.last_note is not None
@@ -249,8 +383,10 @@ def test_hok_coverage_finds_engagements_without_a_hok_task(session: Session) -> 
     assert data["bare"] is coverage.drafts[0].note
 
 
-@pytest.mark.parametrize(("mode", "state"), [(WritebackMode.ASK, OutboxState.AWAITING_APPROVAL),
-                                             (WritebackMode.AUTO, OutboxState.PENDING)])
+@pytest.mark.parametrize(
+    ("mode", "state"),
+    [(WritebackMode.ASK, OutboxState.AWAITING_APPROVAL), (WritebackMode.AUTO, OutboxState.PENDING)],
+)
 def test_approved_drafts_go_to_the_outbox_in_the_write_back_mode(
     session: Session, mode: WritebackMode, state: OutboxState
 ) -> None:
@@ -273,10 +409,15 @@ def test_approving_refuses_bad_picks_and_write_back_off(session: Session) -> Non
     with pytest.raises(WritebackOff):
         approve_drafts(session, [(note_id, mine.id, int(HokCategory.DEMO))], WritebackMode.OFF)
     with pytest.raises(ValidationError):
-        approve_drafts(session, [(note_id, mine.id, int(HokCategory.INTERNAL))], WritebackMode.AUTO)  # not HoK
+        approve_drafts(
+            session, [(note_id, mine.id, int(HokCategory.INTERNAL))], WritebackMode.AUTO
+        )  # not HoK
     with pytest.raises(ValidationError):
-        approve_drafts(session, [(data["covered"].id, 999_999, int(HokCategory.DEMO))],  # type: ignore[attr-defined]
-                       WritebackMode.AUTO)
+        approve_drafts(
+            session,
+            [(data["covered"].id, 999_999, int(HokCategory.DEMO))],  # type: ignore[attr-defined]
+            WritebackMode.AUTO,
+        )
     with pytest.raises(ValidationError):
         approve_drafts(session, [], WritebackMode.AUTO)
     assert session.scalars(select(OutboxItem)).all() == []

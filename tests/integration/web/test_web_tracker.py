@@ -29,10 +29,17 @@ def _arrange(settings: Settings, notes: int = 25) -> dict[str, int]:
             session.add_all([contoso, fabrikam])
             session.flush()
 
-            def milestone(name: str, customer: Customer, days: int | None, status: str = "On Track",
-                          **fields: object) -> Milestone:
-                row = Milestone(name=name, customer_id=customer.id, status_label=status, msx_id=str(uuid.uuid4()),
-                                milestone_date=None if days is None else TODAY + timedelta(days=days), **fields)
+            def milestone(
+                name: str, customer: Customer, days: int | None, status: str = "On Track", **fields: object
+            ) -> Milestone:
+                row = Milestone(
+                    name=name,
+                    customer_id=customer.id,
+                    status_label=status,
+                    msx_id=str(uuid.uuid4()),
+                    milestone_date=None if days is None else TODAY + timedelta(days=days),
+                    **fields,
+                )
                 session.add(row)
                 session.flush()
                 return row
@@ -41,16 +48,38 @@ def _arrange(settings: Settings, notes: int = 25) -> dict[str, int]:
             soon = milestone("Soon one", contoso, 10, status="At Risk", workload="Azure AI")
             done = milestone("Done one", contoso, 5, status="Completed")
             other = milestone("Fabrikam blocked", fabrikam, 20, status="Blocked", on_my_team=True)
-            session.add(Opportunity(name="Big deal", customer_id=contoso.id, state="Open", stage="Develop",
-                                    estimated_value=1_250_000.0, estimated_close_date=TODAY + timedelta(days=60),
-                                    owner_name="Olga Owner", msx_id=str(uuid.uuid4())))
+            session.add(
+                Opportunity(
+                    name="Big deal",
+                    customer_id=contoso.id,
+                    state="Open",
+                    stage="Develop",
+                    estimated_value=1_250_000.0,
+                    estimated_close_date=TODAY + timedelta(days=60),
+                    owner_name="Olga Owner",
+                    msx_id=str(uuid.uuid4()),
+                )
+            )
             session.add(Opportunity(name="Won deal", customer_id=contoso.id, state="Won"))
             for n in range(notes):
-                create_note(session, NoteInput(body="", title=f"Call {n:02d}", call_date=TODAY - timedelta(days=n),
-                                               customer_id=contoso.id,
-                                               milestone_ids=[late.id] if n < 2 else []))
-            return {"contoso": contoso.id, "fabrikam": fabrikam.id, "late": late.id, "soon": soon.id,
-                    "done": done.id, "other": other.id}
+                create_note(
+                    session,
+                    NoteInput(
+                        body="",
+                        title=f"Call {n:02d}",
+                        call_date=TODAY - timedelta(days=n),
+                        customer_id=contoso.id,
+                        milestone_ids=[late.id] if n < 2 else [],
+                    ),
+                )
+            return {
+                "contoso": contoso.id,
+                "fabrikam": fabrikam.id,
+                "late": late.id,
+                "soon": soon.id,
+                "done": done.id,
+                "other": other.id,
+            }
     finally:
         engine.dispose()
 
@@ -63,8 +92,10 @@ def _rows(page: str, table: str = "milestones") -> list[str]:
 def test_customer_page_first_things_first(client: TestClient, web_settings: Settings) -> None:
     ids = _arrange(web_settings)
     page = client.get(f"/customers/{ids['contoso']}").text
-    order = [page.index(f'id="{panel}"') for panel in
-             ("notes-panel", "milestones-panel", "opportunities-panel", "team-panel")]
+    order = [
+        page.index(f'id="{panel}"')
+        for panel in ("notes-panel", "milestones-panel", "opportunities-panel", "team-panel")
+    ]
     assert order == sorted(order)
     notes = re.findall(r'<li class="customer-note"><a href="/notes/\d+">([^<]+)</a>', page)
     assert notes == [f"Call {n:02d}" for n in range(20)]
@@ -92,7 +123,9 @@ def test_tracker_filters_in_the_url_combine(client: TestClient, web_settings: Se
     assert re.findall(r"<strong>(\d+)</strong>", glance) == ["1", "1", "1"]  # at risk, blocked, overdue
     assert _rows(client.get("/milestones?team=1&overdue=1").text) == ["Late one"]
     assert _rows(client.get("/milestones?status=At+Risk&status=Blocked&sort=name").text) == [
-        "Fabrikam blocked", "Soon one"]
+        "Fabrikam blocked",
+        "Soon one",
+    ]
     assert _rows(client.get(f"/milestones?customer_id={ids['contoso']}&workload=azure").text) == ["Soon one"]
     assert _rows(client.get("/milestones?commitment=Committed").text) == ["Late one"]
     assert "Done one" in _rows(client.get("/milestones?closed=1").text)
@@ -110,8 +143,11 @@ def _slug(day: date) -> str:
 
 def test_tracker_bad_filters_are_a_sentence_not_a_crash(client: TestClient, web_settings: Settings) -> None:
     _arrange(web_settings)
-    for query, words in (("quarter=Q7", "fiscal quarter"), ("status=Nearly", "unknown milestone status"),
-                         ("commitment=Maybe", "unknown commitment")):
+    for query, words in (
+        ("quarter=Q7", "fiscal quarter"),
+        ("status=Nearly", "unknown milestone status"),
+        ("commitment=Maybe", "unknown commitment"),
+    ):
         answer = client.get(f"/milestones?{query}")
         assert answer.status_code == 422, query
         assert words in answer.text and 'id="tracker-errors"' in answer.text, query
@@ -126,8 +162,15 @@ def test_tracker_pages_and_sort_links_keep_the_filters(client: TestClient, web_s
             customer = Customer(name="Many")
             session.add(customer)
             session.flush()
-            session.add_all(Milestone(name=f"M{n:03d}", customer_id=customer.id, msx_id=str(uuid.uuid4()),
-                                      milestone_date=TODAY + timedelta(days=n)) for n in range(120))
+            session.add_all(
+                Milestone(
+                    name=f"M{n:03d}",
+                    customer_id=customer.id,
+                    msx_id=str(uuid.uuid4()),
+                    milestone_date=TODAY + timedelta(days=n),
+                )
+                for n in range(120)
+            )
     finally:
         engine.dispose()
     first = client.get("/milestones?sort=name").text
@@ -142,15 +185,18 @@ def test_favourites_need_csrf_and_filter(client: TestClient, web_settings: Setti
     ids = _arrange(web_settings)
     assert client.post(f"/milestones/{ids['soon']}/favourite", data={"favourite": "true"}).status_code == 403
     token = csrf_of(client)
-    star = client.post(f"/milestones/{ids['soon']}/favourite", data={"favourite": "true"},
-                       headers={"X-CSRF-Token": token})
+    star = client.post(
+        f"/milestones/{ids['soon']}/favourite", data={"favourite": "true"}, headers={"X-CSRF-Token": token}
+    )
     assert star.status_code == 200 and 'aria-pressed="true"' in star.text
     assert _rows(client.get("/milestones?favourites=1").text) == ["Soon one"]
-    client.post(f"/milestones/{ids['soon']}/favourite", data={"favourite": "false"},
-                headers={"X-CSRF-Token": token})
+    client.post(
+        f"/milestones/{ids['soon']}/favourite", data={"favourite": "false"}, headers={"X-CSRF-Token": token}
+    )
     assert _rows(client.get("/milestones?favourites=1").text) == []
-    missing = client.post("/milestones/999999/favourite", data={"favourite": "true"},
-                          headers={"X-CSRF-Token": token})
+    missing = client.post(
+        "/milestones/999999/favourite", data={"favourite": "true"}, headers={"X-CSRF-Token": token}
+    )
     assert missing.status_code == 404
 
 
@@ -196,11 +242,16 @@ def test_hok_coverage_drafts_go_to_the_outbox(client: TestClient, web_settings: 
     assert item.payload["category"] == int(HokCategory.WORKSHOP)
     page = client.get("/hok").text
     assert re.findall(r'class="draft-subject">([^<]+)</a>', page) == ["Call 01"]
-    assert client.post("/hok/approve", data=_hok_form(client, page, "all"), follow_redirects=False).status_code == 303
+    assert (
+        client.post("/hok/approve", data=_hok_form(client, page, "all"), follow_redirects=False).status_code
+        == 303
+    )
     assert len(_outbox(web_settings)) == 2 and 'id="no-drafts"' in client.get("/hok").text
 
 
-def test_hok_coverage_refuses_with_write_back_off_and_bad_drafts(client: TestClient, web_settings: Settings) -> None:
+def test_hok_coverage_refuses_with_write_back_off_and_bad_drafts(
+    client: TestClient, web_settings: Settings
+) -> None:
     _arrange(web_settings, notes=2)
     page = client.get("/hok").text
     bad = _hok_form(client, page, "all")

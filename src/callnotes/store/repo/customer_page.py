@@ -125,5 +125,6 @@ def customer_page(session: Session, customer_id: int, *, today: date) -> Custome
         customer=customer, notes=customer_notes(session, customer.id),
         note_count=_note_count(session, customer.id),
         milestones=milestones, overdue_ids={m.id for m in milestones if is_overdue(m, today)},
-        opportunities=list_opportunities(session, customer_id=customer.id, only_open=True),
+        opportunities=list_opportunities(session, customer_id=customer.id, only_open=True,
+                                         with_milestones=False),
         team=shown, team_rest=rest)

@@ -113,9 +113,9 @@ def _engagements(session: Session, milestone_ids: list[int]) -> list[tuple[Note,
     return [(note, milestone_id) for note, milestone_id in session.execute(stmt)]
 
 
-def _covered(note: Note, milestone_id: int, marks: Sequence[HokMark]) -> bool:
-    return any(m.milestone_id == milestone_id and (m.note_id == note.id or m.day == note.call_date)
-               for m in marks)
+def _covered(note: Note, milestone_id: int, by_note: set[tuple[int, int]],
+             by_day: set[tuple[int, date]]) -> bool:
+    return (milestone_id, note.id) in by_note or (milestone_id, note.call_date) in by_day
 
 
 def _latest(marks: list[HokMark]) -> HokMark | None:
@@ -130,14 +130,18 @@ def hok_coverage(session: Session, quarter: FiscalQuarter) -> Coverage:
     marks = _marks(session, ids) if ids else []
     engagements = _engagements(session, ids) if ids else []
     by_id = {m.id: m for m in milestones}
-    rows = []
-    for milestone in milestones:
-        notes = [n for n, m in engagements if m == milestone.id]
-        rows.append(MilestoneCoverage(milestone, notes[0] if notes else None,
-                                      _latest([k for k in marks if k.milestone_id == milestone.id])))
+    last_note: dict[int, Note] = {}
+    for note, milestone_id in engagements:  # newest first: the first one seen is the last note
+        last_note.setdefault(milestone_id, note)
+    marks_of: dict[int, list[HokMark]] = {}
+    for mark in marks:
+        marks_of.setdefault(mark.milestone_id, []).append(mark)
+    rows = [MilestoneCoverage(m, last_note.get(m.id), _latest(marks_of.get(m.id, []))) for m in milestones]
+    by_note = {(m.milestone_id, m.note_id) for m in marks if m.note_id is not None}
+    by_day = {(m.milestone_id, m.day) for m in marks if m.day is not None}
     drafts = [_draft(note, by_id[milestone_id]) for note, milestone_id in engagements
               if quarter.start <= note.call_date <= quarter.end and by_id[milestone_id].msx_id
-              and not _covered(note, milestone_id, marks)]
+              and not _covered(note, milestone_id, by_note, by_day)]
     by_category, by_milestone = hok_counts(session, quarter)
     return Coverage(quarter, rows, drafts[:MAX_DRAFTS], by_category, by_milestone)
 

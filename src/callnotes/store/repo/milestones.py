@@ -93,10 +93,13 @@ def set_on_my_team(session: Session, milestone_id: int, on_my_team: bool) -> Mil
 
 
 def list_opportunities(session: Session, *, customer_id: int | None = None,
-                       include_gone: bool = False, only_open: bool = False) -> list[Opportunity]:
-    """Opportunities by name, with their milestones loaded (``only_open``: still being worked on,
-    nearest close date first)."""
-    stmt = select(Opportunity).options(selectinload(Opportunity.milestones))
+                       include_gone: bool = False, only_open: bool = False,
+                       with_milestones: bool = True) -> list[Opportunity]:
+    """Opportunities by name, with their milestones loaded unless not ``with_milestones``
+    (``only_open``: still being worked on, nearest close date first)."""
+    stmt = select(Opportunity)
+    if with_milestones:
+        stmt = stmt.options(selectinload(Opportunity.milestones))
     if customer_id is not None:
         stmt = stmt.where(Opportunity.customer_id == customer_id)
     if not include_gone:

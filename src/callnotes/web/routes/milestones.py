@@ -23,6 +23,7 @@ from callnotes.store.repo.milestone_tasks import activity_of_milestones
 from callnotes.store.repo.milestone_tracker import (
     COMMITMENTS,
     TrackerFilters,
+    TrackerPage,
     TrackerSort,
     parse_filters,
     set_favourite,
@@ -88,10 +89,10 @@ def milestones_page(
 ) -> HTMLResponse:
     """The milestone tracker: filters in the query string (a shareable URL), checked by the store."""
     today = datetime.now(UTC).date()
-    errors: list[str] = []
     customer_id = id_or_none(customer)
     if customer.strip() and customer_id is None:
         raise ValidationError(f"customer {customer.strip()!r} is not a customer id", field="customer_id")
+    errors: list[str] = []
     try:
         filters = parse_filters(
             quarter=quarter, statuses=status or [], commitment=commitment, workload=workload,
@@ -102,18 +103,24 @@ def milestones_page(
         errors.append(str(exc))
         filters = TrackerFilters(customer_id=customer_id)
     result = track_milestones(session, filters, today=today, sort=sort, descending=desc, page=page)
-    context: dict[str, Any] = {
-        "result": result, "milestones": result.milestones, "filters": filters, "show": show.value,
-        "customer_id": customer_id, "customers": list_customers_with_milestones(session),
+    context = _tracker_context(request, session, result, today)
+    return render(request, "milestones.html", status_code=422 if errors else 200, active="milestones",
+                  filters=filters, show=show.value, customer_id=customer_id, quarter=quarter, sort=sort.value,
+                  desc=desc, errors=errors, **context)
+
+
+def _tracker_context(request: Request, session: Session, result: TrackerPage, today: date) -> dict[str, Any]:
+    """What the tracker shows besides its filters: rows, pickers, links, each row's activity."""
+    return {
+        "result": result, "milestones": result.milestones,
+        "customers": list_customers_with_milestones(session),
         "workloads": workloads(session), "statuses": MILESTONE_STATUSES, "commitments": COMMITMENTS,
-        "quarters": _quarters(today), "quarter": quarter, "sort": sort.value, "desc": desc, "today": today,
-        "due_days": DUE_SOON_DAYS, "sorts": _SORTS, "errors": errors, "page_url": lambda **c: _page_url(request, **c),
+        "quarters": _quarters(today), "today": today, "due_days": DUE_SOON_DAYS, "sorts": _SORTS,
+        "page_url": lambda **changes: _page_url(request, **changes),
         "activity": activity_of_milestones(session, [m.id for m in result.milestones]),
         "return_to": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "writeback_mode": mode(request).value,
     }
-    return render(request, "milestones.html", status_code=422 if errors else 200, active="milestones",
-                  **context)
 
 
 def _quarters(today: date) -> list[FiscalQuarter]:
