@@ -421,3 +421,29 @@ def test_approving_refuses_bad_picks_and_write_back_off(session: Session) -> Non
     with pytest.raises(ValidationError):
         approve_drafts(session, [], WritebackMode.AUTO)
     assert session.scalars(select(OutboxItem)).all() == []
+
+
+def test_open_opportunities_past_their_close_date_are_flagged(session: Session) -> None:
+    customer = create_customer(session, CustomerInput(name="Contoso"))
+    late = Opportunity(
+        name="Slipped", customer_id=customer.id, state="Open", estimated_close_date=date(2026, 9, 1)
+    )
+    session.add_all(
+        [
+            late,
+            Opportunity(
+                name="Ahead", customer_id=customer.id, state="Open", estimated_close_date=date(2027, 3, 1)
+            ),
+        ]
+    )
+    session.flush()
+    page = customer_page(session, customer.id, today=TODAY)
+    assert [o.name for o in page.opportunities] == ["Slipped", "Ahead"]  # nearest close first
+    assert page.late_opportunity_ids == {late.id}
+
+
+def test_the_same_draft_picked_twice_is_one_task(session: Session) -> None:
+    _coverage_data(session)
+    [draft] = hok_coverage(session, FiscalQuarter(2027, 2)).drafts
+    pick = (draft.note.id, draft.milestone.id, int(HokCategory.DEMO))
+    assert len(approve_drafts(session, [pick, pick], WritebackMode.ASK)) == 1

@@ -64,6 +64,8 @@ class CustomerPage:
     milestones: list[Milestone]
     overdue_ids: set[int]
     opportunities: list[Opportunity]
+    #: Open opportunities whose estimated close date has passed.
+    late_opportunity_ids: set[int] = field(default_factory=set)
     team: list[TeamMember] = field(default_factory=list)
     team_rest: list[TeamMember] = field(default_factory=list)
 
@@ -121,10 +123,13 @@ def customer_page(session: Session, customer_id: int, *, today: date) -> Custome
     customer = get_customer(session, customer_id)
     milestones = list_milestones(session, customer_id=customer.id)
     shown, rest = account_team(session, customer)
+    opportunities = list_opportunities(session, customer_id=customer.id, only_open=True,
+                                       with_milestones=False)
     return CustomerPage(
         customer=customer, notes=customer_notes(session, customer.id),
         note_count=_note_count(session, customer.id),
         milestones=milestones, overdue_ids={m.id for m in milestones if is_overdue(m, today)},
-        opportunities=list_opportunities(session, customer_id=customer.id, only_open=True,
-                                         with_milestones=False),
+        opportunities=opportunities,
+        late_opportunity_ids={o.id for o in opportunities
+                              if o.estimated_close_date is not None and o.estimated_close_date < today},
         team=shown, team_rest=rest)

@@ -159,6 +159,7 @@ def approve_drafts(
     pick is checked before any row is added; a note not linked to that milestone, or a category that
     is not HoK, is a :class:`ValidationError` (raised before any row for a bad pick; the caller's
     transaction drops the rows of the picks before it)."""
+    picks = list(dict.fromkeys(picks))  # the same draft twice is one task
     if not picks:
         raise ValidationError("pick at least one engagement to log a HoK task for", field="drafts")
     if len(picks) > MAX_DRAFTS:

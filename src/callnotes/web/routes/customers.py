@@ -87,7 +87,6 @@ def customer_detail(request: Request, session: SessionDep, customer_id: int) -> 
         request, "customers/detail.html", active="customers", customer=page.customer, page=page,
         activity=activity_of_milestones(session, [m.id for m in page.milestones]),
         writeback_mode=mode(request).value, msx_url=customer_msx_url(page.customer), chat=teams_chat_url,
-        today=datetime.now(UTC).date(),
     )
 
 
