@@ -232,7 +232,7 @@ def test_hok_coverage_drafts_go_to_the_outbox(page: Page, app: tuple[str, dict[s
     expect(drafts.first).to_contain_text("Call 00")
     expect(page.locator("#hok-milestones")).to_contain_text("no HoK task")
     _fits(page)
-    drafts.first.locator("select").select_option(label="Workshop")
+    drafts.first.locator("select").select_option(label="Workshop (HoK)")
     drafts.first.locator("button.approve-one").click()
     expect(page.locator("#hok-queued")).to_contain_text("1 HoK task waits in the outbox for your approval")
     expect(drafts).to_have_count(2)

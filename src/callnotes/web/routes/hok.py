@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from callnotes.domain import HOK_CATEGORIES, FiscalQuarter
+from callnotes.domain import FiscalQuarter, HokCategory
 from callnotes.store.errors import Conflict, ValidationError
 from callnotes.store.repo.hok_coverage import approve_drafts, hok_coverage
 from callnotes.web.deps import SessionDep, id_or_none, render
 from callnotes.web.errors import WebError
+from callnotes.web.task_form import CategoryChoice, category_groups
 from callnotes.web.writeback import mode
 
 router = APIRouter(include_in_schema=False)
@@ -40,8 +41,14 @@ def _page(request: Request, session: Session, quarter: FiscalQuarter, *, errors:
     return render(request, "hok.html", status_code=status_code, active="milestones",
                   coverage=hok_coverage(session, quarter), current=current,
                   choices=[current.previous().previous(), current.previous(), current],
-                  categories=[(int(c), c.label) for c in HOK_CATEGORIES], writeback_mode=mode(request).value,
+                  categories=_hok_choices(), writeback_mode=mode(request).value,
                   errors=errors or [], queued=queued)
+
+
+def _hok_choices() -> list[CategoryChoice]:
+    """The editor's category picker, its hands-on-keyboard group only (a draft logs a HoK task)."""
+    groups = category_groups()
+    return next(choices for _, choices in groups if all(HokCategory(c.code).is_hok for c in choices))
 
 
 @router.get("/hok", response_class=HTMLResponse)
