@@ -1,5 +1,6 @@
-"""Web bench: the customer page with 1,000 notes, and the milestones page over 2,000 milestones,
-against baselines measured in the same run.
+"""Web bench: the customer page with 1,000 notes (and a 25-person account team, open milestones and
+opportunities: what the page shows first), the milestone tracker over 2,000 milestones with its filters,
+and HoK coverage, against baselines measured in the same run.
 
 The app runs under real uvicorn on 127.0.0.1 (SQLite in a temporary directory, or
 ``CALLNOTES_DATABASE_URL``); one keep-alive HTTP client asks each URL ``--requests`` times after a
@@ -17,7 +18,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,13 +26,14 @@ from sqlalchemy.orm import Session
 
 from _services import bench_database
 from callnotes.config import Settings
+from callnotes.domain import FiscalQuarter, SellerType, SeSpecialty
 from callnotes.store.db import (
     make_engine,
     make_session_factory,
     session_scope,
     upgrade_database,
 )
-from callnotes.store.models import Milestone
+from callnotes.store.models import Customer, Milestone, Opportunity, Seller, SolutionEngineer
 from callnotes.store.repo.customers import CustomerInput, create_customer
 from callnotes.store.repo.notes import NoteInput, create_note
 from callnotes.web.app import create_app
@@ -55,6 +57,31 @@ def _seed_milestones(session: Session, count: int) -> None:
         monthly_use=float(n * 10)) for n in range(count))
 
 
+def _seed_account(session: Session, customer: Customer) -> list[int]:
+    """The large customer's account team (10 sellers, 15 SEs), 8 milestones (2 closed, 2 overdue, half on
+    my team) and 5 opportunities; the milestone ids, for notes to link."""
+    today = datetime.now(UTC).date()
+    kinds, specialties = list(SellerType), list(SeSpecialty)
+    customer.sellers = [Seller(name=f"Seller {n}", seller_type=kinds[n % 2], msx_id=f"s-{n}",
+                               email=f"seller{n}@example.com") for n in range(10)]
+    customer.solution_engineers = [
+        SolutionEngineer(name=f"SE {n}", specialty=specialties[n % 3], msx_id=f"e-{n}",
+                         email=f"se{n}@example.com") for n in range(15)]
+    statuses = ["On Track", "At Risk", "Blocked", "Completed", "On Track", "Cancelled", "On Track", "At Risk"]
+    rows = [Milestone(name=f"Account milestone {n}", customer_id=customer.id, msx_id=str(uuid.uuid4()),
+                      status_label=status, milestone_date=today + timedelta(days=40 * n - 90),
+                      on_my_team=n % 2 == 0, commitment="Committed", workload="Azure AI",
+                      monthly_use=1000.0 * n)
+            for n, status in enumerate(statuses)]
+    session.add_all(rows)
+    session.add_all(Opportunity(name=f"Deal {n}", customer_id=customer.id, state="Open", stage="Develop",
+                                estimated_value=100_000.0 * n,
+                                estimated_close_date=today + timedelta(days=30 * n),
+                                owner_name="Olga Owner", msx_id=str(uuid.uuid4())) for n in range(5))
+    session.flush()
+    return [m.id for m in rows]
+
+
 def _seed(settings: Settings, big: int, milestones: int = 0) -> tuple[int, int]:
     engine = make_engine(settings.resolved_database_url())
     try:
@@ -62,13 +89,16 @@ def _seed(settings: Settings, big: int, milestones: int = 0) -> tuple[int, int]:
         with session_scope(make_session_factory(engine)) as session:
             large = create_customer(session, CustomerInput(name="Large Customer", tpid="1000"))
             small = create_customer(session, CustomerInput(name="Small Customer", tpid="10"))
-            start = date(2026, 11, 20)
+            account = _seed_account(session, large)
+            start = datetime.now(UTC).date()
             for customer, count in ((large, big), (small, 10)):
                 for n in range(count):
                     topic = _TOPICS[n % len(_TOPICS)]
+                    linked = [account[n % len(account)]] if customer is large and n % 3 == 0 else []
                     create_note(session, NoteInput(
                         body=_BODY.format(topic=topic, n=n), call_date=start - timedelta(days=n % 700),
-                        customer_id=customer.id, topics=[topic, _TOPICS[(n + 3) % len(_TOPICS)]]))
+                        customer_id=customer.id, topics=[topic, _TOPICS[(n + 3) % len(_TOPICS)]],
+                        milestone_ids=linked))
             _seed_milestones(session, milestones)
             return large.id, small.id
     finally:
@@ -105,14 +135,20 @@ def main() -> None:
         print(f"seeded {args.notes} + 10 notes, {args.milestones} milestones in {seconds:.1f} s "
               f"({make_engine(url).dialect.name})")
         with running_server(create_app(settings)) as base, httpx.Client(base_url=base, timeout=30) as client:
+            quarter = FiscalQuarter.of(datetime.now(UTC).date()).slug
             cases = {
                 "/healthz": "/healthz",
                 "customer page, 10 notes": f"/customers/{small}",
                 f"customer page, {args.notes} notes": f"/customers/{large}",
+                "customer page, more notes (htmx)": f"/customers/{large}/notes?offset=20",
                 f"API notes of customer, {args.notes}": f"/api/notes?customer_id={large}",
-                "milestones page (500 shown)": "/milestones",
-                "milestones on my team": "/milestones?show=team",
-                "milestones due in 30 days": "/milestones?show=due",
+                "tracker (50 a page)": "/milestones",
+                "tracker, page 20 by customer": "/milestones?sort=customer&page=20",
+                "tracker on my team": "/milestones?show=team",
+                "tracker due in 30 days": "/milestones?show=due",
+                "tracker quarter + status + team": f"/milestones?quarter={quarter}&status=On+Track&team=1",
+                "tracker overdue, closed shown": "/milestones?overdue=1&closed=1",
+                "HoK coverage": "/hok",
                 "home (due soon with team buttons)": "/",
             }
             results = {name: _timings(client, path, args.requests) for name, path in cases.items()}

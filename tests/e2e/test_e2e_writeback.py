@@ -21,6 +21,7 @@ from callnotes.config import Settings
 from callnotes.emulator import EmulatorServer
 from callnotes.store import make_engine, make_session_factory, upgrade_database
 from callnotes.store.models import Customer, Milestone, OutboxItem
+from callnotes.store.repo.milestones import open_condition
 from callnotes.sync.connection import open_client
 from callnotes.sync.importing import run_import
 from callnotes.web.app import create_app
@@ -36,6 +37,7 @@ class Picked:
     milestone_id: int
     milestone_msx_id: str
     customer: str
+    customer_id: int = 0
 
 
 @pytest.fixture()
@@ -100,10 +102,16 @@ def _pick(settings: Settings, *, count: int = 1, off_team: bool = False) -> list
                 Milestone.customer_id.is_not(None),
                 Milestone.gone_from_msx_at.is_(None),
             )
+            if off_team:  # open ones of one customer: the tracker lists them (closed ones are hidden)
+                query = query.where(Milestone.on_my_team.is_(False), open_condition())
+            rows = session.scalars(query.order_by(Milestone.id)).all()
             if off_team:
-                query = query.where(Milestone.on_my_team.is_(False))
-            rows = session.scalars(query.order_by(Milestone.id)).all()[:count]
-            return [Picked(m.id, m.msx_id or "", session.get(Customer, m.customer_id).name) for m in rows]
+                per_customer: dict[int | None, list[Milestone]] = {}
+                for m in rows:
+                    per_customer.setdefault(m.customer_id, []).append(m)
+                rows = next(ms for ms in per_customer.values() if len(ms) >= count)
+            return [Picked(m.id, m.msx_id or "", session.get(Customer, m.customer_id).name,
+                           m.customer_id or 0) for m in rows[:count]]
     finally:
         engine.dispose()
 
@@ -226,7 +234,7 @@ def test_join_one_team_then_several_with_one_click(
     page: Page, base: str, settings: Settings, writeback_emulator: EmulatorServer
 ) -> None:
     one, *several = _pick(settings, count=3, off_team=True)
-    page.goto(f"{base}/milestones")
+    page.goto(f"{base}/milestones?customer_id={one.customer_id}")
     cell = page.locator(f"#msx-team-{one.milestone_id}")
     cell.locator("text=Join team").click()
     expect(cell.locator("text=Leave team")).to_be_visible(timeout=_TIMEOUT_MS)  # "Joining…", then it lands

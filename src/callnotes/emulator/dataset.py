@@ -39,6 +39,14 @@ _DAYS = tuple((_EPOCH + timedelta(days=d)).isoformat() for d in range(500))  # c
 _TODAY = date(2026, 11, 22)
 
 
+def _sales_stage(state: int, close: date) -> int:
+    """``salesstage`` from how near the close is (no draw of the generator: the rest stays as it was)."""
+    if state != 0:
+        return 3
+    days = (close - _TODAY).days
+    return 0 if days > 180 else 1 if days > 90 else 2 if days > 30 else 3
+
+
 @dataclass
 class Dataset:
     """The database plus the ground truth tests compare against."""
@@ -272,6 +280,7 @@ class _Generator(TeamsMixin):
                 "estimatedclosedate": close.isoformat(),
                 "msp_estcompletiondate": (close + timedelta(days=90)).isoformat(),
                 "estimatedvalue": float(self.rng.randrange(5_000, 2_000_000, 500)),
+                "salesstage": _sales_stage(state, close),
                 "msp_consumptionconsumedrecurring": float(self.rng.randrange(0, 200_000, 100)),
                 "description": None,
             },

@@ -85,6 +85,8 @@ MILESTONE_CATEGORY: Mapping[int, str] = {
 }
 ACTIVE_STATE: Mapping[int, str] = {0: "Active", 1: "Inactive"}
 OPPORTUNITY_STATE: Mapping[int, str] = {0: "Open", 1: "Won", 2: "Lost"}
+#: ``salesstage`` (powerapps-docs/developer/data-platform/reference/entities/opportunity.md, SalesStage).
+SALES_STAGE: Mapping[int, str] = {0: "Qualify", 1: "Develop", 2: "Propose", 3: "Close"}
 OPPORTUNITY_STATUS: Mapping[int, str] = {
     1: "In Progress",
     2: "On Hold",
@@ -349,6 +351,7 @@ def _opportunity() -> EntityType:
         Column("estimatedclosedate", Kind.DATE),
         Column("msp_estcompletiondate", Kind.DATE),
         Column("estimatedvalue", Kind.MONEY),
+        Column("salesstage", Kind.CHOICE, options=SALES_STAGE),
         Column("msp_consumptionconsumedrecurring", Kind.MONEY),
         Column("description", Kind.MEMO),
     )

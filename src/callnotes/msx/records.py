@@ -12,6 +12,7 @@ from callnotes.msx import _parse as p
 from callnotes.msx.errors import MalformedCrmAnswer
 from callnotes.msx.schema import (
     MILESTONE_CLOSED_LABELS,
+    SALES_STAGE_LABELS,
     SE_SPECIALTY_BY_ROLE,
     SELLER_TITLE,
     SELLER_TYPE_BY_ROLE,
@@ -124,6 +125,10 @@ class Opportunity(p.FromRow):
     #: "Open", "Won", "Lost"… (the answer's formatted value).
     state_label: str | None = p.column("statecode", p.formatted_value, default=None)
     modified_on: datetime | None = p.column("modifiedon", p.moment, default=None)  # noqa: RUF009 (column() is a dataclasses.field)
+    #: ``estimatedvalue`` (Money) and ``salesstage``'s label (Qualify, Develop, Propose, Close:
+    #: powerapps-docs/developer/data-platform/reference/entities/opportunity.md).
+    estimated_value: float | None = p.column("estimatedvalue", p.number, default=None)
+    stage: str | None = p.column("salesstage", p.labelled(SALES_STAGE_LABELS), default=None)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ class TaskPriority(IntEnum):
 #: Task ``statecode`` labels (powerapps-docs/developer/data-platform/reference/entities/task.md,
 #: StateCode choices), used when an answer carries no formatted value.
 TASK_STATE_LABELS: Final = {0: "Open", 1: "Completed", 2: "Canceled"}
+#: ``opportunity.salesstage`` (powerapps-docs/developer/data-platform/reference/entities/opportunity.md).
+SALES_STAGE_LABELS: Final = {0: "Qualify", 1: "Develop", 2: "Propose", 3: "Close"}
 
 
 class EntitySet(StrEnum):
@@ -118,6 +120,8 @@ OPPORTUNITY_SELECT: Final = (
     "msp_opportunitynumber",
     "statecode",
     "modifiedon",
+    "estimatedvalue",
+    "salesstage",
 )
 MILESTONE_SELECT: Final = (
     "msp_engagementmilestoneid",

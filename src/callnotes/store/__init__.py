@@ -73,6 +73,13 @@ A seller's week (import from each module)
     ``calendar``: ``read_meetings`` (an ``.ics`` file → ``Meeting`` drafts matched to customers,
     ``CalendarFileError`` otherwise), ``meeting_note``. ``repo.notes_bulk``:
     ``create_notes_in_bulk`` (file imports: the note rules, a few statements per thousand notes).
+    ``repo.customer_page``: ``customer_page`` (newest notes a page at a time, open milestones with
+    overdue flags, open opportunities, the account team of my kind), ``customer_notes``.
+    ``repo.milestone_tracker``: ``parse_filters`` (the tracker's query string, checked),
+    ``track_milestones`` (filters that combine, sort, paging, counts at a glance), ``set_favourite``.
+    ``repo.milestones``: ``is_open`` / ``is_overdue`` (closed milestones are hidden by default).
+    ``repo.hok_coverage``: ``hok_coverage`` (last note and HoK task per milestone on my team,
+    drafts for engagements without one), ``approve_drafts`` (through ``outbox.queue_note_tasks``).
 
 Files (``backup.py``: the JSON backup; ``csv_import.py``; import from there; nothing commits)
     ``export_store(session) -> dict``, ``write_export(session, path_or_stream)``,

@@ -96,10 +96,12 @@ SECTIONS: tuple[_Section, ...] = (
              lists={"sellers": Seller, "solution_engineers": SolutionEngineer}, clean=clean_customer_fields),
     _Section("topics", Topic, text=("name",), required=("name",), natural_key="name",
              check_new=check_topic_count),
-    _Section("opportunities", Opportunity, text=("msx_id", "name", "number", "state"), required=("name",),
+    _Section("opportunities", Opportunity, text=("msx_id", "name", "number", "state", "stage", "owner_name"),
+             required=("name",), other=("estimated_value",),
              dates=("estimated_close_date",), times=_STAMPS + _MSX_TIMES,
              refs={"customer": ("customer_id", Customer)}),
-    _Section("milestones", Milestone, text=("msx_id", "name", "number", "status_label", "workload"),
+    _Section("milestones", Milestone,
+             text=("msx_id", "name", "number", "status_label", "workload", "commitment"),
              required=("name",), other=("status", "monthly_use", "on_my_team"), dates=("milestone_date",),
              times=_STAMPS + _MSX_TIMES,
              refs={"opportunity": ("opportunity_id", Opportunity), "customer": ("customer_id", Customer)}),
@@ -108,7 +110,8 @@ SECTIONS: tuple[_Section, ...] = (
              lists={"milestones": Milestone, "opportunities": Opportunity},
              clean=clean_note_fields, check=check_note),
     _Section("tasks", Task, text=("msx_id", "subject", "state"), required=("subject",),
-             other=("category_code", "is_hok", "duration_minutes"), times=_STAMPS + _MSX_TIMES,
+             other=("category_code", "is_hok", "duration_minutes"), dates=("task_date",),
+             times=_STAMPS + _MSX_TIMES,
              refs={"milestone": ("milestone_id", Milestone), "note": ("note_id", Note)}),
     _Section("note_templates", NoteTemplate, text=("name", "body"), required=("name",), natural_key="name",
              clean=clean_template_fields),
@@ -117,6 +120,7 @@ SECTION_NAMES = tuple(s.name for s in SECTIONS)
 _CHECKS: dict[str, Any] = {
     "seller_type": SellerType, "specialty": SeSpecialty, "status": int, "category_code": int,
     "duration_minutes": int, "monthly_use": float, "on_my_team": bool, "is_hok": bool, "attendees": list,
+    "estimated_value": float,
 }
 
 

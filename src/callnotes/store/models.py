@@ -184,6 +184,10 @@ class Opportunity(Base, _MsxRecord):
     number: Mapped[str | None] = mapped_column(String(100), index=True)
     state: Mapped[str | None] = mapped_column(String(100))
     estimated_close_date: Mapped[date | None] = mapped_column(Date)
+    #: ``estimatedvalue`` (the revenue MSX estimates), ``salesstage``'s label, the owner's name.
+    estimated_value: Mapped[float | None] = mapped_column(Float, default=None)
+    stage: Mapped[str | None] = mapped_column(String(100), default=None)
+    owner_name: Mapped[str | None] = mapped_column(String(limits.PERSON_NAME_MAX), default=None)
     customer_id: Mapped[int | None] = _fk("customers")
     customer: Mapped[Customer | None] = relationship(back_populates="opportunities")
     milestones: Mapped[list[Milestone]] = relationship(back_populates="opportunity")
@@ -201,6 +205,8 @@ class Milestone(Base, _MsxRecord):
     milestone_date: Mapped[date | None] = mapped_column(Date, index=True)
     monthly_use: Mapped[float | None] = mapped_column(Float)
     workload: Mapped[str | None] = mapped_column(String(300))
+    #: ``msp_commitmentrecommendation``'s label: Uncommitted, Committed, Committed at Risk.
+    commitment: Mapped[str | None] = mapped_column(String(100), default=None)
     on_my_team: Mapped[bool] = mapped_column(Boolean, default=False)
     opportunity_id: Mapped[int | None] = _fk("opportunities")
     customer_id: Mapped[int | None] = _fk("customers")
@@ -219,6 +225,8 @@ class Task(Base, _MsxRecord):
     is_hok: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str | None] = mapped_column(String(50))
+    #: The day of the task in MSX (``scheduledend``, else ``createdon``; a task from a note: its due).
+    task_date: Mapped[date | None] = mapped_column(Date, default=None)
     milestone_id: Mapped[int | None] = _fk("milestones")
     note_id: Mapped[int | None] = _fk("notes")
     milestone: Mapped[Milestone | None] = relationship(back_populates="tasks")
@@ -491,6 +499,15 @@ class MsxWatermark(Base):
     row_count: Mapped[int | None] = mapped_column(Integer, default=None)
     value: Mapped[str | None] = mapped_column(String(100), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MilestoneFavourite(Base):
+    """A milestone I starred on the tracker (local only: MSX knows nothing of it)."""
+
+    __tablename__ = "milestone_favourites"
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def _refuse_naive(_target: object, value: object, _old: object, _initiator: object) -> object:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -115,7 +115,8 @@ def _customers(snapshot: ImportSnapshot, team: list[AccountTeamMember], crm_url:
 def _opportunities(snapshot: ImportSnapshot, known: Known) -> list[OpportunityRecord]:
     return [
         OpportunityRecord(msx_id=o.id, name=o.name, number=o.number, state="Open",
-                          estimated_close_date=o.estimated_close_date,
+                          estimated_close_date=o.estimated_close_date, estimated_value=o.estimated_value,
+                          stage=o.stage, owner_name=o.owner_name,
                           customer_msx_id=o.account_id if o.account_id in known.accounts else None)
         for o in sorted(snapshot.opportunities.values(), key=lambda o: o.id)
     ]
@@ -126,6 +127,7 @@ def _milestones(snapshot: ImportSnapshot, known: Known) -> list[MilestoneRecord]
         MilestoneRecord(
             msx_id=m.id, name=m.name, number=m.number, status=m.status, status_label=m.status_label,
             milestone_date=m.milestone_date, monthly_use=m.monthly_use, workload=m.workload,
+            commitment=m.commitment,
             on_my_team=m.id in snapshot.my_milestone_teams,
             opportunity_msx_id=m.opportunity_id if m.opportunity_id in known.opportunities else None,
             customer_msx_id=m.account_id if m.account_id in known.accounts else None,
@@ -134,11 +136,16 @@ def _milestones(snapshot: ImportSnapshot, known: Known) -> list[MilestoneRecord]
     ]
 
 
+def _day(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment is not None else None
+
+
 def _tasks(snapshot: ImportSnapshot, known: Known) -> list[TaskRecord]:
     """Tasks regarding the imported milestones: category code, HoK flag (`HokCategory`), state label."""
     return [
         TaskRecord(msx_id=t.id, subject=t.subject.strip() or UNNAMED, category_code=t.category_code,
                    is_hok=t.is_hok, duration_minutes=t.duration_minutes, state=t.state_label,
+                   task_date=_day(t.scheduled_end or t.created_on),
                    milestone_msx_id=t.regarding_id if t.regarding_id in known.milestones else None)
         for t in sorted(snapshot.tasks.values(), key=lambda t: t.id)
     ]
@@ -168,7 +175,8 @@ def _restate_opportunities(session: Session, states: Mapping[str, str | None]) -
     )) if changed else []
     records = [
         OpportunityRecord(msx_id=row.msx_id, name=row.name, number=row.number, state=states[row.msx_id],
-                          estimated_close_date=row.estimated_close_date,
+                          estimated_close_date=row.estimated_close_date, estimated_value=row.estimated_value,
+                          stage=row.stage, owner_name=row.owner_name,
                           customer_msx_id=row.customer.msx_id if row.customer else None)
         for row in rows if row.msx_id is not None and row.state != states[row.msx_id]
     ]

@@ -18,7 +18,7 @@ from callnotes.dataverse import EntityReference, Money, OptionSetValue, RemoteEx
 from callnotes.domain import HokCategory
 from callnotes.msx.errors import MalformedCrmAnswer
 from callnotes.msx.records import AccountTeamMember
-from callnotes.msx.schema import TASK_STATE_LABELS
+from callnotes.msx.schema import SALES_STAGE_LABELS, TASK_STATE_LABELS
 from callnotes.store.repo.msx_types import MsxKind, SellerRecord, SolutionEngineerRecord
 from callnotes.store.repo.remote_changes import (
     ChangeOutcome,
@@ -80,6 +80,7 @@ _FIELDS: dict[str, tuple[MsxKind, dict[str, list[tuple[str, Convert]]]]] = {
         "msp_milestonestatus": [("status", _option), ("status_label", _label())],
         "msp_milestonedate": [("milestone_date", _day)], "msp_monthlyuse": [("monthly_use", _number)],
         "msp_workloadlkid": [("workload", _reference_name)],
+        "msp_commitmentrecommendation": [("commitment", _label())],
         "msp_opportunityid": [("opportunity_msx_id", _reference("opportunity"))],
         "msp_parentaccount": [("customer_msx_id", _reference("account"))],
     }),
@@ -87,11 +88,15 @@ _FIELDS: dict[str, tuple[MsxKind, dict[str, list[tuple[str, Convert]]]]] = {
         "name": [("name", _text)], "msp_opportunitynumber": [("number", _text)],
         "statecode": [("state", _label(_OPPORTUNITY_STATES))],
         "estimatedclosedate": [("estimated_close_date", _day)],
+        "estimatedvalue": [("estimated_value", _number)],
+        "salesstage": [("stage", _label(SALES_STAGE_LABELS))],
+        "ownerid": [("owner_name", _reference_name)],
         "parentaccountid": [("customer_msx_id", _reference("account"))],
     }),
     "task": (MsxKind.TASKS, {
         "subject": [("subject", _text)], "msp_taskcategory": [("category_code", _option)],
         "scheduleddurationminutes": [("duration_minutes", _integer)],
+        "scheduledend": [("task_date", _day)],
         "statecode": [("state", _label(TASK_STATE_LABELS))],
         "regardingobjectid": [("milestone_msx_id", _reference("msp_engagementmilestone"))],
     }),

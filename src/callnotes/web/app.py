@@ -23,7 +23,7 @@ from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.deps import DatabaseGate
 from callnotes.web.errors import ERROR_RESPONSES, install_error_handlers
-from callnotes.web.links import milestone_msx_url, safe_href
+from callnotes.web.links import milestone_msx_url, opportunity_msx_url, safe_href
 from callnotes.web.markdown import render_markdown
 from callnotes.web.protocol import ProtocolMiddleware
 from callnotes.web.writeback import install_writeback_helpers
@@ -66,6 +66,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["money"] = _format_amount
     templates.env.globals["version"] = __version__
     templates.env.globals["milestone_link"] = milestone_msx_url
+    templates.env.globals["opportunity_link"] = opportunity_msx_url
     install_writeback_helpers(templates.env)
     templates.env.filters["safe_href"] = safe_href
     return templates
@@ -89,6 +90,7 @@ def _routers() -> list[APIRouter]:
         customers,
         directory,
         editor,
+        hok,
         home,
         milestone_writes,
         milestones,
@@ -107,7 +109,7 @@ def _routers() -> list[APIRouter]:
 
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
-            webhooks.router, action_items.router, calendar.router, report.router,
+            webhooks.router, action_items.router, calendar.router, report.router, hok.router,
             outbox.router, milestone_writes.router, writeback_settings.router, refresh.router]
 
 

@@ -38,6 +38,14 @@ def milestone_msx_url(msx_id: str | None) -> str | None:
         return None
 
 
+def opportunity_msx_url(msx_id: str | None) -> str | None:
+    """The opportunity's MSX page, or None when it has no (valid) MSX id."""
+    try:
+        return links.opportunity_url(msx_id) if msx_id else None
+    except InvalidInput:
+        return None
+
+
 def task_msx_url(msx_id: str | None, settings: Settings) -> str | None:
     """The task's page in the MSX org this app talks to, or None without a (valid) MSX id."""
     try:

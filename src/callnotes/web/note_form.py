@@ -24,7 +24,7 @@ from callnotes.store.models import Customer, Draft, Milestone, Note
 from callnotes.store.repo.customers import get_customer
 from callnotes.store.repo.drafts import DraftInput
 from callnotes.store.repo.milestone_tasks import activity_of_milestones
-from callnotes.store.repo.milestones import list_milestones
+from callnotes.store.repo.milestones import is_open, list_milestones
 from callnotes.store.repo.notes import NoteInput, NoteUpdate
 from callnotes.store.repo.outbox import TaskRequest
 from callnotes.store.repo.templates import list_templates
@@ -174,11 +174,11 @@ class NoteForm:
 
 
 def customer_milestones(session: Session, customer: Customer | None) -> list[Milestone]:
-    """The editor's milestone picker: every milestone of ``customer`` (also those gone from MSX, so
-    saving a note keeps a link to one)."""
+    """The editor's milestone picker: every milestone of ``customer``, open ones first (also those gone
+    from MSX or closed, so saving a note keeps a link to one; the picker folds the closed away)."""
     if customer is None:
         return []
-    return list_milestones(session, customer_id=customer.id, include_gone=True)
+    return list_milestones(session, customer_id=customer.id, include_gone=True, include_closed=True)
 
 
 def _picked_customer(session: Session, form: NoteForm) -> Customer | None:
@@ -199,8 +199,11 @@ def picker_context(
     milestones = customer_milestones(session, customer)
     selected = {int(value) for value in form.milestone_ids if value.isdigit()}
     selected |= {int(key) for key, task in form.tasks.items() if task.log}
+    closed = {m.id for m in milestones if not is_open(m) and m.id not in selected}
+    milestones = sorted(milestones, key=lambda m: m.id in closed)  # folded away at the end
     return {
         "customer": customer, "milestones": milestones, "selected_milestones": selected,
+        "closed_milestones": closed,
         "task_forms": form.tasks, "empty_task": TaskForm(), "categories": category_groups(),
         "writeback_mode": mode.value, "writeback_env": bool(env_overrides({"writeback"})),
         "activity": activity_of_milestones(session, [m.id for m in milestones]),

@@ -153,7 +153,8 @@ def test_casts_narrow_the_attributes_to_one_type(api: httpx.Client) -> None:
     picklists = _ok(api.get(f"{base}/{CRM}.PicklistAttributeMetadata", params={"$select": "LogicalName"}))[
         "value"
     ]
-    assert picklists == []  # statecode and statuscode are State/Status attributes, not Picklist ones
+    # salesstage is the one Picklist: statecode and statuscode are State/Status attributes, not Picklist ones
+    assert [a["LogicalName"] for a in picklists] == ["salesstage"]
     (status,) = _ok(
         api.get(
             f"{base}/{CRM}.StatusAttributeMetadata", params={"$select": "LogicalName", "$expand": "OptionSet"}

@@ -247,3 +247,24 @@ def test_a_full_account_team_query_is_split_and_everyone_still_gets_an_email(
     people = {**picture["sellers"], **picture["solution_engineers"]}
     assert {user: values[2] for user, values in people.items()} == truth.emails
     assert summary.http_requests == 7  # 4 rounds + split per account, per role, continued by user id
+
+
+def test_import_brings_what_the_customer_page_and_tracker_show(emulator_200, client_200, session_factory):
+    """Revenue, sales stage and owner of opportunities, the milestones' commitment, the tasks' day."""
+    truth = ground_truth(emulator_200)
+    run_import(client_200, session_factory)
+    stages = {0: "Qualify", 1: "Develop", 2: "Propose", 3: "Close"}
+    commitments = {861980000: "Uncommitted", 861980001: "Committed", 861980002: "Committed at Risk"}
+    opportunities = emulator_200.service.dataset.database.table("opportunity").rows
+    with session_factory() as session:
+        stored = session.scalars(select(Opportunity)).all()
+        assert stored
+        for opportunity in stored:
+            row = opportunities[opportunity.msx_id]
+            assert opportunity.estimated_value == row["estimatedvalue"]
+            assert opportunity.stage == stages[row["salesstage"]]
+            assert opportunity.owner_name
+        for milestone in session.scalars(select(Milestone)).all():
+            code = truth.milestones[milestone.msx_id]["msp_commitmentrecommendation"]
+            assert milestone.commitment == commitments[code]
+        assert all(t.task_date is not None for t in session.scalars(select(Task)).all())

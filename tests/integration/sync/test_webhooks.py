@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.config import Settings
 from callnotes.emulator import EmulatorConfig, EmulatorServer
-from callnotes.store.models import Customer, Milestone, Task, WebhookDelivery
+from callnotes.store.models import Customer, Milestone, Opportunity, Task, WebhookDelivery
 from callnotes.sync.connection import open_client
 from callnotes.sync.importing import run_import
 from callnotes.sync.runtime import open_runtime
@@ -222,3 +222,21 @@ def _context(record_id: str, name: str, *, created_ms: int = 1_790_000_000_000,
             "Id": record_id, "Attributes": [{"key": "msp_name", "value": name}], "FormattedValues": []}}],
         "PostEntityImages": [], "PreEntityImages": [],
     }).encode()
+
+
+def test_changes_to_what_the_tracker_and_customer_page_show_arrive_too(bed: HookBed) -> None:
+    """A milestone's commitment and an opportunity's revenue and sales stage, changed in MSX."""
+    milestone = _mirrored_milestone(bed)
+    opportunity = bed.query(lambda s: s.scalars(select(Opportunity).where(Opportunity.msx_id.is_not(None))
+                                                .order_by(Opportunity.id)).first())
+    bed.register("msp_engagementmilestone", ["Update"])
+    bed.register("opportunity", ["Update"])
+    with web_api_client(bed.server, json_body=True) as api:
+        assert api.patch(f"msp_engagementmilestones({milestone.msx_id})",
+                         json={"msp_commitmentrecommendation": 861980002}).status_code == 204
+        assert api.patch(f"opportunities({opportunity.msx_id})",
+                         json={"estimatedvalue": 123456.0, "salesstage": 2}).status_code == 204
+    bed.wait_for(lambda s: s.get(Milestone, milestone.id).commitment, "Committed at Risk")
+    bed.wait_for(lambda s: (lambda o: (o.estimated_value, o.stage))(s.get(Opportunity, opportunity.id)),
+                 (123456.0, "Propose"))
+    assert bed.query(lambda s: s.get(Milestone, milestone.id).name) == milestone.name  # the rest is kept

@@ -115,6 +115,11 @@ def _linkable(value: str | None, field: str, max_length: int) -> str | None:
         return None
 
 
+def _short(value: str | None, max_length: int) -> str | None:
+    """A label MSX shows beside a record, cut to the column (it is for display only)."""
+    return value[:max_length] if value else None
+
+
 def _person(record: SellerRecord | SolutionEngineerRecord) -> dict[str, Any]:
     return {"name": required_text(record.name, "name", PERSON_NAME_MAX), "email": record.email}
 
@@ -137,20 +142,25 @@ _SPECS: dict[type, _Spec] = {
     OpportunityRecord: _Spec(
         Opportunity, lambda r, _: {"name": required_text(r.name, "name", MSX_RECORD_NAME_MAX),
                                    "number": r.number, "state": r.state,
-                                   "estimated_close_date": r.estimated_close_date},
+                                   "estimated_close_date": r.estimated_close_date,
+                                   "estimated_value": r.estimated_value,
+                                   "stage": _short(r.stage, 100),
+                                   "owner_name": _short(r.owner_name, PERSON_NAME_MAX)},
         refs={"customer_msx_id": ("customer_id", Customer, "customer")}),
     MilestoneRecord: _Spec(
         Milestone, lambda r, _: {
             "name": required_text(r.name, "name", MSX_RECORD_NAME_MAX), "number": r.number,
             "status": r.status, "status_label": r.status_label, "milestone_date": r.milestone_date,
-            "monthly_use": r.monthly_use, "workload": r.workload, "on_my_team": r.on_my_team},
+            "monthly_use": r.monthly_use, "workload": r.workload, "on_my_team": r.on_my_team,
+            "commitment": _short(r.commitment, 100)},
         refs={"opportunity_msx_id": ("opportunity_id", Opportunity, "opportunity"),
               "customer_msx_id": ("customer_id", Customer, "customer")},
         defaults={"on_my_team": False}),
     TaskRecord: _Spec(
         Task, lambda r, _: {"subject": required_text(r.subject, "subject", MSX_RECORD_NAME_MAX),
                             "category_code": r.category_code, "is_hok": r.is_hok,
-                            "duration_minutes": r.duration_minutes, "state": r.state},
+                            "duration_minutes": r.duration_minutes, "state": r.state,
+                            "task_date": r.task_date},
         refs={"milestone_msx_id": ("milestone_id", Milestone, "milestone")}),
 }
 _ORDER = list(_SPECS)  # dependency order: a kind only refers to kinds before it

@@ -100,6 +100,9 @@ class OpportunityRecord:
     state: str | None = None
     estimated_close_date: date | None = None
     customer_msx_id: str | None = None
+    estimated_value: float | None = None
+    stage: str | None = None
+    owner_name: str | None = None
 
 
 @dataclass
@@ -115,6 +118,7 @@ class MilestoneRecord:
     monthly_use: float | None = None
     workload: str | None = None
     on_my_team: bool | None = None
+    commitment: str | None = None
     opportunity_msx_id: str | None = None
     customer_msx_id: str | None = None
 
@@ -128,6 +132,7 @@ class TaskRecord:
     duration_minutes: int | None = None
     state: str | None = None
     milestone_msx_id: str | None = None
+    task_date: date | None = None
 
 
 MsxRecord = (TerritoryRecord | SellerRecord | SolutionEngineerRecord | CustomerRecord | OpportunityRecord

@@ -156,7 +156,15 @@ def _new_task(item: OutboxItem) -> Task:
     known = category if isinstance(category, int) and category in HokCategory._value2member_map_ else None
     return Task(msx_id=item.crm_id, subject=payload["subject"], category_code=category,
                 is_hok=known is not None and HokCategory(known).is_hok,
-                duration_minutes=payload.get("duration_minutes"), state=_OPEN_TASK, msx_synced_at=utcnow())
+                duration_minutes=payload.get("duration_minutes"), state=_OPEN_TASK, msx_synced_at=utcnow(),
+                task_date=_payload_day(payload.get("due")))
+
+
+def _payload_day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _mirror_milestone(session: Session, item: OutboxItem, status_code: int | None) -> None:

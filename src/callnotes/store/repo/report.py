@@ -99,6 +99,12 @@ def _hok(tasks: list[tuple[Task, Note]]) -> tuple[list[Count], list[Count]]:
     return by_category, by_milestone
 
 
+def hok_counts(session: Session, quarter: FiscalQuarter) -> tuple[list[Count], list[Count]]:
+    """My HoK tasks of ``quarter`` (those logged from my notes, by the note's call date), by category and
+    by milestone — the report's figures, for the HoK coverage page."""
+    return _hok(_hok_tasks(session, quarter))
+
+
 def _milestones_touched(session: Session, quarter: FiscalQuarter,
                         tasks: list[tuple[Task, Note]]) -> list[Count]:
     rows = session.execute(

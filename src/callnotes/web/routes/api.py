@@ -180,7 +180,8 @@ def milestones(
     session: SessionDep, customer_id: _OptId = None, mine: bool | None = None
 ) -> list[MilestoneOut]:
     """Every milestone (also those gone from MSX); ``mine`` = on my access team (true) or not (false)."""
-    milestones = list_milestones(session, customer_id=customer_id, on_my_team=mine, include_gone=True)
+    milestones = list_milestones(session, customer_id=customer_id, on_my_team=mine, include_gone=True,
+                                 include_closed=True)
     return [MilestoneOut.of(m) for m in milestones]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -14,7 +15,8 @@ from callnotes.msx.errors import InvalidInput
 from callnotes.msx.links import account_url, normalize_guid, teams_chat_url
 from callnotes.store import Conflict, ValidationError
 from callnotes.store.limits import MAX_ID, MSX_ID_MAX
-from callnotes.store.models import Customer, Seller, SolutionEngineer
+from callnotes.store.models import Customer
+from callnotes.store.repo.customer_page import NOTES_PAGE, customer_notes, customer_page
 from callnotes.store.repo.customers import (
     CustomerInput,
     CustomerSort,
@@ -27,8 +29,6 @@ from callnotes.store.repo.customers import (
     update_customer,
 )
 from callnotes.store.repo.milestone_tasks import activity_of_milestones
-from callnotes.store.repo.milestones import list_milestones, list_opportunities
-from callnotes.store.repo.notes import list_notes
 from callnotes.sync.connection import link_org
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.links import customer_msx_url
@@ -80,20 +80,25 @@ def customer_new(request: Request) -> HTMLResponse:
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
-def customer_page(request: Request, session: SessionDep, customer_id: int) -> HTMLResponse:
-    customer = get_customer(session, checked_id(customer_id, "customer"))
-    opportunities = list_opportunities(session, customer_id=customer.id, include_gone=True)
-    milestones = list_milestones(session, customer_id=customer.id, include_gone=True)
-    team: list[tuple[str, str, Seller | SolutionEngineer, str | None]] = [
-        ("Seller", s.seller_type.value.title(), s, teams_chat_url(s.email)) for s in customer.sellers]
-    team += [("SE", se.specialty.value.title(), se, teams_chat_url(se.email))
-             for se in customer.solution_engineers]
+def customer_detail(request: Request, session: SessionDep, customer_id: int) -> HTMLResponse:
+    """First things first: the newest notes, open milestones and opportunities, then the team."""
+    page = customer_page(session, checked_id(customer_id, "customer"), today=datetime.now(UTC).date())
     return render(
-        request, "customers/detail.html", active="customers", customer=customer,
-        notes=list_notes(session, customer_id=customer.id, limit=None), opportunities=opportunities,
-        milestones=milestones, activity=activity_of_milestones(session, [m.id for m in milestones]),
-        writeback_mode=mode(request).value, team=team, msx_url=customer_msx_url(customer),
+        request, "customers/detail.html", active="customers", customer=page.customer, page=page,
+        activity=activity_of_milestones(session, [m.id for m in page.milestones]),
+        writeback_mode=mode(request).value, msx_url=customer_msx_url(page.customer), chat=teams_chat_url,
     )
+
+
+@router.get("/customers/{customer_id}/notes", response_class=HTMLResponse)
+def customer_more_notes(
+    request: Request, session: SessionDep, customer_id: int,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = NOTES_PAGE,
+) -> HTMLResponse:
+    """The next page of the customer's notes (the "More notes" button's htmx swap)."""
+    customer = get_customer(session, checked_id(customer_id, "customer"))
+    return render(request, "customers/_notes.html", customer=customer,
+                  notes=customer_notes(session, customer.id, offset=offset))
 
 
 @router.post("/customers", response_class=HTMLResponse)
