@@ -133,8 +133,9 @@ class NoteOut(BaseModel):
             customer_name=note.customer.name if note.customer else None,
             title=note.title, display_title=note.display_title, body=note.body,
             html=str(render_markdown(note.body)) if with_html else None, call_date=note.call_date,
-            topics=[topic.name for topic in note.topics], attendees=list(note.attendees or []),
-            milestone_ids=[m.id for m in note.milestones],
+            # in the stored order (a note just changed holds its topics in the order they were sent)
+            topics=[topic.name for topic in sorted(note.topics, key=lambda topic: topic.name_key)],
+            attendees=list(note.attendees or []), milestone_ids=sorted(m.id for m in note.milestones),
             created_at=note.created_at, updated_at=note.updated_at,
         )
 

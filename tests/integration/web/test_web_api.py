@@ -153,6 +153,10 @@ def test_patch_changes_only_given_fields(api: TestClient) -> None:
     assert (note["body"], note["topics"], note["customer_id"]) == ("after", ["Cost", "Data"], customer)
     cleared = api.patch(f"/api/notes/{note_id}", json={"customer_id": None}).json()
     assert cleared["customer_id"] is None and cleared["body"] == "after"
+    # the answer lists the topics as every later read does, whatever order they were sent in
+    reordered = api.patch(f"/api/notes/{note_id}", json={"topics": ["zeta", "Cost", "aks"]})
+    assert reordered.json()["topics"] == ["AKS", "Cost", "zeta"]  # "aks" is the topic AKS
+    assert api.get(f"/api/notes/{note_id}").json() == reordered.json()
 
 
 @pytest.mark.parametrize(
