@@ -22,7 +22,7 @@ from typing import Any
 import msal
 
 from callnotes.dataverse.auth import AccessToken, RefreshingProvider
-from callnotes.dataverse.errors import AuthError
+from callnotes.dataverse.errors import AuthError, SignInUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _build(factory: Callable[..., Any], args: Mapping[str, Any]) -> Any:
     except ValueError as exc:  # MSAL: bad or unknown authority
         raise AuthError(f"The sign-in authority {args['authority']} is not usable: {str(exc)[:200]}") from exc
     except Exception as exc:  # requests' connection errors: the authority could not be reached
-        raise AuthError(
+        raise SignInUnreachable(
             f"Could not reach the sign-in service at {args['authority']} ({type(exc).__name__}). "
             "Check the network / VPN."
         ) from exc
@@ -125,6 +125,7 @@ class DeviceCodeToken(RefreshingProvider):
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._failure: str | None = None
+        self._error_code: str | None = None
 
     @property
     def _app(self) -> msal.PublicClientApplication:
@@ -146,7 +147,7 @@ class DeviceCodeToken(RefreshingProvider):
             message=flow.get("message", ""),
             expires_at=datetime.fromtimestamp(flow["expires_at"], UTC),
         )
-        self._flow, self._failure = flow, None
+        self._flow, self._failure, self._error_code = flow, None, None
         self._done.clear()
         self._thread = threading.Thread(target=self._poll, args=(flow,), name="msal-device-code", daemon=True)
         self._thread.start()
@@ -157,6 +158,7 @@ class DeviceCodeToken(RefreshingProvider):
     def _poll(self, flow: dict[str, Any]) -> None:
         try:
             result = self._app.acquire_token_by_device_flow(flow)
+            self._error_code = str((result or {}).get("error") or "") or None
             token = _token_from_result(result, "Device code sign-in")
             with self._lock:
                 self._token = token
@@ -178,6 +180,18 @@ class DeviceCodeToken(RefreshingProvider):
         if self._failure:
             raise AuthError(self._failure)
         return self.get_token()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the background sign-in has ended (signed in, failed, expired or cancelled)."""
+        return self._done.is_set()
+
+    @property
+    def outcome(self) -> tuple[str | None, str | None]:
+        """Once finished: the OAuth error code of the last answer (``expired_token``,
+        ``authorization_declined``, ``authorization_pending`` when polling stopped, …) and the
+        failure sentence; ``(None, None)`` after a successful sign-in."""
+        return self._error_code, self._failure
 
     def cancel(self) -> None:
         """Stop polling (MSAL checks ``expires_at`` between polls)."""
