@@ -207,9 +207,15 @@ class DeviceCodeToken(RefreshingProvider):
         accounts = self._app.get_accounts()
         if not accounts:
             raise AuthError("Not signed in to MSX. Run `callnotes login` (device code sign-in).")
-        result = self._app.acquire_token_silent(
-            self._scopes, account=accounts[0], force_refresh=force_refresh
-        )
+        try:
+            result = self._app.acquire_token_silent(
+                self._scopes, account=accounts[0], force_refresh=force_refresh
+            )
+        except Exception as exc:  # requests' connection errors: the authority could not be reached
+            raise SignInUnreachable(
+                f"Could not reach the sign-in service to refresh the token ({type(exc).__name__}). "
+                "Check the network / VPN."
+            ) from exc
         self._save()
         if not result:
             raise AuthError("The saved MSX sign-in can no longer be refreshed. Sign in again.")
