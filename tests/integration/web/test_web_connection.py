@@ -106,7 +106,8 @@ def test_device_code_from_the_api_signs_in_survives_a_restart_is_shared_with_the
         assert started.status_code == 200, started.text
         code = started.json()
         assert set(code) == DEVICE_CODE_KEYS
-        assert code["verification_uri"] == f"{tls_emulator.url}/devicelogin" and 800 < code["expires_in"] <= 900
+        assert code["verification_uri"] == f"{tls_emulator.url}/devicelogin"
+        assert 800 < code["expires_in"] <= 900
         assert code["user_code"] in code["message"]
         assert http.get(f"{base}/api/connection").json()["state"] == "signing_in"
         assert "Signed in as" in approve(tls_emulator, code["user_code"])
@@ -213,13 +214,14 @@ def test_settings_are_validated_and_saved_to_the_data_dir_the_secret_apart(
     data_dir: Path,
 ) -> None:
     with app_at() as base:
-        bad = _save(http, base, {"crm_url": "ftp://crm.example.com", "auth": "magic", "tenant_id": "not a tenant",
-                                 "client_id": "12345"})
+        bad = _save(http, base, {"crm_url": "ftp://crm.example.com", "auth": "magic",
+                                 "tenant_id": "not a tenant", "client_id": "12345"})
         assert bad.status_code == 422
         for words in ("must start with https://", "is not a sign-in method", "GUID or a domain",
                       "client id must be a GUID"):
             assert words in bad.text
-        assert not (data_dir / PREFERENCES_FILE).exists() or "ftp" not in (data_dir / PREFERENCES_FILE).read_text()
+        preferences = data_dir / PREFERENCES_FILE
+        assert not preferences.exists() or "ftp" not in preferences.read_text()
         plain_http = _save(http, base, connection_form(tls_emulator, crm_url="http://crm.example.com"))
         assert plain_http.status_code == 422
         no_client = _save(http, base, connection_form(tls_emulator, client_id=""))
@@ -247,7 +249,8 @@ def test_the_environment_wins_and_the_page_says_so(
     with app_at() as base:
         page = http.get(f"{base}/settings").text
         assert "connection-env" in page and "CALLNOTES_CRM_URL" in page
-        assert 'name="crm_url" value="' + tls_emulator.url in page and "disabled" in page.split('id="conn-crm-url"')[1][:400]
+        assert 'name="crm_url" value="' + tls_emulator.url in page
+        assert "disabled" in page.split('id="conn-crm-url"')[1][:400]
         saved = _save(http, base, connection_form(tls_emulator, crm_url="https://other.crm.dynamics.com"))
         assert saved.status_code == 200 and "crm_url kept" in saved.text
         assert "other.crm" not in (data_dir / PREFERENCES_FILE).read_text()
@@ -301,12 +304,14 @@ def _fake_az(directory: Path, *, logged_in: bool, tenant: str) -> None:
 
 @pytest.mark.parametrize("az", ["missing", "logged_out", "other_tenant", "logged_in"])
 def test_azure_cli_mode_checks_az_installed_and_logged_in(
-    az: str, app_at: Callable[[], AbstractContextManager[str]], http: httpx.Client, tls_emulator: EmulatorServer,
+    az: str, app_at: Callable[[], AbstractContextManager[str]], http: httpx.Client,
+    tls_emulator: EmulatorServer,
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bin_dir = tmp_path / "bin"
     if az != "missing":
-        _fake_az(bin_dir, logged_in=az != "logged_out", tenant=TENANT if az == "logged_in" else "0" * 8 + "-0000-0000-0000-" + "0" * 12)
+        other = "00000000-0000-0000-0000-000000000000"
+        _fake_az(bin_dir, logged_in=az != "logged_out", tenant=TENANT if az == "logged_in" else other)
     monkeypatch.setenv("PATH", str(bin_dir))
     with app_at() as base:
         _save(http, base, connection_form(tls_emulator, auth="azcli", client_id=""))
