@@ -41,6 +41,8 @@ from callnotes.sync.connection import token_provider as build_provider
 _log = logging.getLogger(__name__)
 #: How long a check of the connection is reused (the header asks every few seconds).
 CHECK_TTL = timedelta(seconds=60)
+#: MSX unreachable: look again sooner, so the banner goes soon after the VPN is back.
+UNREACHABLE_TTL = timedelta(seconds=5)
 #: A check never waits long for an unreachable CRM (VPN down): one attempt, a short timeout.
 _PROBE_TIMEOUT_S = 10.0
 
@@ -202,12 +204,15 @@ class Connection:
         key = self._key(live)
         with self._lock:
             last = self._last
-            if (last is not None and not fresh and self._last_key == key and (last.reached or not reach)
-                    and datetime.now(UTC) - last.checked_at < self._ttl):
+            if last is not None and not fresh and self._last_key == key and self._still_good(last, reach):
                 return last
             report = self._check(live, key, reach=reach)
             self._last, self._last_key = report, key
             return report
+
+    def _still_good(self, last: ConnectionReport, reach: bool) -> bool:
+        ttl = UNREACHABLE_TTL if last.state is ConnectionState.UNREACHABLE else self._ttl
+        return (last.reached or not reach) and datetime.now(UTC) - last.checked_at < min(ttl, self._ttl)
 
     def _key(self, live: Settings) -> tuple[object, ...]:
         """What a check depends on: the connection settings and the token cache file's version."""

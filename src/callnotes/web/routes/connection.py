@@ -165,12 +165,14 @@ def save_connection_settings(
 ) -> Response:
     """Save the connection settings (the environment's fields are left alone); takes effect now."""
     secret = "" if remove_secret else (client_secret or None)
+    fixed = {name: value for name, value in _form_values(settings).items() if name in settings.fixed_fields()}
+    typed = {"crm_url": crm_url, "auth": auth, "tenant_id": tenant_id, "client_id": client_id, **fixed}
     try:
-        entered = parse_connection(crm_url, auth, tenant_id, client_id, secret)
+        entered = parse_connection(typed["crm_url"], typed["auth"], typed["tenant_id"], typed["client_id"],
+                                   secret)
     except ConnectionInputError as exc:
-        values = {"crm_url": crm_url, "auth": auth, "tenant_id": tenant_id, "client_id": client_id}
         return render(request, "connection/_settings.html", status_code=422,
-                      **connection_context(settings, conn_values=values, conn_errors=exc.errors))
+                      **connection_context(settings, conn_values=typed, conn_errors=exc.errors))
     kept = save_connection(settings, entered)
     connection_of(request).forget()
     if not is_htmx(request):

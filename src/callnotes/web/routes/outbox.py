@@ -28,7 +28,7 @@ from callnotes.sync.outbox_view import OPEN_STATES
 from callnotes.sync.signin import ConnectionReport, ConnectionState
 from callnotes.sync.writeback import Waiting, waiting
 from callnotes.web.deps import SessionDep, checked_id, get_settings, is_htmx, render
-from callnotes.web.routes.connection import connection_badge
+from callnotes.web.routes.connection import connection_badge, connection_of
 from callnotes.web.task_form import TaskForm, TaskFormsDep, category_groups, task_request
 from callnotes.web.writeback import drain_after_response, mode, queue_of
 
@@ -177,6 +177,7 @@ def approve_all(request: Request, session: SessionDep, background: BackgroundTas
 def send_now(request: Request, session: SessionDep, background: BackgroundTasks,
              return_to: _ReturnTo = "/outbox") -> Response:
     """Every queued write is due now (the user is back on the VPN); a drain follows the commit."""
+    connection_of(request).forget()  # and the header checks the connection again
     if outbox.send_pending_now(session):
         background.add_task(queue_of(request).enqueue_drain)
     return changed(request, return_to)
