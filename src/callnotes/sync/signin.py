@@ -248,6 +248,8 @@ class Connection:
             with DataverseClient(url, provider, timeout=_PROBE_TIMEOUT_S,
                                  retry=RetryPolicy(max_attempts=1)) as client:
                 who_am_i(client)
+        except SignInUnreachable as exc:
+            return replace(report, state=ConnectionState.UNREACHABLE, error=str(exc), reached=True)
         except AuthError as exc:
             return replace(report, state=ConnectionState.SIGNED_OUT, error=str(exc), reached=True)
         except (VpnDown, NetworkBlocked, TransportError) as exc:

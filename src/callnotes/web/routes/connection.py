@@ -147,7 +147,10 @@ def cancel_sign_in(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.post("/connection/disconnect", response_class=HTMLResponse)
 def disconnect(request: Request, settings: SettingsDep) -> HTMLResponse:
     connection_of(request).disconnect(settings)
-    return _panel(request, settings, fresh=True, message="Signed out: the token cache is removed.")
+    message = "Signed out: the token cache is removed."
+    if auth_mode(settings).value == "azcli":
+        message += " The Azure CLI keeps its own sign-in: run `az logout` to end it too."
+    return _panel(request, settings, fresh=True, message=message)
 
 
 @router.get("/connection/checks", response_class=HTMLResponse)
@@ -191,7 +194,6 @@ def first_run(settings: Settings, empty_store: bool) -> bool:
 @router.get("/welcome", response_class=HTMLResponse)
 def welcome(request: Request, settings: SettingsDep) -> HTMLResponse:
     return render(request, "connection/welcome.html", active="home", tenant=expected_tenant(settings),
-                  demo_running=bool(api_url(settings)) and not live_settings(settings).crm_url,
                   **connection_context(settings))
 
 
