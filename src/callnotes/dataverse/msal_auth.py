@@ -86,6 +86,13 @@ def _build(factory: Callable[..., Any], args: Mapping[str, Any]) -> Any:
         ) from exc
 
 
+def _close_app(app: Any) -> None:
+    """Close an MSAL app's HTTP session (its keep-alive connections to the authority)."""
+    if app is not None:
+        with contextlib.suppress(Exception):  # closing is best effort: nothing to report
+            app.http_client.close()
+
+
 @dataclass(frozen=True)
 class DeviceCodePrompt:
     """What to show the user: go to ``verification_uri`` and enter ``user_code``."""
@@ -202,6 +209,10 @@ class DeviceCodeToken(RefreshingProvider):
     def signed_in(self) -> bool:
         return bool(self._app.get_accounts())
 
+    def close(self) -> None:
+        """Let go of the connections to the sign-in service (the provider still works after)."""
+        _close_app(self._msal)
+
     # -- tokens ----------------------------------------------------------------------------------
     def _fetch(self, *, force_refresh: bool) -> AccessToken:
         accounts = self._app.get_accounts()
@@ -272,8 +283,13 @@ class ClientSecretToken(RefreshingProvider):
         # MSAL serves its cached app token until it nears expiry; a forced refresh (after a 401)
         # starts from a new, empty cache so the token endpoint is really asked again.
         if force_refresh:
+            _close_app(self._msal)
             self._msal = None
         if self._msal is None:
             self._msal = _build(msal.ConfidentialClientApplication, self._app_args)
         result = self._msal.acquire_token_for_client(self._scopes)
         return _token_from_result(result, "Client-secret sign-in")
+
+    def close(self) -> None:
+        """Let go of the connections to the sign-in service (the provider still works after)."""
+        _close_app(self._msal)

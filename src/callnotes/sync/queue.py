@@ -113,4 +113,5 @@ class JobQueue:
                     max_delay=MAX_POLL_SECONDS, periodic=True)
 
     def close(self) -> None:
+        self.token_warmer.close()
         self.huey.storage.close()

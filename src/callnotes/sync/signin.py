@@ -22,6 +22,7 @@ from callnotes.config import AuthMode, Settings, live_settings
 from callnotes.dataverse import (
     AccessToken,
     AuthError,
+    ClientSecretToken,
     DataverseClient,
     DataverseError,
     DeviceCodePrompt,
@@ -104,6 +105,7 @@ class SignIn:
             return
         code, failure = self.provider.outcome
         self.outcome, self.message = _outcome_of(code, failure, cancelled=self.cancelled)
+        self.provider.close()  # done with the authority: checks use a provider of their own
 
 
 def _outcome_of(code: str | None, failure: str | None, *,
@@ -178,7 +180,7 @@ class Connection:
             self._sign_in = None
             if isinstance(self._provider, DeviceCodeToken):
                 self._provider.clear()
-            self._provider = self._provider_key = None
+            self._drop_provider()
             self._last_ok = None
             self._forget()
         token_cache_path(settings).unlink(missing_ok=True)
@@ -186,8 +188,20 @@ class Connection:
     def forget(self) -> None:
         """The settings changed: the next check starts afresh (new provider, new check)."""
         with self._lock:
-            self._provider = self._provider_key = None
+            self._drop_provider()
             self._forget()
+
+    def close(self) -> None:
+        """The app stops: the sign-in in progress stops, connections to the sign-in service close."""
+        self.cancel()
+        with self._lock:
+            if self._sign_in is not None:
+                _close(self._sign_in.provider)
+            self._drop_provider()
+
+    def _drop_provider(self) -> None:
+        _close(self._provider)
+        self._provider = self._provider_key = None
 
     def _forget(self) -> None:
         self._last = self._last_key = None
@@ -275,8 +289,15 @@ class Connection:
 
     def _provider_for(self, live: Settings, key: tuple[object, ...]) -> TokenProvider:
         if self._provider is None or self._provider_key != key:
+            self._drop_provider()
             self._provider, self._provider_key = build_provider(live), key
         return self._provider
+
+
+def _close(provider: TokenProvider | None) -> None:
+    """Close an MSAL-based provider's connections (the others hold none)."""
+    if isinstance(provider, (DeviceCodeToken, ClientSecretToken)):
+        provider.close()
 
 
 def _who(token: AccessToken) -> dict[str, Any]:

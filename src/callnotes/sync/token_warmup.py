@@ -12,7 +12,7 @@ import logging
 import threading
 
 from callnotes.config import AuthMode, Settings, live_settings
-from callnotes.dataverse import AccessToken, AuthError, TokenProvider
+from callnotes.dataverse import AccessToken, AuthError, ClientSecretToken, DeviceCodeToken, TokenProvider
 from callnotes.dataverse.auth import REFRESH_MARGIN
 from callnotes.msx.errors import MsxError
 from callnotes.sync.connection import auth_mode, token_cache_path, token_provider
@@ -38,19 +38,29 @@ class TokenWarmer:
         cache = token_cache_path(live)
         if mode is AuthMode.DEVICE_CODE and not cache.exists():
             with self._lock:
-                self._provider = self._key = None
+                self._drop()
             return None
         with self._lock:
             try:
                 return self._refresh(live, mode, cache.stat().st_mtime_ns if cache.exists() else None)
             except (AuthError, MsxError) as exc:
                 _log.info("token warm-up: %s", exc)
-                self._provider = self._key = None
+                self._drop()
                 return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if isinstance(self._provider, (DeviceCodeToken, ClientSecretToken)):
+            self._provider.close()
+        self._provider = self._key = None
 
     def _refresh(self, live: Settings, mode: AuthMode, cache_version: int | None) -> AccessToken:
         key = (live.crm_url, mode, live.tenant_id, live.client_id, live.authority_host, cache_version)
         if self._provider is None or self._key != key:
+            self._drop()
             self._provider, self._key = token_provider(live), key
         token = self._provider.get_token()
         if token.remaining() < REFRESH_MARGIN:

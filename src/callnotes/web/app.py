@@ -141,7 +141,7 @@ def create_app(
             finally:
                 if consumer is not None:
                     consumer.stop(graceful=True)
-                app.state.connection.cancel()
+                app.state.connection.close()
                 for server in app.state.demo_servers:  # started by "Try the demo" (/welcome)
                     server.stop()
 

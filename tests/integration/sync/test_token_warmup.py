@@ -44,6 +44,7 @@ def signed_in(tls_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert connection.report(settings, reach=False).state is ConnectionState.SIGNED_IN
+    connection.close()
     identity_control(tls_emulator, "", {"token_lifetime": 3600})  # what the refresh will get
     return settings
 
