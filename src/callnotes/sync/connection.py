@@ -104,7 +104,9 @@ def open_client(settings: Settings, *, url: str | None = None) -> DataverseClien
     target = url or api_url(settings)
     if not target:
         raise NotConfigured()
-    return DataverseClient(target, token_provider(settings, url=target))
+    provider = token_provider(settings, url=target)
+    msal = provider if isinstance(provider, (DeviceCodeToken, ClientSecretToken)) else None
+    return DataverseClient(target, provider, on_close=msal.close if msal else None)  # MSAL's session
 
 
 @dataclass(frozen=True)
