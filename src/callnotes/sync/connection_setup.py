@@ -171,10 +171,16 @@ def check_crm(settings: Settings) -> Check:
     return Check(name, True, f"{org_url(live.crm_url)} answered (HTTP {answer.status_code})")
 
 
+def planned_mode(settings: Settings) -> AuthMode:
+    """The sign-in method in force, or, before a CRM URL is saved, the one it will be."""
+    live = live_settings(settings)
+    return auth_mode(live) if live.crm_url else (live.auth or AuthMode.AZCLI)
+
+
 def connection_checks(settings: Settings) -> list[Check]:
-    """The steps for the sign-in method in force, each checked now."""
-    mode = auth_mode(settings)
+    """The steps for the sign-in method in force (nothing saved yet: the default, the Azure CLI),
+    each checked now."""
     checks = [check_crm(settings)]
-    if mode is AuthMode.AZCLI:
+    if planned_mode(settings) is AuthMode.AZCLI:
         checks += [check_az(), check_az_login(expected_tenant(settings))]
     return checks

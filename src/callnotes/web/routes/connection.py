@@ -29,6 +29,7 @@ from callnotes.sync.connection_setup import (
     connection_checks,
     expected_tenant,
     parse_connection,
+    planned_mode,
     save_connection,
 )
 from callnotes.sync.demo import DemoHandle, ensure_starter_templates, start_demo_emulator
@@ -106,8 +107,8 @@ def connection_context(settings: Settings, **extra: Any) -> dict[str, Any]:
     """What ``connection/_settings.html`` shows (the form; the status loads itself)."""
     return {"conn_values": _form_values(settings), "conn_fixed": sorted(settings.fixed_fields()),
             "conn_methods": METHODS, "conn_errors": {}, "conn_saved": False,
-            "conn_secret_saved": bool(read_client_secret(settings)), "conn_mode": auth_mode(settings).value,
-            "conn_tenant": expected_tenant(settings), **extra}
+            "conn_secret_saved": bool(read_client_secret(settings)),
+            "conn_mode": planned_mode(settings).value, "conn_tenant": expected_tenant(settings), **extra}
 
 
 def _panel(request: Request, settings: Settings, *, fresh: bool = False, message: str | None = None,
