@@ -12,10 +12,10 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -24,7 +24,12 @@ from callnotes.domain import WritebackMode
 ENV_PREFIX = "CALLNOTES_"
 #: Preferences the app saves for the user (settings page), below the environment: never a secret.
 PREFERENCES_FILE = "settings.json"
-SAVED_FIELDS = frozenset({"crm_url", "auth", "tenant_id", "client_id", "writeback", "refresh_minutes"})
+SAVED_FIELDS = frozenset({"crm_url", "auth", "tenant_id", "client_id", "writeback", "refresh_minutes",
+                          "connection_choice"})
+#: The connection settings the app re-reads on every use (the settings page changes them live).
+CONNECTION_FIELDS = ("crm_url", "auth", "tenant_id", "client_id")
+#: A service principal's secret, entered on the settings page: its own 0600 file in the data dir.
+CLIENT_SECRET_FILE = "client_secret"  # noqa: S105 - a file name
 
 
 class AuthMode(StrEnum):
@@ -71,6 +76,21 @@ class Settings(BaseSettings):
     #: Mapping files pushed on a schedule (separated by commas), and the minutes between pushes.
     push_mappings: str | None = None
     push_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    #: What the user chose on the first-run screen ("Try the demo" / "Connect to MSX"); unset = not yet.
+    connection_choice: Literal["demo", "msx"] | None = None
+    #: Fields given as arguments (they win over saved preferences, like the environment).
+    _arguments: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self._arguments = frozenset(name for name, value in values.items()
+                                    if value is not None and not name.startswith("_"))
+
+    def fixed_fields(self) -> set[str]:
+        """Connection fields (and the secret) set by the environment or arguments: the page cannot
+        change them (the environment wins)."""
+        names = {*CONNECTION_FIELDS, "client_secret"}
+        return env_overrides(names) | (self._arguments & names)
 
     @classmethod
     def settings_customise_sources(
@@ -175,6 +195,50 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temporary, path)
+
+
+def live_settings(settings: Settings) -> Settings:
+    """``settings`` with the connection fields as saved now (the settings page changes them while
+    the app runs); fields the environment or arguments set keep their values."""
+    fixed = settings.fixed_fields()
+    saved = saved_preferences(settings)
+    update: dict[str, Any] = {}
+    for name in CONNECTION_FIELDS:
+        if name not in fixed:
+            value = saved.get(name) or None
+            update[name] = _auth_mode_or_none(value) if name == "auth" else value
+    if "client_secret" not in fixed:
+        secret = read_client_secret(settings)
+        update["client_secret"] = SecretStr(secret) if secret else None
+    return settings.model_copy(update=update)
+
+
+def _auth_mode_or_none(value: object) -> AuthMode | None:
+    try:
+        return AuthMode(str(value)) if value else None
+    except ValueError:  # a hand-edited settings.json: as if unset
+        return None
+
+
+def client_secret_path(settings: Settings) -> Path:
+    return (settings.data_dir or _default_data_dir()) / CLIENT_SECRET_FILE
+
+
+def read_client_secret(settings: Settings) -> str | None:
+    """The secret saved on the settings page (never in settings.json, the database or a log)."""
+    try:
+        return client_secret_path(settings).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def save_client_secret(settings: Settings, secret: str | None) -> None:
+    """Keep ``secret`` in its own 0600 file in the data dir; None removes the file."""
+    path = client_secret_path(settings)
+    if secret:
+        _write_private(path, secret)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def load_settings() -> Settings:

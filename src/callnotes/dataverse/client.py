@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -107,8 +107,10 @@ class DataverseClient:
         page_size: int = 5000,
         transport: httpx.BaseTransport | None = None,
         chunk_size: AdaptiveChunkSize | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         root = base_url.rstrip("/")
+        self._on_close = on_close  # e.g. the token provider's own connections (MSAL's session)
         self.api_url = root if "/api/data/" in root else root + API_PATH
         self.api_path = httpx.URL(self.api_url).path
         self.page_size = page_size
@@ -126,6 +128,8 @@ class DataverseClient:
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        if self._on_close is not None:
+            self._on_close()
 
     def __enter__(self) -> DataverseClient:
         return self

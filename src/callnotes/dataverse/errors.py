@@ -50,6 +50,10 @@ class AuthError(DataverseError):
     """No usable token, or the CRM refused it (401 / 403 other than an IP block)."""
 
 
+class SignInUnreachable(AuthError):
+    """The sign-in service (the authority) could not be reached: the network, not the account."""
+
+
 class NetworkBlocked(DataverseError):
     """403 ``0x80095ffe`` / "IP address is blocked": the machine is off the corporate network."""
 

@@ -22,7 +22,7 @@ from typing import Any
 import msal
 
 from callnotes.dataverse.auth import AccessToken, RefreshingProvider
-from callnotes.dataverse.errors import AuthError
+from callnotes.dataverse.errors import AuthError, SignInUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +80,17 @@ def _build(factory: Callable[..., Any], args: Mapping[str, Any]) -> Any:
     except ValueError as exc:  # MSAL: bad or unknown authority
         raise AuthError(f"The sign-in authority {args['authority']} is not usable: {str(exc)[:200]}") from exc
     except Exception as exc:  # requests' connection errors: the authority could not be reached
-        raise AuthError(
+        raise SignInUnreachable(
             f"Could not reach the sign-in service at {args['authority']} ({type(exc).__name__}). "
             "Check the network / VPN."
         ) from exc
+
+
+def _close_app(app: Any) -> None:
+    """Close an MSAL app's HTTP session (its keep-alive connections to the authority)."""
+    if app is not None:
+        with contextlib.suppress(Exception):  # closing is best effort: nothing to report
+            app.http_client.close()
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,7 @@ class DeviceCodeToken(RefreshingProvider):
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._failure: str | None = None
+        self._error_code: str | None = None
 
     @property
     def _app(self) -> msal.PublicClientApplication:
@@ -146,7 +154,7 @@ class DeviceCodeToken(RefreshingProvider):
             message=flow.get("message", ""),
             expires_at=datetime.fromtimestamp(flow["expires_at"], UTC),
         )
-        self._flow, self._failure = flow, None
+        self._flow, self._failure, self._error_code = flow, None, None
         self._done.clear()
         self._thread = threading.Thread(target=self._poll, args=(flow,), name="msal-device-code", daemon=True)
         self._thread.start()
@@ -157,6 +165,7 @@ class DeviceCodeToken(RefreshingProvider):
     def _poll(self, flow: dict[str, Any]) -> None:
         try:
             result = self._app.acquire_token_by_device_flow(flow)
+            self._error_code = str((result or {}).get("error") or "") or None
             token = _token_from_result(result, "Device code sign-in")
             with self._lock:
                 self._token = token
@@ -179,6 +188,18 @@ class DeviceCodeToken(RefreshingProvider):
             raise AuthError(self._failure)
         return self.get_token()
 
+    @property
+    def finished(self) -> bool:
+        """Whether the background sign-in has ended (signed in, failed, expired or cancelled)."""
+        return self._done.is_set()
+
+    @property
+    def outcome(self) -> tuple[str | None, str | None]:
+        """Once finished: the OAuth error code of the last answer (``expired_token``,
+        ``authorization_declined``, ``authorization_pending`` when polling stopped, …) and the
+        failure sentence; ``(None, None)`` after a successful sign-in."""
+        return self._error_code, self._failure
+
     def cancel(self) -> None:
         """Stop polling (MSAL checks ``expires_at`` between polls)."""
         if self._flow is not None:
@@ -188,14 +209,24 @@ class DeviceCodeToken(RefreshingProvider):
     def signed_in(self) -> bool:
         return bool(self._app.get_accounts())
 
+    def close(self) -> None:
+        """Let go of the connections to the sign-in service (the provider still works after)."""
+        _close_app(self._msal)
+
     # -- tokens ----------------------------------------------------------------------------------
     def _fetch(self, *, force_refresh: bool) -> AccessToken:
         accounts = self._app.get_accounts()
         if not accounts:
             raise AuthError("Not signed in to MSX. Run `callnotes login` (device code sign-in).")
-        result = self._app.acquire_token_silent(
-            self._scopes, account=accounts[0], force_refresh=force_refresh
-        )
+        try:
+            result = self._app.acquire_token_silent(
+                self._scopes, account=accounts[0], force_refresh=force_refresh
+            )
+        except Exception as exc:  # requests' connection errors: the authority could not be reached
+            raise SignInUnreachable(
+                f"Could not reach the sign-in service to refresh the token ({type(exc).__name__}). "
+                "Check the network / VPN."
+            ) from exc
         self._save()
         if not result:
             raise AuthError("The saved MSX sign-in can no longer be refreshed. Sign in again.")
@@ -252,8 +283,13 @@ class ClientSecretToken(RefreshingProvider):
         # MSAL serves its cached app token until it nears expiry; a forced refresh (after a 401)
         # starts from a new, empty cache so the token endpoint is really asked again.
         if force_refresh:
+            _close_app(self._msal)
             self._msal = None
         if self._msal is None:
             self._msal = _build(msal.ConfidentialClientApplication, self._app_args)
         result = self._msal.acquire_token_for_client(self._scopes)
         return _token_from_result(result, "Client-secret sign-in")
+
+    def close(self) -> None:
+        """Let go of the connections to the sign-in service (the provider still works after)."""
+        _close_app(self._msal)

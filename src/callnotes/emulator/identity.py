@@ -7,7 +7,11 @@ They imitate the Microsoft identity platform closely enough for MSAL Python:
 - the token endpoint ``POST /{tenant}/oauth2/v2.0/token`` for the ``device_code`` (RFC 8628 §3.4-3.5:
   ``authorization_pending`` until the user approves, ``expired_token`` after), ``refresh_token``
   (RFC 6749 §6) and ``client_credentials`` (RFC 6749 §4.4) grants;
-- ``GET/POST /devicelogin``: the page where the "user" types the code (approves the sign-in).
+- ``GET/POST /devicelogin``: the page where the "user" types the code and approves the sign-in (or
+  declines it: ``decision=deny``, answered ``authorization_declined`` as Entra ID does);
+- control endpoints for tests: ``POST /_emulator/identity`` (``token_lifetime``,
+  ``device_code_lifetime`` in seconds, from the next token / code on) and
+  ``POST /_emulator/identity/expire`` (``{"user_code"}``: that code expires now).
 
 Access tokens are the emulator's own (minted by its ``TokenIssuer``) for the audience named by the
 requested scope (``<resource>/.default`` → ``aud=<resource>``), as Entra ID does. The ID token and
@@ -34,6 +38,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from callnotes.emulator.auth import DEFAULT_TENANT_ID, TokenIssuer
+from callnotes.emulator.config import ConfigError
+from callnotes.emulator.control import control_error, json_body_of
 
 _OIDC_PATH = "v2.0/.well-known/openid-configuration"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -47,6 +53,7 @@ class _DeviceCode:
     user_code: str
     expires_at: float
     approved: bool = False
+    denied: bool = False
     redeemed: bool = False
 
 
@@ -126,19 +133,54 @@ class IdentityProvider:
     async def device_login_page(self, request: Request) -> Response:
         return HTMLResponse(
             "<!doctype html><title>Emulator sign-in</title><form method=post action=/devicelogin>"
-            "<label>Code <input name=user_code autofocus></label> <button>Sign in</button></form>"
+            "<label>Code <input name=user_code autofocus></label> <button id=approve>Sign in</button> "
+            "<button name=decision value=deny id=deny>Decline</button></form>"
         )
 
     async def approve(self, request: Request) -> Response:
+        """Approve the code typed in (or decline it with ``decision=deny``)."""
         form = await request.form()
         code = str(form.get("user_code") or "").strip().upper()
+        deny = str(form.get("decision") or "") == "deny"
         with self._lock:
-            match = next((d for d in self._device_codes.values() if d.user_code == code), None)
+            match = self._code(code)
             if match is None or match.expires_at < time.time():
                 return HTMLResponse("<p>That code is not valid or has expired.</p>", status_code=400)
-            match.approved = True
+            match.approved, match.denied = not deny, deny
+        if deny:
+            return HTMLResponse("<p>Sign-in declined. You can close this window.</p>")
         user = html.escape(self.issuer.identity.upn)
         return HTMLResponse(f"<p>Signed in as {user}. You can close this window.</p>")
+
+    def _code(self, user_code: str) -> _DeviceCode | None:
+        return next((d for d in self._device_codes.values() if d.user_code == user_code), None)
+
+    # -- control (tests) -------------------------------------------------------------------------
+    async def configure(self, request: Request) -> Response:
+        """``{"token_lifetime": s, "device_code_lifetime": s}``: lifetimes of what is issued next."""
+        try:
+            body = await json_body_of(request, required=True)
+            changes = {name: _seconds(body[name], name) for name in _LIFETIMES if name in body}
+            if set(body) - set(_LIFETIMES):
+                raise ConfigError(f"unknown setting(s): {', '.join(sorted(set(body) - set(_LIFETIMES)))}")
+        except ConfigError as exc:
+            return control_error(400, str(exc))
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return JSONResponse({name: getattr(self, name) for name in _LIFETIMES})
+
+    async def expire(self, request: Request) -> Response:
+        """``{"user_code"}``: that device code expires now (the next poll is told ``expired_token``)."""
+        try:
+            body = await json_body_of(request, required=True)
+        except ConfigError as exc:
+            return control_error(400, str(exc))
+        with self._lock:
+            match = self._code(str(body.get("user_code") or "").strip().upper())
+            if match is None:
+                return control_error(404, "no such user_code")
+            match.expires_at = time.time() - 1
+        return JSONResponse({"expired": match.user_code})
 
     # -- token endpoint --------------------------------------------------------------------------
     async def token(self, request: Request) -> Response:
@@ -159,6 +201,8 @@ class IdentityProvider:
                 return _oauth_error("invalid_grant", "unknown or already used device_code")
             if entry.expires_at < time.time():
                 return _oauth_error("expired_token", "the device code expired; start again")
+            if entry.denied:  # Entra ID's answer when the user declines (v2-oauth2-device-code)
+                return _oauth_error("authorization_declined", "the user declined the sign-in")
             if not entry.approved:
                 return _oauth_error("authorization_pending", "the user has not entered the code yet")
             entry.redeemed = True
@@ -231,7 +275,18 @@ class IdentityProvider:
             Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
             Route("/devicelogin", self.device_login_page, methods=["GET"]),
             Route("/devicelogin", self.approve, methods=["POST"]),
+            Route("/_emulator/identity", self.configure, methods=["POST"]),
+            Route("/_emulator/identity/expire", self.expire, methods=["POST"]),
         ]
+
+
+_LIFETIMES = ("token_lifetime", "device_code_lifetime")
+
+
+def _seconds(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86_400:
+        raise ConfigError(f"{name} must be a whole number of seconds from 1 to 86400")
+    return value
 
 
 def _resource_of(scope: str) -> str | None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callnotes.config import AuthMode, Settings
+from callnotes.config import AuthMode, Settings, live_settings
 from callnotes.dataverse import (
     AuthError,
     AzureCliToken,
@@ -42,8 +42,8 @@ class NotConfigured(MsxError):
 
 
 def api_url(settings: Settings) -> str | None:
-    """The configured CRM, else the running demo emulator, else None."""
-    return settings.crm_url or os.environ.get(DEMO_URL_ENV) or None
+    """The configured CRM (as saved now), else the running demo emulator, else None."""
+    return live_settings(settings).crm_url or os.environ.get(DEMO_URL_ENV) or None
 
 
 def org_url(url: str) -> str:
@@ -54,11 +54,13 @@ def org_url(url: str) -> str:
 def link_org(settings: Settings) -> str:
     """The org "open in MSX" links point at: the configured CRM, or real MSX in demo mode (the
     emulator serves no MSX pages and its port changes at every start)."""
-    return org_url(settings.crm_url or CRM_URL)
+    return org_url(live_settings(settings).crm_url or CRM_URL)
 
 
 def auth_mode(settings: Settings) -> AuthMode:
-    """``CALLNOTES_AUTH``, else the emulator in demo mode and the Azure CLI with a CRM URL."""
+    """``CALLNOTES_AUTH`` (or the saved choice), else the emulator in demo mode and the Azure CLI
+    with a CRM URL."""
+    settings = live_settings(settings)
     if settings.auth is not None:
         return settings.auth
     return AuthMode.EMULATOR if settings.demo_mode else AuthMode.AZCLI
@@ -71,7 +73,9 @@ def token_cache_path(settings: Settings) -> Path:
 def token_provider(
     settings: Settings, *, url: str | None = None, msal_options: Mapping[str, Any] | None = None
 ) -> TokenProvider:
-    """The provider for ``settings.auth`` against ``url`` (default: the configured CRM or demo)."""
+    """The provider for ``settings.auth`` against ``url`` (default: the configured CRM or demo),
+    built from the connection settings as saved now."""
+    settings = live_settings(settings)
     target = url or api_url(settings)
     if target is None:
         raise NotConfigured()
@@ -81,14 +85,16 @@ def token_provider(
     if mode is AuthMode.AZCLI:
         return AzureCliToken(resource, tenant)
     if not settings.client_id:
-        raise AuthError(f"CALLNOTES_AUTH={mode.value} needs CALLNOTES_CLIENT_ID (the app registration).")
+        raise AuthError(f"Sign-in method {mode.value} needs a client id (the app registration): enter "
+                        "it on the settings page or set CALLNOTES_CLIENT_ID.")
+    authority = f"{settings.authority_host.rstrip('/')}/{tenant}"
     if mode is AuthMode.DEVICE_CODE:
         return DeviceCodeToken(settings.client_id, tenant, resource, token_cache_path(settings),
-                               msal_options=msal_options)
+                               authority=authority, msal_options=msal_options)
     secret = settings.client_secret.get_secret_value() if settings.client_secret else ""
     if not secret:
-        raise AuthError("CALLNOTES_AUTH=client-secret needs CALLNOTES_CLIENT_SECRET.")
-    authority = f"{settings.authority_host.rstrip('/')}/{tenant}"
+        raise AuthError("Sign-in method client-secret needs a client secret: enter it on the settings "
+                        "page or set CALLNOTES_CLIENT_SECRET.")
     return ClientSecretToken(tenant, settings.client_id, secret, resource, authority=authority,
                              msal_options=msal_options)
 
@@ -98,7 +104,9 @@ def open_client(settings: Settings, *, url: str | None = None) -> DataverseClien
     target = url or api_url(settings)
     if not target:
         raise NotConfigured()
-    return DataverseClient(target, token_provider(settings, url=target))
+    provider = token_provider(settings, url=target)
+    msal = provider if isinstance(provider, (DeviceCodeToken, ClientSecretToken)) else None
+    return DataverseClient(target, provider, on_close=msal.close if msal else None)  # MSAL's session
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,7 @@ class ConnectionStatus:
 
 def connection_status(settings: Settings) -> ConnectionStatus:
     """Sign in and call WhoAmI; every failure becomes a sentence in ``error``."""
+    settings = live_settings(settings)
     url = api_url(settings)
     demo = not settings.crm_url
     if not url:

@@ -21,6 +21,7 @@ from callnotes.sync.jobs import run_import_job
 from callnotes.sync.push_job import push_due, run_scheduled_push
 from callnotes.sync.refresh_job import run_refresh_job, run_scheduled_refresh
 from callnotes.sync.sync_run import run_sync
+from callnotes.sync.token_warmup import TokenWarmer
 from callnotes.sync.webhooks import prune as prune_webhook_deliveries
 from callnotes.sync.writeback import drain_now
 
@@ -61,6 +62,7 @@ class JobQueue:
         self.huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(self._drain_outbox)
         self._add_push_tasks()
         self._add_refresh_tasks()
+        self._add_token_warmup()
 
     def enqueue_import(self, run_id: int) -> None:
         self._import(run_id)
@@ -112,6 +114,15 @@ class JobQueue:
         """The scheduled check now, on a worker, instead of at the next minute."""
         self._refresh_when_due()
 
+    # -- sign-in: keep the token warm (issue 10) ------------------------------------------------------
+    def _add_token_warmup(self) -> None:
+        self.token_warmer = TokenWarmer()
+        self.huey.periodic_task(crontab(minute="*"), name="warm_up_token")(self.warm_up_token)
+
+    def warm_up_token(self) -> None:
+        """Every minute: a token with < 10 minutes left is refreshed silently (sync/token_warmup.py)."""
+        self.token_warmer.warm(self.context.settings)
+
     def consumer(self, *, workers: int = 2, in_process: bool = True) -> Consumer:
         """A consumer of this queue; `InProcessConsumer` unless it runs the process (``worker``)."""
         kind = InProcessConsumer if in_process else Consumer
@@ -119,4 +130,5 @@ class JobQueue:
                     max_delay=MAX_POLL_SECONDS, periodic=True)
 
     def close(self) -> None:
+        self.token_warmer.close()
         self.huey.storage.close()

@@ -19,6 +19,7 @@ from callnotes import __version__
 from callnotes.config import Settings, load_settings
 from callnotes.store.db import make_session_factory
 from callnotes.sync.runtime import open_runtime
+from callnotes.sync.signin import Connection
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
 from callnotes.web.deps import DatabaseGate
@@ -87,6 +88,7 @@ def _routers() -> list[APIRouter]:
         action_items,
         api,
         calendar,
+        connection,
         customers,
         directory,
         editor,
@@ -110,7 +112,8 @@ def _routers() -> list[APIRouter]:
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
             webhooks.router, action_items.router, calendar.router, report.router, hok.router,
-            outbox.router, milestone_writes.router, writeback_settings.router, refresh.router]
+            outbox.router, milestone_writes.router, writeback_settings.router, refresh.router,
+            connection.api, connection.router]
 
 
 def create_app(
@@ -141,6 +144,9 @@ def create_app(
             finally:
                 if consumer is not None:
                     consumer.stop(graceful=True)
+                app.state.connection.close()
+                for server in app.state.demo_servers:  # started by "Try the demo" (/welcome)
+                    server.stop()
 
     app = FastAPI(
         title="callnotes",
@@ -156,6 +162,8 @@ def create_app(
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.state.has_msx = True
+    app.state.connection = Connection()  # the MSX sign-in in progress and the last check
+    app.state.demo_servers = []
     for router in _routers():
         app.include_router(router)
     app.add_middleware(ProtocolMiddleware)

@@ -314,3 +314,9 @@ def find_customers(session: Session, text: str, limit: int = 10) -> list[Custome
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def store_is_empty(session: Session) -> bool:
+    """No customer and no note yet: a first run (the home page offers the demo or connecting to MSX)."""
+    return session.scalar(select(Customer.id).limit(1)) is None and session.scalar(
+        select(Note.id).limit(1)) is None

@@ -25,8 +25,10 @@ from callnotes.store.models import OutboxItem, OutboxKind, OutboxState
 from callnotes.store.repo import outbox
 from callnotes.store.repo.outbox_status import OutboxStatus, outbox_status
 from callnotes.sync.outbox_view import OPEN_STATES
+from callnotes.sync.signin import ConnectionReport, ConnectionState
 from callnotes.sync.writeback import Waiting, waiting
-from callnotes.web.deps import SessionDep, checked_id, is_htmx, render
+from callnotes.web.deps import SessionDep, checked_id, get_settings, is_htmx, render
+from callnotes.web.routes.connection import connection_badge, connection_of
 from callnotes.web.task_form import TaskForm, TaskFormsDep, category_groups, task_request
 from callnotes.web.writeback import drain_after_response, mode, queue_of
 
@@ -83,6 +85,14 @@ def banner_of(wait: Waiting | None) -> Banner | None:
         return None
     headline, _, rest = wait.reason.partition(": ")
     return Banner(headline.strip(), rest.strip() or wait.reason, wait.count)
+
+
+def connection_banner(report: ConnectionReport) -> Banner | None:
+    """The same one banner when MSX cannot be reached and no write waits (VPN down, say)."""
+    if report.state is not ConnectionState.UNREACHABLE:
+        return None
+    headline, _, rest = (report.error or "MSX cannot be reached").partition(": ")
+    return Banner(headline.strip(), rest.strip(), 0)
 
 
 def local_path(text: str) -> str:
@@ -145,8 +155,10 @@ def outbox_badge(request: Request, seen: Annotated[str, Query(max_length=200)] =
         status = outbox_status(session)
         due_now = outbox.due_soon(session, _DUE_NOW) if status.count(OutboxState.PENDING) else 0
     moving = status.count(OutboxState.PENDING) + status.count(OutboxState.SENDING)
-    banner = banner_of(waiting(context) if moving else None)
-    response = render(request, "outbox/_status.html", status=status, banner=banner,
+    connection = connection_badge(request, get_settings(request))
+    banner = banner_of(waiting(context) if moving else None) or connection_banner(connection)
+    response = render(request, "outbox/_status.html", status=status, banner=banner, conn=connection,
+                      states=ConnectionState,
                       awaiting=status.count(OutboxState.AWAITING_APPROVAL),
                       failed=status.count(OutboxState.FAILED), poll=_poll_seconds(status, due_now, banner))
     if seen and seen != status.fingerprint:
@@ -165,6 +177,7 @@ def approve_all(request: Request, session: SessionDep, background: BackgroundTas
 def send_now(request: Request, session: SessionDep, background: BackgroundTasks,
              return_to: _ReturnTo = "/outbox") -> Response:
     """Every queued write is due now (the user is back on the VPN); a drain follows the commit."""
+    connection_of(request).forget()  # and the header checks the connection again
     if outbox.send_pending_now(session):
         background.add_task(queue_of(request).enqueue_drain)
     return changed(request, return_to)

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from callnotes.config import live_settings
 from callnotes.store.backup import ImportSource, import_source, read_import
 from callnotes.store.db import describe_database
 from callnotes.store.errors import ImportFileError
 from callnotes.store.limits import IMPORT_FILE_MAX_BYTES
 from callnotes.web.deps import SessionDep, SettingsDep, render
+from callnotes.web.routes.connection import connection_context
 from callnotes.web.routes.writeback_settings import writeback_context
 
 router = APIRouter(include_in_schema=False)
@@ -24,11 +26,13 @@ _SUFFIXES = (".json", ".csv")
 
 def _page(request: Request, settings: SettingsDep, status_code: int = 200, **extra: object) -> HTMLResponse:
     database = describe_database(settings.resolved_database_url())
+    live = live_settings(settings)
     return render(
         request, "settings.html", status_code=status_code, active="settings",
         data_dir=settings.resolved_data_dir(), database=database.url, database_kind=database.kind,
-        demo_mode=settings.demo_mode, crm_url=settings.crm_url,
-        has_msx=getattr(request.app.state, "has_msx", False), **writeback_context(settings), **extra,
+        demo_mode=live.demo_mode, crm_url=live.crm_url,
+        has_msx=getattr(request.app.state, "has_msx", False), **writeback_context(settings),
+        **connection_context(settings), **extra,
     )
 
 
