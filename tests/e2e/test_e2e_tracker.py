@@ -1,7 +1,8 @@
 """A seller's week, second part, in real headless Chromium at 1366 px and 390 px:
 
 * the customer page first things first: the newest notes (20, then "More notes" through htmx), the
-  active milestones with the overdue one flagged, the open opportunities, the account team collapsed;
+  active milestones with the overdue one flagged, the open opportunities (a new close date and a
+  deal-team join queued for MSX from their row), the account team collapsed;
 * the milestone tracker: filters picked in the form land in a shareable URL and combine, a column
   sorted, a milestone starred and found again under "Favourites", closed ones only when asked;
 * HoK coverage → outbox: a draft prefilled from a note approved into the outbox (write-back ``ask``),
@@ -82,18 +83,17 @@ def _seed(url: str) -> dict[str, int]:
         milestone("Old pilot", contoso, -10, "Completed", True)
         milestone("Retail analytics", fabrikam, 25, "Blocked", False)
         milestone("Store rollout", fabrikam, 60, "On Track", True)
-        session.add(
-            Opportunity(
-                name="Contoso AI platform",
-                customer_id=contoso.id,
-                state="Open",
-                stage="Propose",
-                estimated_value=480_000.0,
-                estimated_close_date=TODAY + timedelta(days=45),
-                owner_name="Olga Owner",
-                msx_id=str(uuid.uuid4()),
-            )
+        opportunity = Opportunity(
+            name="Contoso AI platform",
+            customer_id=contoso.id,
+            state="Open",
+            stage="Propose",
+            estimated_value=480_000.0,
+            estimated_close_date=TODAY + timedelta(days=45),
+            owner_name="Olga Owner",
+            msx_id=str(uuid.uuid4()),
         )
+        session.add(opportunity)
         session.flush()
         for n in range(30):
             create_note(
@@ -106,7 +106,7 @@ def _seed(url: str) -> dict[str, int]:
                     milestone_ids=[late.id] if n < 3 else [],
                 ),
             )
-        ids = {"contoso": contoso.id, "late": late.id}
+        ids = {"contoso": contoso.id, "late": late.id, "opportunity": opportunity.id}
     engine.dispose()
     return ids
 
@@ -175,6 +175,14 @@ def test_customer_page_shows_first_things_first(page: Page, app: tuple[str, dict
     expect(page.locator("#customer-milestones")).not_to_contain_text("Old pilot")
     expect(page.locator("#customer-opportunities")).to_contain_text("Propose")
     expect(page.locator("#customer-opportunities")).to_contain_text("480,000")
+    writes = page.locator(f"#opportunity-writes-{ids['opportunity']}")  # a later close date, for MSX
+    writes.locator("input[name=close_date]").fill((TODAY + timedelta(days=75)).isoformat())
+    writes.get_by_role("button", name="Move").click()
+    expect(page.locator(f"#opportunity-writes-{ids['opportunity']} .close-date-change")).to_contain_text(
+        "Waiting for approval")
+    writes.get_by_role("button", name="Join deal team").click()
+    expect(page.locator(f"#opportunity-writes-{ids['opportunity']} .deal-team")).to_contain_text(
+        "Joining the deal team")
     expect(page.locator("#team-mine li")).to_have_count(6)  # 3 sellers, the Data SEs: me, Engineer 0 and 3
     expect(page.locator("#team-rest li").first).to_be_hidden()
     page.click("#team-rest summary")

@@ -98,6 +98,7 @@ def _routers() -> list[APIRouter]:
         milestones,
         msx,
         notes,
+        opportunity_writes,
         outbox,
         outbox_api,
         refresh,
@@ -112,8 +113,8 @@ def _routers() -> list[APIRouter]:
     return [api.router, outbox_api.router, home.router, milestones.router, customers.router, editor.router,
             notes.router, search.router, directory.router, templates.router, settings.router, msx.router,
             webhooks.router, action_items.router, calendar.router, report.router, hok.router,
-            outbox.router, milestone_writes.router, writeback_settings.router, refresh.router,
-            connection.api, connection.router]
+            outbox.router, milestone_writes.router, opportunity_writes.router, writeback_settings.router,
+            refresh.router, connection.api, connection.router]
 
 
 def create_app(

@@ -1,7 +1,8 @@
 """Write-back in the pages (SQLite and PostgreSQL, the emulator over HTTP, the app's own worker):
 the editor's "Log a task in MSX" controls, the note page's task states, the Outbox page and home
 panel, the header badge and its one banner, milestone tasks / edits / team changes through the
-outbox, the settings page's write-back mode. Bad input shows the form again and saves nothing."""
+outbox, opportunity close dates and deal teams from the customer page, the settings page's write-back
+mode. Bad input shows the form again and saves nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from callnotes.domain import HOK_CATEGORIES, HokCategory, WritebackMode
 from callnotes.emulator import EmulatorServer
 from callnotes.msx import teams
 from callnotes.store import make_engine, make_session_factory
-from callnotes.store.models import Draft, Milestone, Note, OutboxItem, OutboxState, Task
+from callnotes.store.models import Draft, Milestone, Note, Opportunity, OutboxItem, OutboxState, Task
 from callnotes.store.repo.milestones import is_open
 from callnotes.sync.connection import open_client
 from callnotes.sync.importing import run_import
@@ -623,3 +624,67 @@ def test_settings_save_the_write_back_mode_unless_the_environment_sets_it(
     with _store(app_settings) as session:  # the saved choice was left alone
         assert session.scalar(select(Note)) is None
     assert '"off"' in (app_settings.data_dir / "settings.json").read_text()
+
+
+def _open_opportunity(settings: Settings) -> Opportunity:
+    """An open opportunity of a customer (shown on the customer page), linked to MSX."""
+    with _store(settings) as session:
+        opportunity = session.scalars(select(Opportunity).where(
+            Opportunity.msx_id.is_not(None), Opportunity.customer_id.is_not(None),
+            Opportunity.state == "Open").order_by(Opportunity.id)).first()
+        assert opportunity is not None
+        session.expunge(opportunity)
+        return opportunity
+
+
+def test_close_date_and_deal_team_from_the_customer_page_go_through_the_outbox(
+    web: TestClient, app_settings: Settings, writeback_emulator: EmulatorServer
+) -> None:
+    opportunity = _open_opportunity(app_settings)
+    page = web.get(f"/customers/{opportunity.customer_id}")
+    assert f'id="opportunity-writes-{opportunity.id}"' in page.text and "Join deal team" in page.text
+    save_preferences(app_settings, writeback="ask")  # so the changes can be seen before they land
+    moved = web.post(f"/opportunities/{opportunity.id}/close-date", data={"close_date": "2027-06-30"})
+    assert moved.status_code == 200 and moved.headers["HX-Trigger"] == "outbox-changed"
+    assert "→ 2027-06-30" in moved.text and "Waiting for approval" in moved.text
+    again = web.post(f"/opportunities/{opportunity.id}/close-date", data={"close_date": "2027-07-31"})
+    assert "→ 2027-07-31" in again.text and "2027-06-30" not in again.text  # the newer date replaces it
+    joining = web.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "join"})
+    assert "Joining the deal team" in joining.text and "Cancel" in joining.text
+    cancelled = web.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "leave"})
+    assert "Join deal team" in cancelled.text
+    assert [r.state for r in _rows(app_settings)] == [
+        OutboxState.DISCARDED, OutboxState.AWAITING_APPROVAL, OutboxState.DISCARDED]
+    save_preferences(app_settings, writeback="auto")
+    web.post(f"/outbox/{_rows(app_settings)[1].id}/approve")
+    web.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "join"})
+    _wait(lambda: all(r.state in (OutboxState.SENT, OutboxState.DISCARDED) for r in _rows(app_settings)),
+          "the close date and the join land")
+    with make_client(writeback_emulator) as crm:
+        row = crm.get(f"opportunities({opportunity.msx_id})", params={"$select": "estimatedclosedate"})
+        assert row["estimatedclosedate"].startswith("2027-07-31")
+        assert teams.on_team(crm, writeback_emulator.demo_user_id, teams.TeamKind.OPPORTUNITY,
+                             [opportunity.msx_id or ""]) == {opportunity.msx_id}
+    assert "→" not in web.get(f"/opportunities/{opportunity.id}/writes").text  # nothing on its way
+
+
+def test_bad_opportunity_changes_say_why_and_queue_nothing(web: TestClient, app_settings: Settings) -> None:
+    opportunity = _open_opportunity(app_settings)
+    for bad in ("", "31/12/2027", "2027-02-30", "x" * 41):
+        answer = web.post(f"/opportunities/{opportunity.id}/close-date", data={"close_date": bad})
+        assert answer.status_code == 422, bad
+        if len(bad) <= 40:
+            assert "is not a date" in html.unescape(answer.text) and 'role="alert"' in answer.text
+    refused = web.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "delete"})
+    assert refused.status_code == 422
+    assert web.post("/opportunities/999999/deal-team", data={"action": "join"}).status_code == 404
+    assert web.post(f"/opportunities/{opportunity.id}.0/close-date", data={"close_date": "2027-01-01"}
+                    ).status_code == 404
+    save_preferences(app_settings, writeback="off")
+    off = web.post(f"/opportunities/{opportunity.id}/close-date", data={"close_date": "2027-01-01"})
+    assert off.status_code == 409 and "Write-back to MSX is off" in html.unescape(off.text)
+    assert "changes to MSX off" in off.text
+    assert _rows(app_settings) == []
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as no_token:
+        forged = no_token.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "join"})
+        assert forged.status_code == 403 and _rows(app_settings) == []

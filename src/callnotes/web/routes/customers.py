@@ -29,6 +29,7 @@ from callnotes.store.repo.customers import (
     update_customer,
 )
 from callnotes.store.repo.milestone_tasks import activity_of_milestones
+from callnotes.store.repo.opportunity_writes import activity_of_opportunities
 from callnotes.sync.connection import link_org
 from callnotes.web.deps import SessionDep, SettingsDep, checked_id, render
 from callnotes.web.links import customer_msx_url
@@ -86,6 +87,7 @@ def customer_detail(request: Request, session: SessionDep, customer_id: int) -> 
     return render(
         request, "customers/detail.html", active="customers", customer=page.customer, page=page,
         activity=activity_of_milestones(session, [m.id for m in page.milestones]),
+        opportunity_activity=activity_of_opportunities(session, [o.id for o in page.opportunities]),
         writeback_mode=mode(request).value, msx_url=customer_msx_url(page.customer), chat=teams_chat_url,
     )
 
