@@ -28,7 +28,7 @@ def test_counts_up_to_the_limit_and_unknown_beyond(body, expected) -> None:
 @pytest.mark.parametrize("body", [{"value": []}, {"@odata.count": "7", "value": []},
                                   {"@odata.count": True, "value": []}])
 def test_a_count_answer_without_a_count_is_malformed(body) -> None:
-    with pytest.raises(MalformedCrmAnswer, match="@odata.count"):
+    with pytest.raises(MalformedCrmAnswer, match=r"@odata\.count"):
         _count(_READ, body)
 
 
