@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callnotes.dataverse import DataverseClient
 from callnotes.msx.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
-from callnotes.msx.refresh_plan import WATERMARKED, RefreshRequest, RefreshResult, fetch_changes
+from callnotes.msx.refresh_plan import fetch_changes
+from callnotes.msx.refresh_request import WATERMARKED, RefreshRequest, RefreshResult
 from callnotes.msx.schema import EntitySet
 from callnotes.msx.transport import BatchTransport
 from callnotes.store import MsxKind
