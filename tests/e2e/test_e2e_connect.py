@@ -17,6 +17,7 @@ from callnotes.config import Settings
 from callnotes.emulator import EmulatorServer
 from callnotes.web.app import create_app
 from callnotes.web.server import running_server
+from tests.e2e.pages import watched_page
 from tests.fixtures.signin import CLIENT_ID, TENANT, trust_emulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,12 +35,8 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture()
 def page(context: BrowserContext) -> Iterator[Page]:
     """A page that fails the test on any console error (a CSP violation, a script error)."""
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    assert not [e for e in errors if "status of 4" not in e and "status of 5" not in e], errors
+    with watched_page(context) as page:
+        yield page
 
 
 def test_first_run_connect_with_a_device_code_import_and_the_badge_names_the_user(

@@ -14,6 +14,7 @@ from callnotes.config import Settings
 from callnotes.emulator import EmulatorServer
 from callnotes.web.app import create_app
 from callnotes.web.server import running_server
+from tests.e2e.pages import watched_page
 from tests.fixtures.emulator import web_api_client
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,13 +26,11 @@ def page(browser: Browser) -> Iterator[Page]:
     """A page that fails the test on any console error (a CSP violation, a script error)."""
     context: BrowserContext = browser.new_context()
     context.set_default_timeout(_TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, errors
+    try:
+        with watched_page(context, noise=()) as page:
+            yield page
+    finally:
+        context.close()
 
 
 def test_refresh_now_on_home_brings_changes_and_says_when(page: Page, fresh_emulator: EmulatorServer,

@@ -28,6 +28,7 @@ from callnotes.store.models import Customer, Milestone, Opportunity, Seller, Sol
 from callnotes.store.repo.notes import NoteInput, create_note
 from callnotes.web.app import create_app
 from callnotes.web.server import running_server
+from tests.e2e.pages import assert_fits, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 _TIMEOUT_MS = 15_000
@@ -136,17 +137,8 @@ def context(browser: Browser, viewport: dict[str, int]) -> Iterator[BrowserConte
 
 @pytest.fixture()
 def page(context: BrowserContext) -> Iterator[Page]:
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    assert not [e for e in errors if "status of 4" not in e], errors
-
-
-def _fits(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{page.url} is {overflow}px wider than the screen"
+    with watched_page(context, ("status of 4",)) as page:
+        yield page
 
 
 def _top(page: Page, selector: str) -> float:
@@ -166,7 +158,7 @@ def test_customer_page_shows_first_things_first(page: Page, app: tuple[str, dict
     notes = page.locator("#customer-notes li.customer-note")
     expect(notes).to_have_count(20)
     expect(notes.first).to_contain_text("Call 00")
-    _fits(page)
+    assert_fits(page)
     page.click("#more-notes-button")
     expect(notes).to_have_count(30)
     expect(page.locator("#more-notes-button")).to_have_count(0)
@@ -188,7 +180,7 @@ def test_customer_page_shows_first_things_first(page: Page, app: tuple[str, dict
     page.click("#team-rest summary")
     expect(page.locator("#team-rest li")).to_have_count(4)
     expect(page.locator("#team-rest li").first).to_be_visible()
-    _fits(page)
+    assert_fits(page)
 
 
 def test_tracker_filters_sort_and_favourites(page: Page, app: tuple[str, dict[str, int]]) -> None:
@@ -197,7 +189,7 @@ def test_tracker_filters_sort_and_favourites(page: Page, app: tuple[str, dict[st
     rows = page.locator("#milestones tbody tr")
     expect(rows).to_have_count(4)  # the completed one is hidden
     expect(page.locator("#glance-overdue strong")).to_have_text("1")
-    _fits(page)
+    assert_fits(page)
     page.check("input[name=status][value='At Risk']")
     page.check("input[name=status][value='On Track']")
     page.check("#filter-team")
@@ -229,7 +221,7 @@ def test_tracker_filters_sort_and_favourites(page: Page, app: tuple[str, dict[st
     expect(page.locator("#milestones")).to_contain_text("Old pilot")
     page.goto(f"{base}/milestones?quarter=FY1-Q9")
     expect(page.locator("#tracker-errors")).to_contain_text("fiscal quarter")
-    _fits(page)
+    assert_fits(page)
 
 
 def test_hok_coverage_drafts_go_to_the_outbox(page: Page, app: tuple[str, dict[str, int]]) -> None:
@@ -239,7 +231,7 @@ def test_hok_coverage_drafts_go_to_the_outbox(page: Page, app: tuple[str, dict[s
     expect(drafts).to_have_count(3)
     expect(drafts.first).to_contain_text("Call 00")
     expect(page.locator("#hok-milestones")).to_contain_text("no HoK task")
-    _fits(page)
+    assert_fits(page)
     drafts.first.locator("select").select_option(label="Workshop (HoK)")
     drafts.first.locator("button.approve-one").click()
     expect(page.locator("#hok-queued")).to_contain_text("1 HoK task waits in the outbox for your approval")
@@ -251,4 +243,4 @@ def test_hok_coverage_drafts_go_to_the_outbox(page: Page, app: tuple[str, dict[s
     body = page.locator("main")
     expect(body).to_contain_text("Call 00")
     expect(body).to_contain_text("Call 02")
-    _fits(page)
+    assert_fits(page)

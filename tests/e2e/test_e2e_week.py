@@ -35,6 +35,7 @@ from callnotes.store.repo.people import PersonInput, create_seller, create_solut
 from callnotes.store.repo.templates import TemplateInput, create_template
 from callnotes.web.app import create_app
 from callnotes.web.server import running_server
+from tests.e2e.pages import assert_fits, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 _TIMEOUT_MS = 15_000
@@ -92,18 +93,8 @@ def context(browser: Browser, viewport: dict[str, int]) -> Iterator[BrowserConte
 @pytest.fixture()
 def page(context: BrowserContext) -> Iterator[Page]:
     """A page that fails the test on a console error (a CSP violation, a script error)."""
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    assert not [e for e in errors if "status of 4" not in e], errors
-
-
-def _fits(page: Page) -> None:
-    """The page is no wider than the screen (tables scroll or stack inside their panels)."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{page.url} is {overflow}px wider than the screen"
+    with watched_page(context, ("status of 4",)) as page:
+        yield page
 
 
 def _active_id(page: Page) -> str:
@@ -137,7 +128,7 @@ def test_a_note_from_the_keyboard_and_its_follow_up_ticked_off(page: Page, base:
     expect(page.locator("#note-action-items")).to_contain_text("Send the sizing sheet")
 
     page.goto(f"{base}/follow-ups")
-    _fits(page)
+    assert_fits(page)
     row = page.locator("#items-overdue li", has_text="Send the sizing sheet")
     expect(row).to_be_visible()
     row.locator("button.tick-box").click()
@@ -175,7 +166,7 @@ def test_calendar_file_reviewed_then_saved_as_notes(page: Page, base: str, tmp_p
     page.set_input_files("#ics-file", str(_ics(tmp_path)))
     page.click("#calendar-upload button[type=submit]")
     expect(page.locator("fieldset.meeting")).to_have_count(3)
-    _fits(page)
+    assert_fits(page)
     review = page.locator("fieldset.meeting",
                           has=page.locator("input[value='Contoso Pharma architecture review']"))
     expect(review).to_contain_text("“Contoso Pharma” in the title")
@@ -204,7 +195,7 @@ def test_quarter_report_chart_and_csv(page: Page, base: str, tmp_path: Path) -> 
     assert box is not None and box["width"] > 100 and box["x"] + box["width"] <= page.viewport_size["width"]
     expect(page.locator("#chart-hok")).to_contain_text("Architecture Design Session")
     expect(page.locator("#milestones-touched")).to_contain_text("Fabric POC complete")
-    _fits(page)
+    assert_fits(page)
     with page.expect_download() as download:
         page.click("#export-csv")
     target = tmp_path / "report.csv"
@@ -233,7 +224,7 @@ def test_menu_skip_link_and_search_shortcut(page: Page, base: str, viewport: dic
         expect(links).to_be_visible()
     for path in ("/", "/follow-ups", "/search", "/milestones", "/notes/new", "/calendar/import"):
         page.goto(f"{base}{path}")
-        _fits(page)
+        assert_fits(page)
     page.goto(f"{base}/follow-ups")
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()

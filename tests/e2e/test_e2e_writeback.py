@@ -26,6 +26,7 @@ from callnotes.sync.connection import open_client
 from callnotes.sync.importing import run_import
 from callnotes.web.app import create_app
 from callnotes.web.server import running_server
+from tests.e2e.pages import HTTP_ERRORS, ConsoleErrors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 _TIMEOUT_MS = 20_000
@@ -80,13 +81,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     HTTP error answers, and htmx's note that it aborted a request a newer one replaced (the customer
     field's ``hx-sync="this:replace"`` while typing)."""
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = ConsoleErrors(page)
     yield page
-    aborted = any(e.startswith("htmx:sendAbort") for e in errors)
-    noise = ("status of 4", "status of 5", *(("htmx:sendAbort", "htmx:afterRequest") if aborted else ()))
-    assert not [e for e in errors if not any(n in e for n in noise)], errors
+    aborted = any(e.startswith("htmx:sendAbort") for e in errors.messages)
+    noise = (*HTTP_ERRORS, *(("htmx:sendAbort", "htmx:afterRequest") if aborted else ()))
+    assert not errors.unexpected(noise), errors.messages
 
 
 def _store(settings: Settings):
