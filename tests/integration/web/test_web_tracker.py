@@ -232,6 +232,7 @@ def test_hok_coverage_drafts_go_to_the_outbox(client: TestClient, web_settings: 
     save_preferences(web_settings, writeback="ask")
     ids = _arrange(web_settings, notes=3)
     page = client.get("/hok").text
+    assert '<a href="/hok" class="active">HoK coverage</a>' in page  # in the menu, marked as here
     assert re.findall(r'class="draft-subject">([^<]+)</a>', page) == ["Call 00", "Call 01"]
     assert f'id="hok-milestone-{ids["late"]}"' in page and f'id="hok-milestone-{ids["other"]}"' in page
     first_key = re.findall(r'name="draft" value="([0-9-]+)"', page)[0]

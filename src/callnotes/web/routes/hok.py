@@ -38,7 +38,7 @@ def _quarter(text: str) -> FiscalQuarter:
 def _page(request: Request, session: Session, quarter: FiscalQuarter, *, errors: list[str] | None = None,
           queued: int | None = None, status_code: int = 200) -> HTMLResponse:
     current = FiscalQuarter.of(datetime.now(UTC).date())
-    return render(request, "hok.html", status_code=status_code, active="milestones",
+    return render(request, "hok.html", status_code=status_code, active="hok",
                   coverage=hok_coverage(session, quarter), current=current,
                   choices=[current.previous().previous(), current.previous(), current],
                   categories=_hok_choices(), writeback_mode=mode(request).value,
