@@ -39,7 +39,8 @@ def _import(web: TestClient) -> str:
 
 def test_settings_show_who_i_am_and_the_token_expiry(web, writable_emulator):
     page = web.get("/settings").text
-    assert 'hx-get="/msx/status"' in page
+    assert 'hx-get="/msx/import"' in page and page.count("Signed in as") <= 1  # one place says who I am
+    assert 'hx-get="/msx/status"' in web.get("/msx").text
     status = web.get("/msx/status").text
     assert "Connected" in status and writable_emulator.demo_user_id in status
     assert "Token expires" in status and "UTC" in status
