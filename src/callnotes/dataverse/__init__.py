@@ -27,6 +27,7 @@ from callnotes.dataverse.errors import (
     PreconditionFailed,
     RolledBack,
     ServerError,
+    SignInUnreachable,
     Throttled,
     TransportError,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "RetryPolicy",
     "RolledBack",
     "ServerError",
+    "SignInUnreachable",
     "StaticToken",
     "Throttled",
     "TokenProvider",

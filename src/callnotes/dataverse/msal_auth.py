@@ -144,7 +144,13 @@ class DeviceCodeToken(RefreshingProvider):
     # -- sign-in ---------------------------------------------------------------------------------
     def start(self, on_code: Callable[[DeviceCodePrompt], None] | None = None) -> DeviceCodePrompt:
         """Begin a device code sign-in; polling runs in a background thread until done or expired."""
-        flow = self._app.initiate_device_flow(scopes=self._scopes)
+        try:
+            flow = self._app.initiate_device_flow(scopes=self._scopes)
+        except Exception as exc:  # requests' connection errors: the authority could not be reached
+            raise SignInUnreachable(
+                f"Could not reach the sign-in service to start a device code ({type(exc).__name__}). "
+                "Check the network / VPN."
+            ) from exc
         if "user_code" not in flow:
             reason = flow.get("error_description") or flow.get("error") or "unknown error"
             raise AuthError(f"Could not start the device code sign-in: {str(reason)[:200]}")

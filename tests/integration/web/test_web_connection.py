@@ -6,6 +6,7 @@ contracts of DESIGN.md §Connection contracts."""
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -207,6 +208,24 @@ def test_device_code_in_another_sign_in_method_is_refused_with_a_sentence(
         _save(http, base, connection_form(tls_emulator, auth="azcli", client_id=""))
         refused = http.post(f"{base}/api/connection/device-code", headers=_token(http, base))
         assert refused.status_code == 409 and "az login" in refused.json()["detail"][0]["msg"]
+
+
+def test_an_unreachable_sign_in_service_is_a_sentence_not_a_crash(
+    app_at: Callable[[], AbstractContextManager[str]], http: httpx.Client, tls_emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("CALLNOTES_AUTHORITY_HOST", f"https://127.0.0.1:{closed}")
+    with app_at() as base:
+        _save(http, base, connection_form(tls_emulator))
+        answer = http.post(f"{base}/api/connection/device-code", headers=_token(http, base))
+        assert answer.status_code == 502, answer.text
+        assert "Could not reach the sign-in service" in answer.json()["detail"][0]["msg"]
+        page = http.post(f"{base}/connection/sign-in", headers={**_token(http, base), **HTMX})
+        assert page.status_code == 502 and "Could not reach the sign-in service" in page.text
+        assert http.get(f"{base}/api/connection").json()["state"] != "signing_in"
 
 
 def test_settings_are_validated_and_saved_to_the_data_dir_the_secret_apart(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from callnotes.config import Settings, live_settings, read_client_secret, save_preferences
-from callnotes.dataverse import DataverseError
+from callnotes.dataverse import DataverseError, SignInUnreachable
 from callnotes.msx.errors import MsxError
 from callnotes.store.errors import Conflict
 from callnotes.sync import jobs
@@ -76,13 +76,18 @@ def get_connection(request: Request, settings: SettingsDep) -> dict[str, Any]:
     return connection_of(request).report(settings).as_json()
 
 
+def _refusal_status(exc: Exception) -> int:
+    """502 when the sign-in service could not be reached, else 409 (this sign-in method cannot)."""
+    return 502 if isinstance(exc, SignInUnreachable) else 409
+
+
 @api.post("/connection/device-code", response_model=DeviceCodeOut)
 def start_device_code(request: Request, settings: SettingsDep) -> Response | DeviceCodeOut:
     """Start a device-code sign-in (sign-in method "device-code"); poll ``GET /api/connection``."""
     try:
         prompt = connection_of(request).start_device_code(settings)
     except (MsxError, DataverseError) as exc:
-        return error_json(409, str(exc), "sign_in")
+        return error_json(_refusal_status(exc), str(exc), "sign_in")
     expires_in = max(0, int((prompt.expires_at - datetime.now(UTC)).total_seconds()))
     return DeviceCodeOut(user_code=prompt.user_code, verification_uri=prompt.verification_uri,
                          expires_in=expires_in, message=prompt.message)
@@ -135,7 +140,7 @@ def sign_in(request: Request, settings: SettingsDep) -> HTMLResponse:
     try:
         connection_of(request).start_device_code(settings)
     except (MsxError, DataverseError) as exc:
-        return _panel(request, settings, message=str(exc), status_code=409)
+        return _panel(request, settings, message=str(exc), status_code=_refusal_status(exc))
     return _panel(request, settings)
 
 
