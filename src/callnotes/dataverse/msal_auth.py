@@ -144,8 +144,9 @@ class DeviceCodeToken(RefreshingProvider):
     # -- sign-in ---------------------------------------------------------------------------------
     def start(self, on_code: Callable[[DeviceCodePrompt], None] | None = None) -> DeviceCodePrompt:
         """Begin a device code sign-in; polling runs in a background thread until done or expired."""
+        app = self._app  # built here: an unusable authority is its own AuthError
         try:
-            flow = self._app.initiate_device_flow(scopes=self._scopes)
+            flow = app.initiate_device_flow(scopes=self._scopes)
         except Exception as exc:  # requests' connection errors: the authority could not be reached
             raise SignInUnreachable(
                 f"Could not reach the sign-in service to start a device code ({type(exc).__name__}). "
