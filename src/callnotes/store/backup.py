@@ -2,9 +2,10 @@
 
 The JSON document (DESIGN.md §Contracts) is an object with the top-level lists ``pods``,
 ``territories``, ``sellers``, ``solution_engineers``, ``customers``, ``topics``, ``opportunities``,
-``milestones``, ``notes``, ``tasks`` and ``note_templates``, plus ``format`` / ``version`` /
-``exported_at``. Every item carries its ``uid``; references between items are uids (topics of a
-note: names). Dates are ``YYYY-MM-DD``, datetimes ISO 8601 with offset (UTC).
+``milestones``, ``notes``, ``tasks``, ``note_templates`` and ``milestone_favourites`` (see
+``backup_favourites``), plus ``format`` / ``version`` / ``exported_at``. Every item carries its
+``uid``; references between items are uids (topics of a note: names).
+Dates are ``YYYY-MM-DD``, datetimes ISO 8601 with offset (UTC).
 
 Import matches an item to a stored row by ``uid``, then ``msx_id``, then name (pods, topics,
 templates) and creates or overwrites it, so export → wipe → import gives the same export back.
@@ -31,6 +32,7 @@ from sqlalchemy import String, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, selectinload
 
+from callnotes.store.backup_favourites import FAVOURITES, export_favourites, import_favourites
 from callnotes.store.column_types import utcnow
 from callnotes.store.errors import ImportFileError, ImportReport, NaiveDatetimeError, RowError, StoreError
 from callnotes.store.limits import IMPORT_FILE_MAX_BYTES, IMPORT_JSON_MAX_DEPTH, IMPORT_JSON_MAX_NUMBER_CHARS
@@ -167,6 +169,7 @@ def export_store(session: Session) -> dict[str, Any]:
             loads.append(selectinload(Note.topics))
         rows = session.scalars(select(section.model).options(*loads).order_by(*_creation_order(section)))
         document[section.name] = [_export_row(section, row, uid_maps) for row in rows]
+    document[FAVOURITES] = export_favourites(session, uid_maps[Milestone])
     return document
 
 
@@ -422,7 +425,7 @@ def check_document(document: Any) -> dict[str, list[Any]]:
     if not isinstance(version, int) or version > VERSION:
         raise ImportFileError(f"export version {version!r} is newer than this callnotes understands")
     lists: dict[str, list[Any]] = {}
-    for name in SECTION_NAMES:
+    for name in (*SECTION_NAMES, FAVOURITES):
         value = document.get(name, [])
         if not isinstance(value, list):
             raise ImportFileError(f"'{name}' must be a list, not {type(value).__name__}")
@@ -439,6 +442,7 @@ def import_store(session: Session, document: Any) -> ImportReport:
     importer = _Importer(session, report)
     for section in SECTIONS:
         importer.run(section, lists[section.name])
+    import_favourites(session, lists[FAVOURITES], importer.uid_map(Milestone), report)
     return report
 
 

@@ -30,6 +30,8 @@ from callnotes.store import (
 )
 from callnotes.store.backup import SECTION_NAMES, export_store, import_file, import_store
 from callnotes.store.demo import seed_demo
+from callnotes.store.models import Milestone
+from callnotes.store.repo.milestone_tracker import set_favourite
 from callnotes.store.search import search
 
 
@@ -251,3 +253,35 @@ def test_export_and_import_raise_no_deprecation_warnings(session: Session) -> No
         document = export_store(session)
         report = import_store(session, document)
     assert report.errors == []
+
+
+def test_starred_milestones_come_back_after_a_wipe_and_bad_ones_are_reported(
+    database_url: str, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        _populate(session)
+        milestone_ids = list(session.scalars(select(Milestone.id).order_by(Milestone.id)))[:2]
+        for milestone_id in milestone_ids:
+            set_favourite(session, milestone_id, True)
+        session.commit()
+        before = export_store(session)
+        starred_uids = {m["uid"] for m in before["milestones"] if m["uid"]} & {
+            f["milestone"] for f in before["milestone_favourites"]}
+    assert len(before["milestone_favourites"]) == 2 and len(starred_uids) == 2
+    engine.dispose()
+    downgrade_database(database_url)
+    upgrade_database(database_url)
+    with session_factory() as session:
+        report = import_store(session, json.loads(json.dumps(before)))
+        session.commit()
+        assert report.errors == [] and report.created["milestone_favourites"] == 2
+        assert _without_stamp(export_store(session)) == _without_stamp(before)
+        again = import_store(session, {**before, "milestone_favourites": [
+            *before["milestone_favourites"], {"milestone": "no-such-uid"}, "x",
+            {"milestone": before["milestones"][0]["uid"], "created_at": "2026-01-01T10:00:00"}]})
+        session.commit()
+    assert [(e.section, e.line) for e in again.errors] == [
+        ("milestone_favourites", 3), ("milestone_favourites", 4), ("milestone_favourites", 5)]
+    assert "time zone" in again.errors[2].message and again.updated["milestone_favourites"] == 2
+    with pytest.raises(ImportFileError, match="'milestone_favourites' must be a list"):
+        import_store(session_factory(), {"milestone_favourites": {"a": 1}})
