@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -117,18 +117,9 @@ def _routers() -> list[APIRouter]:
             refresh.router, connection.api, connection.router]
 
 
-def create_app(
-    settings: Settings | None = None, *, trusted_hosts: Sequence[str] | None = None, worker: bool = True
-) -> FastAPI:
-    """Build the app for ``settings``; the database is upgraded to the latest schema on start.
-
-    ``trusted_hosts``: when given, requests whose ``Host`` header names another host get a 400 —
-    ``callnotes serve`` passes the loopback names, so a web page cannot reach the app through DNS
-    rebinding (a hostile name that resolves to 127.0.0.1 would otherwise count as same-origin).
-    ``worker``: run a job-queue consumer in this process (``callnotes serve --no-worker`` leaves the
-    queue to ``callnotes worker`` processes).
-    """
-    settings = settings or load_settings()
+def _lifespan(settings: Settings, *, worker: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's life: the store and the job queue open (a consumer in-process unless ``worker`` is
+    False) while it serves; on the way out the consumer stops, the sign-in closes, demo servers end."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,10 +140,25 @@ def create_app(
                 for server in app.state.demo_servers:  # started by "Try the demo" (/welcome)
                     server.stop()
 
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None, *, trusted_hosts: Sequence[str] | None = None, worker: bool = True
+) -> FastAPI:
+    """Build the app for ``settings``; the database is upgraded to the latest schema on start.
+
+    ``trusted_hosts``: when given, requests whose ``Host`` header names another host get a 400 —
+    ``callnotes serve`` passes the loopback names, so a web page cannot reach the app through DNS
+    rebinding (a hostile name that resolves to 127.0.0.1 would otherwise count as same-origin).
+    ``worker``: run a job-queue consumer in this process (``callnotes serve --no-worker`` leaves the
+    queue to ``callnotes worker`` processes).
+    """
+    settings = settings or load_settings()
     app = FastAPI(
         title="callnotes",
         version=__version__,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, worker=worker),
         dependencies=[Depends(verify_csrf)],
         responses=ERROR_RESPONSES,
         docs_url=None,  # Swagger UI needs a CDN and inline scripts; /openapi.json is enough
