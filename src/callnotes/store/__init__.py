@@ -81,7 +81,8 @@ A seller's week (import from each module)
     ``repo.hok_coverage``: ``hok_coverage`` (last note and HoK task per milestone on my team,
     drafts for engagements without one), ``approve_drafts`` (through ``outbox.queue_note_tasks``).
 
-Files (``backup.py``: the JSON backup; ``csv_import.py``; import from there; nothing commits)
+Files (``backup.py``: the JSON backup; ``import_files.py``: reading a file, bounded; ``csv_import.py``;
+import from there; nothing commits)
     ``export_store(session) -> dict``, ``write_export(session, path_or_stream)``,
     ``import_store(session, document) -> ImportReport``, ``import_file(session, path) -> ImportReport``
     (JSON export, customers CSV, notes CSV; per-row errors in ``report.errors``).

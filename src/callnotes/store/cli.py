@@ -113,8 +113,8 @@ def import_file_command(
     path: Path = typer.Argument(..., help="A callnotes JSON export, or a CSV of customers or notes."),
 ) -> None:
     """Import a JSON export or a CSV file; bad rows are reported with their line and skipped."""
-    from callnotes.store.backup import import_source, read_import_file
     from callnotes.store.errors import ImportFileError
+    from callnotes.store.import_files import import_source, read_import_file
 
     try:  # read and parse first: no transaction is open while a large file is parsed
         source = read_import_file(path)

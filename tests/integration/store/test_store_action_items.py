@@ -20,7 +20,8 @@ from callnotes.store import (
     get_note,
     update_note,
 )
-from callnotes.store.backup import export_store, import_file, import_store
+from callnotes.store.backup import export_store, import_store
+from callnotes.store.import_files import import_file
 from callnotes.store.limits import NOTE_ACTION_ITEMS_MAX, NOTE_ATTENDEE_MAX
 from callnotes.store.models import ActionItem
 from callnotes.store.repo.action_items import (

@@ -28,8 +28,9 @@ from callnotes.store import (
     upgrade_database,
     upsert_records,
 )
-from callnotes.store.backup import SECTION_NAMES, export_store, import_file, import_store
+from callnotes.store.backup import SECTION_NAMES, export_store, import_store
 from callnotes.store.demo import seed_demo
+from callnotes.store.import_files import import_file
 from callnotes.store.models import Milestone
 from callnotes.store.repo.milestone_tracker import set_favourite
 from callnotes.store.search import search

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from callnotes.store import CustomerInput, Milestone, NoteInput, ValidationError, create_customer, create_note
-from callnotes.store.backup import import_file
+from callnotes.store.import_files import import_file
 from callnotes.store.limits import NOTE_TITLE_MAX, NOTE_TOPICS_MAX
 from callnotes.store.models import ActionItem, Note
 from callnotes.store.repo.notes_bulk import create_notes_in_bulk

@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 
 from callnotes.cli import build_app
 from callnotes.store import Customer, CustomerInput, Note, Topic, create_customer
-from callnotes.store.backup import export_store, import_store, parse_json, read_import
+from callnotes.store.backup import export_store, import_store
 from callnotes.store.csv_import import import_csv_text
 from callnotes.store.errors import ImportFileError
+from callnotes.store.import_files import parse_json, read_import
 from callnotes.store.limits import (
     CUSTOMER_NAME_MAX,
     IMPORT_FILE_MAX_BYTES,

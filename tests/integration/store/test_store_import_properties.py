@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from callnotes.store.backup import SECTION_NAMES, import_store, parse_json, read_import
+from callnotes.store.backup import SECTION_NAMES, import_store
 from callnotes.store.csv_import import CUSTOMER_COLUMNS, NOTE_COLUMNS, import_csv_text
 from callnotes.store.errors import ImportFileError
+from callnotes.store.import_files import parse_json, read_import
 from callnotes.store.limits import IMPORT_JSON_MAX_DEPTH
 
 _PROPERTY = settings(max_examples=60, deadline=None,

@@ -28,7 +28,8 @@ from callnotes.store import (
     get_note,
     update_note,
 )
-from callnotes.store.backup import export_store, import_file, import_store
+from callnotes.store.backup import export_store, import_store
+from callnotes.store.import_files import import_file
 from callnotes.store.limits import (
     NOTE_ATTENDEES_MAX,
     NOTE_BODY_MAX,

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from callnotes.config import live_settings
-from callnotes.store.backup import ImportSource, import_source, read_import
 from callnotes.store.db import describe_database
 from callnotes.store.errors import ImportFileError
+from callnotes.store.import_files import ImportSource, import_source, read_import
 from callnotes.store.limits import IMPORT_FILE_MAX_BYTES
 from callnotes.web.deps import SessionDep, SettingsDep, render
 from callnotes.web.routes.connection import connection_context
