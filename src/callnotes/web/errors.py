@@ -142,6 +142,11 @@ def _store_kind(exc: store_errors.StoreError) -> tuple[int, str]:
     return 500, "internal"
 
 
+def store_error_status(exc: store_errors.StoreError) -> int:
+    """The HTTP status of a store error (pages that show a refusal in place, not as an error page)."""
+    return _store_kind(exc)[0]
+
+
 async def _on_store_error(request: Request, exc: store_errors.StoreError) -> Response:
     status, kind = _store_kind(exc)
     if status == 500:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,9 +57,17 @@ def activity_of_milestones(session: Session, milestone_ids: Iterable[int]) -> di
                             .order_by(Task.created_at.desc(), Task.id.desc()))
     for task in tasks:
         found[task.milestone_id or 0].tasks.append(task)
-    writes = session.scalars(select(OutboxItem).where(OutboxItem.milestone_id.in_(ids),
-                                                      OutboxItem.state.in_(OPEN_STATES))
-                             .order_by(OutboxItem.id.desc()))
-    for item in writes:
-        found[item.milestone_id or 0].writes.append(item)
+    for milestone_id, writes in open_writes(session, OutboxItem.milestone_id, ids).items():
+        found[milestone_id].writes = writes
+    return found
+
+
+def open_writes(session: Session, link: Any, ids: list[int]) -> dict[int, list[OutboxItem]]:
+    """My writes not landed yet on the records ``ids``, newest first, by the id ``link`` (an outbox
+    column: ``OutboxItem.milestone_id``, ``OutboxItem.opportunity_id``) names."""
+    found: dict[int, list[OutboxItem]] = {}
+    rows = session.execute(select(link, OutboxItem).where(link.in_(ids), OutboxItem.state.in_(OPEN_STATES))
+                           .order_by(OutboxItem.id.desc()))
+    for record_id, item in rows:
+        found.setdefault(record_id, []).append(item)
     return found

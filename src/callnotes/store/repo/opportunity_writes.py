@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callnotes.store.models import Opportunity, OutboxItem, OutboxKind
 from callnotes.store.repo._common import get_or_raise
-from callnotes.store.repo.milestone_tasks import OPEN_STATES
+from callnotes.store.repo.milestone_tasks import open_writes
 
 _DEAL_TEAM_KINDS = (OutboxKind.JOIN_DEAL_TEAM, OutboxKind.LEAVE_DEAL_TEAM)
 
@@ -38,14 +37,8 @@ def activity_of_opportunities(
 ) -> dict[int, OpportunityActivity]:
     """Every opportunity of ``opportunity_ids`` (one entry each, empty when nothing is on its way)."""
     ids = sorted(set(opportunity_ids))
-    found = {opportunity_id: OpportunityActivity() for opportunity_id in ids}
-    if ids:
-        writes = session.scalars(select(OutboxItem).where(OutboxItem.opportunity_id.in_(ids),
-                                                          OutboxItem.state.in_(OPEN_STATES))
-                                 .order_by(OutboxItem.id.desc()))
-        for item in writes:
-            found[item.opportunity_id or 0].writes.append(item)
-    return found
+    writes = open_writes(session, OutboxItem.opportunity_id, ids) if ids else {}
+    return {opportunity_id: OpportunityActivity(writes.get(opportunity_id, [])) for opportunity_id in ids}
 
 
 def get_opportunity(session: Session, opportunity_id: int) -> Opportunity:

@@ -17,7 +17,7 @@ from callnotes.domain import FiscalQuarter, HokCategory
 from callnotes.store.errors import Conflict, ValidationError
 from callnotes.store.repo.hok_coverage import approve_drafts, hok_coverage
 from callnotes.web.deps import SessionDep, id_or_none, render
-from callnotes.web.errors import WebError
+from callnotes.web.errors import WebError, store_error_status
 from callnotes.web.task_form import CategoryChoice, category_groups
 from callnotes.web.writeback import mode
 
@@ -86,7 +86,6 @@ def hok_approve(request: Request, session: SessionDep, form: Annotated[FormData,
         items = approve_drafts(session, _picks(form), mode(request))
     except (ValidationError, Conflict) as exc:
         session.rollback()
-        status = 409 if isinstance(exc, Conflict) else 422
-        return _page(request, session, fiscal, errors=[str(exc)], status_code=status)
+        return _page(request, session, fiscal, errors=[str(exc)], status_code=store_error_status(exc))
     query = urlencode({"quarter": fiscal.slug, "queued": len(items)})
     return RedirectResponse(f"/hok?{query}", status_code=303)

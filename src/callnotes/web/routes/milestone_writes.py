@@ -13,7 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from callnotes.store.errors import ValidationError
+from callnotes.store.errors import StoreError, ValidationError
 from callnotes.store.limits import NOTE_MILESTONES_MAX
 from callnotes.store.models import Milestone
 from callnotes.store.repo.milestone_tasks import activity_of_milestones
@@ -25,6 +25,7 @@ from callnotes.store.repo.outbox import (
     queue_milestone_team_changes,
 )
 from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.errors import store_error_status
 from callnotes.web.routes.milestones import milestone_page
 from callnotes.web.routes.outbox import CHANGED_EVENT, local_path
 from callnotes.web.writeback import drain_after_response, mode
@@ -87,12 +88,11 @@ def milestone_edit(
 
 
 def _edit_refused(request: Request, session: Session, milestone_id: int, fields: dict[str, str],
-                  exc: Exception) -> HTMLResponse:
+                  exc: StoreError) -> HTMLResponse:
     session.rollback()
     milestone = get_milestone(session, milestone_id)
-    status_code = 409 if isinstance(exc, WritebackOff) else 422
     return milestone_page(request, session, milestone, fields=fields, errors=[str(exc)],
-                          status_code=status_code)
+                          status_code=store_error_status(exc))
 
 
 def _team_button(request: Request, session: Session, milestone: Milestone) -> HTMLResponse:

@@ -16,6 +16,7 @@ from callnotes.store.models import Opportunity, OutboxItem
 from callnotes.store.repo.opportunity_writes import activity_of_opportunities, get_opportunity
 from callnotes.store.repo.outbox import WritebackOff, queue_deal_team_change, queue_opportunity_close_date
 from callnotes.web.deps import SessionDep, checked_id, render
+from callnotes.web.errors import store_error_status
 from callnotes.web.routes.outbox import CHANGED_EVENT
 from callnotes.web.writeback import drain_after_response, mode
 
@@ -48,9 +49,8 @@ def _queued(request: Request, session: Session, background: BackgroundTasks, opp
 
 def _refused(request: Request, session: Session, opportunity_id: int, exc: StoreError) -> HTMLResponse:
     session.rollback()
-    status_code = 409 if isinstance(exc, WritebackOff) else 422
     return _writes(request, session, get_opportunity(session, opportunity_id), error=str(exc),
-                   status_code=status_code)
+                   status_code=store_error_status(exc))
 
 
 @router.get("/opportunities/{opportunity_id:int}/writes", response_class=HTMLResponse)
