@@ -3,8 +3,11 @@
 Rendering is bounded: markdown-it-py is pure Python and some inputs well under the body limit take
 tens of seconds (a long run of ``[`` or ``![``, ``*_`` pairs, hundreds of thousands of short lines:
 see ``tests/unit/web/test_web_markdown_bounds.py``). A body longer than :data:`RENDER_MAX_CHARS`, or
-one whose rendering is still running after :data:`RENDER_BUDGET_SECONDS`, is shown as escaped plain
-text instead (the text is all there, only not formatted). The budget is checked by one block rule
+one whose rendering has used :data:`RENDER_BUDGET_SECONDS` of CPU time, is shown as escaped plain
+text instead (the text is all there, only not formatted). The budget is the rendering thread's own
+CPU time (``time.thread_time``), not the wall clock: on a busy machine (other requests holding the
+GIL, other processes) an ordinary note still renders, and a pathological one still stops after the
+same amount of work. The budget is checked by one block rule
 and one inline rule placed before all others, so it is looked at for every line and every inline
 position, also while a link label is scanned ahead.
 """
@@ -30,7 +33,7 @@ _URL_SCHEMES = frozenset({"http", "https", "mailto", "msteams"})
 #: Longer bodies are shown as plain text (100,000 characters of an ordinary note take ~0.5 s to
 #: format, well inside the budget; notes are a few thousand characters).
 RENDER_MAX_CHARS = 100_000
-#: A rendering still running after this long is abandoned for plain text.
+#: A rendering that has used this much CPU time is abandoned for plain text.
 RENDER_BUDGET_SECONDS = 1.0
 _DEADLINE = "callnotes_deadline"
 
@@ -40,7 +43,7 @@ class _OverBudget(Exception):
 
 
 def _past_deadline(env: Any) -> bool:
-    return time.monotonic() > env.get(_DEADLINE, math.inf)
+    return time.thread_time() > env.get(_DEADLINE, math.inf)
 
 
 def _block_budget(state: Any, start_line: int, end_line: int, silent: bool) -> bool:
@@ -91,7 +94,7 @@ def render_markdown(
     if len(source) > max_chars:
         return plain_text(source, f"Shown as plain text: longer than {max_chars:,} characters.")
     try:
-        html = _parser().render(source, {_DEADLINE: time.monotonic() + budget_seconds})
+        html = _parser().render(source, {_DEADLINE: time.thread_time() + budget_seconds})
     except (_OverBudget, RecursionError):
         return plain_text(source, "Shown as plain text: too complex to format quickly.")
     cleaned = nh3.clean(
