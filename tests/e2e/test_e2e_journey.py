@@ -56,7 +56,6 @@ def _delete_database(settings: Settings) -> None:
 
 
 def _add_template(page: Page, base: str) -> None:
-    page.on("response", lambda r: print("RESP", r.request.method, r.url, r.status))
     page.goto(f"{base}/templates")
     page.fill("#template-name", "Discovery call")
     page.fill("#template-body", "## Pain points\n\n## Next steps\n")
