@@ -15,9 +15,9 @@ up to 5,000 rows a query, so scopes are cut into groups). Every record in scope 
 delta (created or changed since the watermark) or was in the mirror before, so when MSX's count
 equals the size of (mirror + delta) nothing left; otherwise an id-only listing of that table says which.
 
-Round 1 (one ``$batch``): my milestone access-team memberships (read whole: "on my team" flags), my
-own role rows changed since the watermark (an account newly mine is left to a full import), and for
-accounts, opportunities, milestones, tasks and account-team rows the delta and the counts.
+Round 1 (one ``$batch``): my milestone and deal access-team memberships (read whole: "on my team"
+flags), my own role rows changed since the watermark (an account newly mine is left to a full import),
+and for accounts, opportunities, milestones, tasks and account-team rows the delta and the counts.
 Round 2, only when needed: tasks of new milestones, territories not in the mirror, id listings of
 tables whose count does not add up, and the whole account team of accounts whose team changed
 (their sellers' and SEs' user records follow). A refresh that finds nothing is one HTTP request.
@@ -49,6 +49,7 @@ from callnotes.msx.schema import (
     MILESTONE_TEAM_TEMPLATE_ID,
     OPPORTUNITY_OPEN,
     OPPORTUNITY_SELECT,
+    OPPORTUNITY_TEAM_TEMPLATE_ID,
     QUALIFIER1_CORPORATE,
     TASK_SELECT,
     TERRITORY_SELECT,
@@ -111,11 +112,13 @@ class RefreshPlan(ImportPlan):
 
     # round 1 ---------------------------------------------------------------------------------
     def _membership_read(self) -> Read:
-        """My milestone access teams, whole (an N:N has no ``modifiedon``), with no display names:
-        only the lookups' table names (the team template alone says it is a milestone's team)."""
+        """My milestone and deal access teams, whole (an N:N has no ``modifiedon``), with no display
+        names: only the lookups' table names (the team template alone says whose team it is)."""
         user = p.as_uuid(self.request.user_id)
-        flt = ODataFilter.eq("teamtype", ACCESS_TEAM_TYPE) & ODataFilter.eq(
-            "_teamtemplateid_value", p.as_uuid(MILESTONE_TEAM_TEMPLATE_ID))
+        templates = ODataFilter.any_of(*(
+            ODataFilter.eq("_teamtemplateid_value", p.as_uuid(template))
+            for template in (MILESTONE_TEAM_TEMPLATE_ID, OPPORTUNITY_TEAM_TEMPLATE_ID)))
+        flt = ODataFilter.eq("teamtype", ACCESS_TEAM_TYPE) & templates
         read = Read("refreshing", f"systemusers({user})/teammembership_association",
                     {"$select": "_regardingobjectid_value,_teamtemplateid_value", "$filter": str(flt)},
                     annotations="Microsoft.Dynamics.CRM.lookuplogicalname")

@@ -98,7 +98,7 @@ SECTIONS: tuple[_Section, ...] = (
     _Section("topics", Topic, text=("name",), required=("name",), natural_key="name",
              check_new=check_topic_count),
     _Section("opportunities", Opportunity, text=("msx_id", "name", "number", "state", "stage", "owner_name"),
-             required=("name",), other=("estimated_value",),
+             required=("name",), other=("estimated_value", "on_my_team"),
              dates=("estimated_close_date",), times=_STAMPS + _MSX_TIMES,
              refs={"customer": ("customer_id", Customer)}),
     _Section("milestones", Milestone,

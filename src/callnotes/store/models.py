@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -188,6 +189,8 @@ class Opportunity(Base, _MsxRecord):
     estimated_value: Mapped[float | None] = mapped_column(Float, default=None)
     stage: Mapped[str | None] = mapped_column(String(100), default=None)
     owner_name: Mapped[str | None] = mapped_column(String(limits.PERSON_NAME_MAX), default=None)
+    #: I am on its deal (access) team in MSX.
+    on_my_team: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     customer_id: Mapped[int | None] = _fk("customers")
     customer: Mapped[Customer | None] = relationship(back_populates="opportunities")
     milestones: Mapped[list[Milestone]] = relationship(back_populates="opportunity")

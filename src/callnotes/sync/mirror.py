@@ -117,6 +117,7 @@ def _opportunities(snapshot: ImportSnapshot, known: Known) -> list[OpportunityRe
         OpportunityRecord(msx_id=o.id, name=o.name, number=o.number, state="Open",
                           estimated_close_date=o.estimated_close_date, estimated_value=o.estimated_value,
                           stage=o.stage, owner_name=o.owner_name,
+                          on_my_team=o.id in snapshot.my_opportunity_teams,
                           customer_msx_id=o.account_id if o.account_id in known.accounts else None)
         for o in sorted(snapshot.opportunities.values(), key=lambda o: o.id)
     ]
@@ -247,10 +248,12 @@ def apply_changes(
     closed: Mapping[str, str | None] | None = None,
     gone: Mapping[MsxKind, set[str]] | None = None,
     my_milestone_teams: set[str] | None = None,
+    my_opportunity_teams: set[str] | None = None,
 ) -> ImportSummary:
     """A refresh's changes, through the import's own records and upserts: the changed records
     (references resolve against ``known``), closed opportunities restated, ``gone`` ids marked (never
-    deleted), "on my team" flags set from ``my_milestone_teams`` when given. Does not commit."""
+    deleted), "on my team" flags set from ``my_milestone_teams`` (and deal-team flags from
+    ``my_opportunity_teams``) when given. Does not commit."""
     by_kind = records_by_kind(snapshot, crm_url=crm_url, known=known)
     summary = ImportSummary()
     for kind, records in by_kind.items():
@@ -264,7 +267,7 @@ def apply_changes(
         if gone_ids:
             summary.kind(kind.value).marked_gone = mark_gone(session, kind, (), among=gone_ids)
     if my_milestone_teams is not None:
-        summary.updated += set_team_flags(session, my_milestone_teams)
+        summary.updated += set_team_flags(session, my_milestone_teams, my_opportunity_teams)
     return summary
 
 

@@ -115,7 +115,8 @@ def _write(session_factory: sessionmaker[Session], request: RefreshRequest, resu
                 session, result.snapshot, known=_known(request, result), crm_url=crm_url,
                 closed=result.closed_opportunities,
                 gone={_KINDS[EntitySet(name)]: ids for name, ids in result.gone.items()},
-                my_milestone_teams=result.snapshot.my_milestone_teams)
+                my_milestone_teams=result.snapshot.my_milestone_teams,
+                my_opportunity_teams=result.snapshot.my_opportunity_teams)
             moved = save_watermarks(session, _marks(result))
             if summary.changed or moved:
                 session.commit()

@@ -15,6 +15,7 @@ from callnotes.store import (
     Milestone,
     MilestoneRecord,
     MsxKind,
+    Opportunity,
     OpportunityRecord,
     SellerRecord,
     TaskRecord,
@@ -78,6 +79,16 @@ def test_team_flags_follow_the_memberships(session) -> None:
     flags = dict(session.execute(select(Milestone.msx_id, Milestone.on_my_team)).all())
     assert flags == {"m1": False, "m2": True}
     assert set_team_flags(session, {"m2"}) == 0
+
+
+def test_deal_team_flags_follow_the_memberships_when_given(session) -> None:
+    _mirror(session)
+    assert set_team_flags(session, {"m1"}, {"o1"}) == 1  # the opportunity's flag; the milestone's was set
+    assert set_team_flags(session, {"m1"}) == 0  # opportunities not given: left as they are
+    session.commit()
+    flags = dict(session.execute(select(Opportunity.msx_id, Opportunity.on_my_team)).all())
+    assert flags == {"o1": True, "o2": False}
+    assert set_team_flags(session, {"m1"}, set()) == 1
 
 
 @pytest.mark.parametrize(("first", "second", "message"), [

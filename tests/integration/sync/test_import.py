@@ -56,6 +56,8 @@ def test_import_of_200_accounts_is_exactly_what_the_emulator_holds(emulator_200,
     assert picture["milestones"].keys() == truth.milestones.keys()
     on_team = {k for k, v in picture["milestones"].items() if v[7]}
     assert on_team == truth.my_team_milestones & truth.milestones.keys()
+    on_deal_team = {k for k, v in picture["opportunities"].items() if v[3]}
+    assert on_deal_team and on_deal_team == truth.my_deal_teams & truth.opportunities.keys()
     for milestone_id, values in picture["milestones"].items():
         assert values[0] == truth.milestones[milestone_id]["msp_name"]
         assert values[2] == truth.milestones[milestone_id]["msp_milestonestatus"]

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select
 
 from callnotes.dataverse import DataverseClient, EmulatorToken, RetryPolicy, Throttled, TransportError
+from callnotes.msx import teams
 from callnotes.msx.errors import VpnDown
 from callnotes.store import Milestone, Note, Opportunity, Task
 from callnotes.store.models import Customer, MsxWatermark
@@ -203,24 +204,54 @@ def test_a_new_milestone_comes_with_its_tasks_and_a_team_change_with_the_team(wr
     assert run_refresh(writable_client, session_factory).http_requests == 1
 
 
+def _team_action(server, action: str, kind: teams.TeamKind, record_id: str) -> None:
+    """Another client joins me to (or removes me from) a record's access team in MSX."""
+    me = server.service.dataset.demo_user_id
+    with web_api_client(server, json_body=True) as other:
+        other.post(f"systemusers({me})/Microsoft.Dynamics.CRM.{action}", json={
+            "Record": {"@odata.type": f"Microsoft.Dynamics.CRM.{kind.value}", kind.key: record_id},
+            "TeamTemplate": {"@odata.type": "Microsoft.Dynamics.CRM.teamtemplate",
+                             "teamtemplateid": kind.template_id}}).raise_for_status()
+
+
 def test_on_my_team_follows_my_milestone_team_memberships(writable_emulator, writable_client, sqlite_store):
     session_factory = sqlite_store
     run_import(writable_client, session_factory)
     with session_factory() as session:
         milestone = _some(session, Milestone, Milestone.on_my_team.is_(False))
         milestone_id, milestone_msx = milestone.id, milestone.msx_id
-    me = writable_emulator.service.dataset.demo_user_id
-    with web_api_client(writable_emulator, json_body=True) as other:
-        other.post(f"systemusers({me})/Microsoft.Dynamics.CRM.AddUserToRecordTeam", json={
-            "Record": {"@odata.type": "Microsoft.Dynamics.CRM.msp_engagementmilestone",
-                       "msp_engagementmilestoneid": milestone_msx},
-            "TeamTemplate": {"@odata.type": "Microsoft.Dynamics.CRM.teamtemplate",
-                             "teamtemplateid": "316e4735-9e83-eb11-a812-0022481e1be0"}}).raise_for_status()
+    _team_action(writable_emulator, "AddUserToRecordTeam", teams.TeamKind.MILESTONE, milestone_msx)
 
     assert run_refresh(writable_client, session_factory).changed == 1
 
     with session_factory() as session:
         assert session.get(Milestone, milestone_id).on_my_team is True
+
+
+def test_deal_team_flags_follow_my_deal_team_memberships(writable_emulator, writable_client, sqlite_store):
+    """The import mirrors which open opportunities have me on their deal team (as MSX's own membership
+    query answers); a join and a leave made elsewhere reach the store on the next refresh."""
+    session_factory = sqlite_store
+    run_import(writable_client, session_factory)
+    with session_factory() as session:
+        stored = dict(session.execute(select(Opportunity.msx_id, Opportunity.on_my_team).where(
+            Opportunity.msx_id.is_not(None), Opportunity.state == "Open")).all())
+    in_msx = teams.on_team(writable_client, writable_emulator.service.dataset.demo_user_id,
+                           teams.TeamKind.OPPORTUNITY, list(stored))
+    assert in_msx and len(in_msx) < len(stored)  # the demo data set has both kinds
+    assert {msx_id for msx_id, flag in stored.items() if flag} == in_msx
+    joined = min(set(stored) - in_msx)
+    left = min(in_msx)
+    _team_action(writable_emulator, "AddUserToRecordTeam", teams.TeamKind.OPPORTUNITY, joined)
+    _team_action(writable_emulator, "RemoveUserFromRecordTeam", teams.TeamKind.OPPORTUNITY, left)
+
+    assert run_refresh(writable_client, session_factory).changed == 2
+
+    with session_factory() as session:
+        flags = dict(session.execute(select(Opportunity.msx_id, Opportunity.on_my_team).where(
+            Opportunity.msx_id.in_([joined, left]))).all())
+        assert flags == {joined: True, left: False}
+    assert run_refresh(writable_client, session_factory).changed == 0
 
 
 def test_an_account_newly_mine_is_left_to_a_full_import(writable_emulator, writable_client, sqlite_store):

@@ -627,11 +627,12 @@ def test_settings_save_the_write_back_mode_unless_the_environment_sets_it(
 
 
 def _open_opportunity(settings: Settings) -> Opportunity:
-    """An open opportunity of a customer (shown on the customer page), linked to MSX."""
+    """An open opportunity of a customer (shown on the customer page), linked to MSX, whose deal team
+    I am not on."""
     with _store(settings) as session:
         opportunity = session.scalars(select(Opportunity).where(
             Opportunity.msx_id.is_not(None), Opportunity.customer_id.is_not(None),
-            Opportunity.state == "Open").order_by(Opportunity.id)).first()
+            Opportunity.state == "Open", Opportunity.on_my_team.is_(False)).order_by(Opportunity.id)).first()
         assert opportunity is not None
         session.expunge(opportunity)
         return opportunity
@@ -643,6 +644,8 @@ def test_close_date_and_deal_team_from_the_customer_page_go_through_the_outbox(
     opportunity = _open_opportunity(app_settings)
     page = web.get(f"/customers/{opportunity.customer_id}")
     assert f'id="opportunity-writes-{opportunity.id}"' in page.text and "Join deal team" in page.text
+    assert not opportunity.on_my_team and "Leave deal team" not in web.get(
+        f"/opportunities/{opportunity.id}/writes").text  # not on it: only Join is offered
     save_preferences(app_settings, writeback="ask")  # so the changes can be seen before they land
     moved = web.post(f"/opportunities/{opportunity.id}/close-date", data={"close_date": "2027-06-30"})
     assert moved.status_code == 200 and moved.headers["HX-Trigger"] == "outbox-changed"
@@ -665,7 +668,21 @@ def test_close_date_and_deal_team_from_the_customer_page_go_through_the_outbox(
         assert row["estimatedclosedate"].startswith("2027-07-31")
         assert teams.on_team(crm, writeback_emulator.demo_user_id, teams.TeamKind.OPPORTUNITY,
                              [opportunity.msx_id or ""]) == {opportunity.msx_id}
-    assert "→" not in web.get(f"/opportunities/{opportunity.id}/writes").text  # nothing on its way
+    landed = web.get(f"/opportunities/{opportunity.id}/writes").text
+    assert "→" not in landed  # nothing on its way
+    # the mirror knows I am on the deal team now: Leave is offered, Join no longer
+    assert "On the deal team" in landed and "Leave deal team" in landed and "Join deal team" not in landed
+    with _store(app_settings) as session:
+        assert session.get(Opportunity, opportunity.id).on_my_team is True
+    web.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "join"})  # already on it
+    assert len(_rows(app_settings)) == 4  # nothing queued
+    web.post(f"/opportunities/{opportunity.id}/deal-team", data={"action": "leave"})
+    _wait(lambda: all(r.state in (OutboxState.SENT, OutboxState.DISCARDED) for r in _rows(app_settings)),
+          "the leave lands")
+    assert "Join deal team" in web.get(f"/opportunities/{opportunity.id}/writes").text
+    with make_client(writeback_emulator) as crm:
+        assert teams.on_team(crm, writeback_emulator.demo_user_id, teams.TeamKind.OPPORTUNITY,
+                             [opportunity.msx_id or ""]) == set()
 
 
 def test_bad_opportunity_changes_say_why_and_queue_nothing(web: TestClient, app_settings: Settings) -> None:

@@ -145,8 +145,10 @@ _SPECS: dict[type, _Spec] = {
                                    "estimated_close_date": r.estimated_close_date,
                                    "estimated_value": r.estimated_value,
                                    "stage": _short(r.stage, 100),
-                                   "owner_name": _short(r.owner_name, PERSON_NAME_MAX)},
-        refs={"customer_msx_id": ("customer_id", Customer, "customer")}),
+                                   "owner_name": _short(r.owner_name, PERSON_NAME_MAX),
+                                   "on_my_team": r.on_my_team},
+        refs={"customer_msx_id": ("customer_id", Customer, "customer")},
+        defaults={"on_my_team": False}),
     MilestoneRecord: _Spec(
         Milestone, lambda r, _: {
             "name": required_text(r.name, "name", MSX_RECORD_NAME_MAX), "number": r.number,

@@ -134,17 +134,26 @@ def _merged(row: MsxWatermark, mark: Mark) -> tuple[datetime | None, int | None,
     return newest, count, value
 
 
-def set_team_flags(session: Session, on_team: Collection[str]) -> int:
-    """Live milestones are "on my team" exactly when their MSX id is in ``on_team`` (my milestone
-    access-team memberships as MSX lists them now). Returns how many flags changed."""
-    wanted = set(on_team)
-    rows = session.execute(select(Milestone.id, Milestone.msx_id, Milestone.on_my_team).where(
-        Milestone.msx_id.is_not(None), Milestone.gone_from_msx_at.is_(None)))
+def set_team_flags(
+    session: Session, milestones: Collection[str], opportunities: Collection[str] | None = None
+) -> int:
+    """Live milestones (and opportunities, when given) are "on my team" exactly when their MSX id is in
+    ``milestones`` (``opportunities``): my milestone and deal access-team memberships as MSX lists them
+    now. Returns how many flags changed."""
+    changed = _set_flags(session, Milestone, set(milestones))
+    if opportunities is not None:
+        changed += _set_flags(session, Opportunity, set(opportunities))
+    session.flush()
+    return changed
+
+
+def _set_flags(session: Session, model: type[Milestone] | type[Opportunity], wanted: set[str]) -> int:
+    rows = session.execute(select(model.id, model.msx_id, model.on_my_team).where(
+        model.msx_id.is_not(None), model.gone_from_msx_at.is_(None)))
     flips = [row_id for row_id, msx_id, flag in rows if bool(flag) != (msx_id in wanted)]
     now = utcnow()
     for chunk in in_chunks(flips):
-        for milestone in session.scalars(select(Milestone).where(Milestone.id.in_(chunk))):
-            milestone.on_my_team = milestone.msx_id in wanted
-            milestone.msx_synced_at = now
-    session.flush()
+        for record in session.scalars(select(model).where(model.id.in_(chunk))):
+            record.on_my_team = record.msx_id in wanted
+            record.msx_synced_at = now
     return len(flips)

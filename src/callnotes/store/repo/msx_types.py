@@ -103,6 +103,8 @@ class OpportunityRecord:
     estimated_value: float | None = None
     stage: str | None = None
     owner_name: str | None = None
+    #: On my deal team; None = leave as stored.
+    on_my_team: bool | None = None
 
 
 @dataclass

@@ -248,11 +248,11 @@ def queue_deal_team_change(
     session: Session, opportunity_id: int, join: bool, mode: WritebackMode
 ) -> list[OutboxItem]:
     """Join (or leave) the opportunity's deal team; nothing when the opposite change is still on its
-    way (it is discarded instead) or the same one already waits."""
+    way (it is discarded instead), the same one already waits or the mirror already says so."""
     _first_state(mode)
     opportunity = _msx_opportunity(session, opportunity_id)
     item = _team_change(session, _TEAM_KINDS[(join, "deal")], opportunity.msx_id or "",
-                        {"opportunity_id": opportunity.id}, False, mode)
+                        {"opportunity_id": opportunity.id}, opportunity.on_my_team == join, mode)
     session.flush()
     return [item] if item is not None else []
 

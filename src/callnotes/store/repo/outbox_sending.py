@@ -127,6 +127,10 @@ def _mirror(session: Session, item: OutboxItem, status_code: int | None) -> None
         milestone = session.get(Milestone, item.milestone_id) if item.milestone_id else None
         if milestone is not None:
             milestone.on_my_team = item.kind is OutboxKind.JOIN_MILESTONE_TEAM
+    elif item.kind in (OutboxKind.JOIN_DEAL_TEAM, OutboxKind.LEAVE_DEAL_TEAM):
+        opportunity = session.get(Opportunity, item.opportunity_id) if item.opportunity_id else None
+        if opportunity is not None:
+            opportunity.on_my_team = item.kind is OutboxKind.JOIN_DEAL_TEAM
     elif item.kind is OutboxKind.UPDATE_MILESTONE:
         _mirror_milestone(session, item, status_code)
     elif item.kind is OutboxKind.UPDATE_OPPORTUNITY and item.opportunity_id:
