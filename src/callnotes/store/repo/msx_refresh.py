@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -147,7 +147,10 @@ def set_team_flags(
     return changed
 
 
-def _set_flags(session: Session, model: type[Milestone] | type[Opportunity], wanted: set[str]) -> int:
+_Flagged = TypeVar("_Flagged", Milestone, Opportunity)
+
+
+def _set_flags(session: Session, model: type[_Flagged], wanted: set[str]) -> int:
     rows = session.execute(select(model.id, model.msx_id, model.on_my_team).where(
         model.msx_id.is_not(None), model.gone_from_msx_at.is_(None)))
     flips = [row_id for row_id, msx_id, flag in rows if bool(flag) != (msx_id in wanted)]
