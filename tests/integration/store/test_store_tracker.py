@@ -383,6 +383,26 @@ def test_hok_coverage_finds_engagements_without_a_hok_task(session: Session) -> 
     assert data["bare"] is coverage.drafts[0].note
 
 
+def test_hok_coverage_pages_the_milestones_and_counts_every_draft(session: Session) -> None:
+    customer = create_customer(session, CustomerInput(name="Contoso"))
+    milestones = [_milestone(session, customer, f"M{i:02}", date(2026, 12, 1) + timedelta(days=i),
+                             on_my_team=True) for i in range(7)]
+    for i in range(5):  # five engagements on the last milestone, none with a HoK task
+        create_note(session, NoteInput(body="", title=f"Call {i}", call_date=date(2026, 11, 1 + i),
+                                       customer_id=customer.id, milestone_ids=[milestones[-1].id]))
+    quarter = FiscalQuarter(2027, 2)
+    first = hok_coverage(session, quarter, per_page=3)
+    assert [r.milestone.name for r in first.milestones] == ["M00", "M01", "M02"]
+    assert (first.milestones_total, first.page, first.pages) == (7, 1, 3)
+    last = hok_coverage(session, quarter, page=3, per_page=3)
+    assert [r.milestone.name for r in last.milestones] == ["M06"] and last.milestones[0].last_note is not None
+    assert len(last.drafts) == last.drafts_total == 5  # drafts come from every milestone, whatever the page
+    past_the_end = hok_coverage(session, quarter, page=99, per_page=3)
+    assert past_the_end.page == 3 and [r.milestone.name for r in past_the_end.milestones] == ["M06"]
+    with pytest.raises(ValidationError):
+        hok_coverage(session, quarter, page=0)
+
+
 @pytest.mark.parametrize(
     ("mode", "state"),
     [(WritebackMode.ASK, OutboxState.AWAITING_APPROVAL), (WritebackMode.AUTO, OutboxState.PENDING)],

@@ -265,4 +265,8 @@ def test_hok_coverage_refuses_with_write_back_off_and_bad_drafts(
     assert refused.status_code == 409 and "Write-back to MSX is off" in refused.text
     assert _outbox(web_settings) == []
     assert client.get("/hok?quarter=FY99-Q9").status_code == 422
+    for bad_page in ("0", "-1", "x", "1.5", "100001"):
+        assert client.get(f"/hok?page={bad_page}").status_code == 422, bad_page
+    past_the_end = client.get("/hok?page=7")
+    assert past_the_end.status_code == 200 and 'id="hok-pager"' not in past_the_end.text  # the only page
     assert client.post("/hok/approve", data={"approve": "all"}).status_code == 403  # no CSRF token

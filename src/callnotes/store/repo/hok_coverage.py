@@ -27,8 +27,10 @@ from callnotes.store.repo.report import Count, hok_counts
 #: The HoK category a draft starts with (the seller may pick another before approving).
 DEFAULT_CATEGORY = HokCategory.ARCHITECTURE_DESIGN_SESSION
 DEFAULT_DURATION = 60
-#: The most drafts one "approve all" queues.
+#: The most drafts one "approve all" queues (the page lists the newest this many).
 MAX_DRAFTS = 200
+#: Milestones on one page of the coverage table.
+MILESTONES_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,22 @@ class TaskDraft:
 
 @dataclass(frozen=True)
 class Coverage:
+    """One page of milestones (``milestones_total`` in all), the newest drafts (``drafts_total`` in all,
+    at most :data:`MAX_DRAFTS` listed) and my HoK of the quarter."""
+
     quarter: FiscalQuarter
     milestones: list[MilestoneCoverage]
     drafts: list[TaskDraft]
     hok_by_category: list[Count]
     hok_by_milestone: list[Count]
+    milestones_total: int = 0
+    drafts_total: int = 0
+    page: int = 1
+    per_page: int = MILESTONES_PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.milestones_total // self.per_page))
 
 
 def _my_team_milestones(session: Session) -> list[Milestone]:
@@ -122,9 +135,13 @@ def _latest(marks: list[HokMark]) -> HokMark | None:
     return max(marks, key=lambda m: (m.day or date.min, not m.queued), default=None)
 
 
-def hok_coverage(session: Session, quarter: FiscalQuarter) -> Coverage:
-    """The HoK coverage page: every open milestone on my team with its last note and last HoK task;
-    drafts for the engagements of ``quarter`` without a HoK task (newest first); my HoK of ``quarter``."""
+def hok_coverage(session: Session, quarter: FiscalQuarter, *, page: int = 1,
+                 per_page: int = MILESTONES_PER_PAGE) -> Coverage:
+    """The HoK coverage page: the open milestones on my team (page ``page``, soonest first; a page past
+    the last is the last) with their last note and last HoK task; drafts for the engagements of
+    ``quarter`` without a HoK task, on any of those milestones (newest first); my HoK of ``quarter``."""
+    if page < 1 or per_page < 1:
+        raise ValidationError("a page is 1 or more", field="page")
     milestones = _my_team_milestones(session)
     ids = [m.id for m in milestones]
     marks = _marks(session, ids) if ids else []
@@ -136,14 +153,18 @@ def hok_coverage(session: Session, quarter: FiscalQuarter) -> Coverage:
     marks_of: dict[int, list[HokMark]] = {}
     for mark in marks:
         marks_of.setdefault(mark.milestone_id, []).append(mark)
-    rows = [MilestoneCoverage(m, last_note.get(m.id), _latest(marks_of.get(m.id, []))) for m in milestones]
+    pages = max(1, -(-len(milestones) // per_page))
+    page = min(page, pages)
+    shown = milestones[(page - 1) * per_page:page * per_page]
+    rows = [MilestoneCoverage(m, last_note.get(m.id), _latest(marks_of.get(m.id, []))) for m in shown]
     by_note = {(m.milestone_id, m.note_id) for m in marks if m.note_id is not None}
     by_day = {(m.milestone_id, m.day) for m in marks if m.day is not None}
     drafts = [_draft(note, by_id[milestone_id]) for note, milestone_id in engagements
               if quarter.start <= note.call_date <= quarter.end and by_id[milestone_id].msx_id
               and not _covered(note, milestone_id, by_note, by_day)]
     by_category, by_milestone = hok_counts(session, quarter)
-    return Coverage(quarter, rows, drafts[:MAX_DRAFTS], by_category, by_milestone)
+    return Coverage(quarter, rows, drafts[:MAX_DRAFTS], by_category, by_milestone,
+                    milestones_total=len(milestones), drafts_total=len(drafts), page=page, per_page=per_page)
 
 
 def _draft(note: Note, milestone: Milestone) -> TaskDraft:

@@ -36,10 +36,10 @@ def _quarter(text: str) -> FiscalQuarter:
 
 
 def _page(request: Request, session: Session, quarter: FiscalQuarter, *, errors: list[str] | None = None,
-          queued: int | None = None, status_code: int = 200) -> HTMLResponse:
+          queued: int | None = None, page: int = 1, status_code: int = 200) -> HTMLResponse:
     current = FiscalQuarter.of(datetime.now(UTC).date())
     return render(request, "hok.html", status_code=status_code, active="hok",
-                  coverage=hok_coverage(session, quarter), current=current,
+                  coverage=hok_coverage(session, quarter, page=page), current=current,
                   choices=[current.previous().previous(), current.previous(), current],
                   categories=_hok_choices(), writeback_mode=mode(request).value,
                   errors=errors or [], queued=queued)
@@ -53,8 +53,10 @@ def _hok_choices() -> list[CategoryChoice]:
 
 @router.get("/hok", response_class=HTMLResponse)
 def hok_page(request: Request, session: SessionDep, quarter: _Quarter = "",
-             queued: Annotated[int | None, Query(ge=0, le=10_000)] = None) -> HTMLResponse:
-    return _page(request, session, _quarter(quarter), queued=queued)
+             queued: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    """The coverage of ``quarter`` (the current one when empty), milestones page ``page``."""
+    return _page(request, session, _quarter(quarter), queued=queued, page=page)
 
 
 def _picks(form: FormData) -> list[tuple[int, int, int]]:
