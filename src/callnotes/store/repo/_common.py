@@ -124,3 +124,8 @@ def in_chunks(values: list[_V], size: int = IN_CHUNK) -> Iterator[list[_V]]:
     """``values`` in slices of at most ``size`` (for ``IN`` lists)."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def page_count(total: int, per_page: int) -> int:
+    """Pages of ``per_page`` rows that ``total`` rows fill (one, empty, when there are none)."""
+    return max(1, -(-total // per_page))

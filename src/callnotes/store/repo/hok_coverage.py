@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from callnotes.domain import TASK_SUBJECT_MAX_LENGTH, FiscalQuarter, HokCategory, WritebackMode
 from callnotes.store.errors import ValidationError
 from callnotes.store.models import Milestone, Note, OutboxItem, OutboxKind, OutboxState, Task, note_milestones
+from callnotes.store.repo._common import page_count
 from callnotes.store.repo.milestones import open_condition
 from callnotes.store.repo.outbox import TaskRequest, queue_note_tasks
 from callnotes.store.repo.report import Count, hok_counts
@@ -84,7 +85,7 @@ class Coverage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.milestones_total // self.per_page))
+        return page_count(self.milestones_total, self.per_page)
 
 
 def _my_team_milestones(session: Session) -> list[Milestone]:
@@ -153,8 +154,7 @@ def hok_coverage(session: Session, quarter: FiscalQuarter, *, page: int = 1,
     marks_of: dict[int, list[HokMark]] = {}
     for mark in marks:
         marks_of.setdefault(mark.milestone_id, []).append(mark)
-    pages = max(1, -(-len(milestones) // per_page))
-    page = min(page, pages)
+    page = min(page, page_count(len(milestones), per_page))
     shown = milestones[(page - 1) * per_page:page * per_page]
     rows = [MilestoneCoverage(m, last_note.get(m.id), _latest(marks_of.get(m.id, []))) for m in shown]
     by_note = {(m.milestone_id, m.note_id) for m in marks if m.note_id is not None}

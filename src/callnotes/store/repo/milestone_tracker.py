@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from callnotes.domain import MILESTONE_CLOSED_LABELS, MILESTONE_STATUSES, FiscalQuarter
 from callnotes.store.errors import ValidationError
 from callnotes.store.models import Customer, Milestone, MilestoneFavourite
-from callnotes.store.repo._common import get_or_raise, like_contains
+from callnotes.store.repo._common import get_or_raise, like_contains, page_count
 from callnotes.store.repo.milestones import is_overdue, open_condition, overdue_condition
 
 #: Commitment labels (``msp_commitmentrecommendation``, as MSX shows them).
@@ -82,7 +82,7 @@ class TrackerPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
 
 def parse_filters(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -124,19 +125,24 @@ def _mirror(session: Session, item: OutboxItem, status_code: int | None) -> None
     if item.kind is OutboxKind.CREATE_TASK:
         return
     elif item.kind in (OutboxKind.JOIN_MILESTONE_TEAM, OutboxKind.LEAVE_MILESTONE_TEAM):
-        milestone = session.get(Milestone, item.milestone_id) if item.milestone_id else None
-        if milestone is not None:
-            milestone.on_my_team = item.kind is OutboxKind.JOIN_MILESTONE_TEAM
+        _set_on_my_team(session, Milestone, item.milestone_id, item.kind is OutboxKind.JOIN_MILESTONE_TEAM)
     elif item.kind in (OutboxKind.JOIN_DEAL_TEAM, OutboxKind.LEAVE_DEAL_TEAM):
-        opportunity = session.get(Opportunity, item.opportunity_id) if item.opportunity_id else None
-        if opportunity is not None:
-            opportunity.on_my_team = item.kind is OutboxKind.JOIN_DEAL_TEAM
+        _set_on_my_team(session, Opportunity, item.opportunity_id, item.kind is OutboxKind.JOIN_DEAL_TEAM)
     elif item.kind is OutboxKind.UPDATE_MILESTONE:
         _mirror_milestone(session, item, status_code)
     elif item.kind is OutboxKind.UPDATE_OPPORTUNITY and item.opportunity_id:
         opportunity = session.get(Opportunity, item.opportunity_id)
         if opportunity is not None:
             opportunity.estimated_close_date = date.fromisoformat(item.payload["estimated_close_date"])
+
+
+_TeamRecord = TypeVar("_TeamRecord", Milestone, Opportunity)
+
+
+def _set_on_my_team(session: Session, model: type[_TeamRecord], record_id: int | None, on_team: bool) -> None:
+    record = session.get(model, record_id) if record_id else None
+    if record is not None:
+        record.on_my_team = on_team
 
 
 def _mirror_tasks(session: Session, items: Sequence[OutboxItem]) -> None:
