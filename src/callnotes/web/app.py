@@ -22,7 +22,7 @@ from callnotes.sync.runtime import open_runtime
 from callnotes.sync.signin import Connection
 from callnotes.web.asgi import ResponseStartMiddleware, StartEditor
 from callnotes.web.csrf import CsrfCookieMiddleware, verify_csrf
-from callnotes.web.deps import DatabaseGate
+from callnotes.web.deps import DatabaseGate, stamp_request_start
 from callnotes.web.errors import ERROR_RESPONSES, install_error_handlers
 from callnotes.web.links import milestone_msx_url, opportunity_msx_url, safe_href
 from callnotes.web.markdown import render_markdown
@@ -59,7 +59,9 @@ def _add_security_headers(message: Message) -> None:
 def _templates() -> Jinja2Templates:
     def _context(request: Request) -> dict[str, Any]:
         token = getattr(request.state, "csrf_token", "")
-        return {"csrf_token": token, "settings": request.app.state.settings}
+        started: datetime | None = getattr(request.state, "started_at", None)
+        return {"csrf_token": token, "settings": request.app.state.settings,
+                "page_started": started.isoformat() if started else ""}
 
     templates = Jinja2Templates(directory=str(_HERE / "templates"), context_processors=[_context])
     templates.env.filters["markdown"] = render_markdown
@@ -159,7 +161,7 @@ def create_app(
         title="callnotes",
         version=__version__,
         lifespan=_lifespan(settings, worker=worker),
-        dependencies=[Depends(verify_csrf)],
+        dependencies=[Depends(stamp_request_start), Depends(verify_csrf)],
         responses=ERROR_RESPONSES,
         docs_url=None,  # Swagger UI needs a CDN and inline scripts; /openapi.json is enough
         redoc_url=None,

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from callnotes.config import Settings
+from callnotes.store.column_types import utcnow
 from callnotes.store.db import POOL_CAPACITY, end_session, is_postgres
 from callnotes.store.errors import DatabaseBusy, NotFound
 from callnotes.store.limits import MAX_ID
@@ -118,6 +119,13 @@ def get_templates(request: Request) -> Jinja2Templates:
 #: (or follows a redirect) always reads its own write, and a failed commit is an error response.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def stamp_request_start(request: Request) -> None:
+    """FastAPI dependency applied to every route, before any reads: when this request began. A page
+    hands it to its outbox badge (``page_started``), which then raises ``outbox-changed`` for any
+    write that changed after it — one that landed while the page was being made included."""
+    request.state.started_at = utcnow()
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

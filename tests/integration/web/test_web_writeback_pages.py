@@ -368,6 +368,32 @@ def test_vpn_down_one_banner_then_sent_once(
     assert "HX-Trigger" not in web.get("/outbox/status", params={"seen": fingerprint}).headers
 
 
+def test_a_write_that_changes_while_the_page_is_made_reloads_what_the_page_shows(
+    web: TestClient, app_settings: Settings, writeback_emulator: EmulatorServer
+) -> None:
+    """The badge's first load carries when the page began: a row changed after that (the drain met
+    the VPN between the page's reads and the badge's load) raises outbox-changed, so the note's task
+    list does not keep saying "Queued" until its next poll."""
+    milestone = _milestones(web)[0]
+    page = web.get("/")
+    began = re.search(r'"since": "([^"]+)"', page.text).group(1)
+    assert "HX-Trigger" not in web.get("/outbox/status", params={"since": began}).headers  # nothing since
+    writeback_emulator.configure(vpn_blocked=True)
+    try:
+        form = _note_form(milestone, title="Made meanwhile", **_task_fields(milestone["id"]))
+        assert web.post("/notes", data=form, follow_redirects=False).status_code == 303
+        _wait(lambda: all(r.error_kind == "unreachable" for r in _rows(app_settings)), "the drain waits")
+        loaded = web.get("/outbox/status", params={"since": began})
+        assert loaded.headers.get("HX-Trigger") == "outbox-changed"
+        later = re.search(r'"since": "([^"]+)"', web.get("/outbox").text).group(1)
+        assert "HX-Trigger" not in web.get("/outbox/status", params={"since": later}).headers
+        for bad in ("yesterday", "2026-12-02T10:00:00", "9" * 40):  # not a time, no offset, too long
+            answer = web.get("/outbox/status", params={"since": bad})
+            assert answer.status_code in (200, 422) and "HX-Trigger" not in answer.headers, bad
+    finally:
+        writeback_emulator.configure(vpn_blocked=False)
+
+
 def test_a_refused_write_says_why_and_can_be_fixed_and_retried(
     web: TestClient, app_settings: Settings, writeback_emulator: EmulatorServer
 ) -> None:

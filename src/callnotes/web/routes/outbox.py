@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -146,10 +146,12 @@ def _poll_seconds(status: OutboxStatus, due_now: int, banner: Banner | None) -> 
 
 
 @router.get("/outbox/status", response_class=HTMLResponse)
-def outbox_badge(request: Request, seen: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
-    """The header badge (a count of waiting writes) and the banner; ``seen`` is the fingerprint the
-    page last had: when the outbox changed since, the answer raises ``outbox-changed``. (Sessions
-    of its own, one after the other: on SQLite every transaction takes the write lock.)"""
+def outbox_badge(request: Request, seen: Annotated[str, Query(max_length=200)] = "",
+                 since: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
+    """The header badge (a count of waiting writes) and the banner. The answer raises
+    ``outbox-changed`` when the outbox changed after what the page shows: ``seen`` is the fingerprint
+    the badge last had, ``since`` when the page itself began (its first load). (Sessions of its own,
+    one after the other: on SQLite every transaction takes the write lock.)"""
     context = queue_of(request).context
     with context.session_factory() as session:
         status = outbox_status(session)
@@ -161,9 +163,20 @@ def outbox_badge(request: Request, seen: Annotated[str, Query(max_length=200)] =
                       states=ConnectionState,
                       awaiting=status.count(OutboxState.AWAITING_APPROVAL),
                       failed=status.count(OutboxState.FAILED), poll=_poll_seconds(status, due_now, banner))
-    if seen and seen != status.fingerprint:
+    if (seen and seen != status.fingerprint) or _changed_after(status, since):
         response.headers["HX-Trigger"] = CHANGED_EVENT
     return response
+
+
+def _changed_after(status: OutboxStatus, since: str) -> bool:
+    """Whether a row changed after ``since`` (an ISO time with its offset; anything else: no)."""
+    try:
+        began = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        return False
+    if began is None or began.tzinfo is None or status.changed_at is None:
+        return False
+    return status.changed_at > began
 
 
 @router.post("/outbox/approve-all")
